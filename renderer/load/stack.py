@@ -1,0 +1,232 @@
+"""Load a stack: the config at the repository root, every release spec, their
+values files and SOPS secrets. All problems of a run are collected and raised once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, Problem, ProblemCollector
+from ..model import Release, Stack, StackConfig
+from ..secrets import find_plaintext
+from ..yamlio import Document, load_documents
+from .files import inside, read_text, read_yaml
+from .schema import validate
+
+CONFIG_NAME = "rail.yaml"
+
+
+@dataclass(frozen=True)
+class SecretFile:
+    """A SOPS-encrypted Secret manifest, kept byte for byte."""
+
+    path: str
+    raw: bytes
+    name: str
+    namespace: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadedStack:
+    root: Path
+    stack: Stack
+    spec_documents: dict[str, Document]
+    values_documents: dict[str, Document]
+    secret_files: dict[str, SecretFile]
+
+    def merged_values(self, release: Release) -> dict[str, Any]:
+        """Values files in order, then inline values on top, merged as Helm merges them."""
+        merged: dict[str, Any] = {}
+        for path in release.values_files:
+            merged = deep_merge(merged, self.values_documents[path].data or {})
+        return deep_merge(merged, dict(release.values))
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    result = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = deep_merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding the stack config."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise InputError(
+        Problem(
+            path=str(start),
+            message=f"no {CONFIG_NAME} found here or in any parent folder",
+            hint=f"run rail inside a stack repository, or create {CONFIG_NAME} at its root (see README)",
+        )
+    )
+
+
+def load_stack(root: Path) -> LoadedStack:
+    config_document = read_yaml(root / CONFIG_NAME, CONFIG_NAME)
+    problems = validate(config_document, "stack.schema.json")
+    if problems:
+        raise InputError(problems)
+    config = StackConfig.from_data(config_document.data, config_document)
+
+    collector = ProblemCollector()
+    releases: list[Release] = []
+    spec_documents: dict[str, Document] = {}
+    values_documents: dict[str, Document] = {}
+    secret_files: dict[str, SecretFile] = {}
+    for spec_path in _spec_files(root, config.releases_dir):
+        display = spec_path.relative_to(root).as_posix()
+        try:
+            document = read_yaml(spec_path, display)
+            spec_documents[display] = document
+            schema_problems = validate(document, "release.schema.json")
+            if schema_problems:
+                collector.extend(schema_problems)
+                continue
+            release = Release.from_data(document.data, document, config)
+            collector.extend(_check_plaintext(document, ("values",), release.values))
+            for index, values_path in enumerate(release.values_files):
+                values_documents[values_path] = _values_file(root, values_path, document, index)
+                collector.extend(_check_plaintext(values_documents[values_path], (), values_documents[values_path].data))
+            for index, secret_path in enumerate(release.secrets):
+                secret = _secret_file(root, secret_path, document, index)
+                if secret.namespace != release.namespace:
+                    collector.add(
+                        document.problem(
+                            ("secrets", index),
+                            f"Secret '{secret.name}' is in namespace '{secret.namespace}',"
+                            f" release '{release.name}' in '{release.namespace}'",
+                            "a pod can only read Secrets of its own namespace: move the Secret",
+                        )
+                    )
+                secret_files[secret_path] = secret
+            releases.append(release)
+        except InputError as error:
+            collector.extend(error.problems)
+    collector.raise_if_any()
+
+    _check_names(releases, collector)
+    collector.raise_if_any()
+    layer_order = {layer.id: layer.order for layer in config.layers}
+    ordered = tuple(sorted(releases, key=lambda r: (layer_order[r.layer], r.name)))
+    return LoadedStack(
+        root=root,
+        stack=Stack(config=config, releases=ordered),
+        spec_documents=spec_documents,
+        values_documents=values_documents,
+        secret_files=secret_files,
+    )
+
+
+def _spec_files(root: Path, releases_dir: str) -> list[Path]:
+    folder = inside(root, releases_dir)
+    if folder is None or not folder.is_dir():
+        raise InputError(
+            Problem(
+                path=CONFIG_NAME,
+                message=f"release folder '{releases_dir}' does not exist",
+                hint="create it, with one folder per layer, or set 'releases' in the stack config",
+            )
+        )
+    files = [
+        path
+        for path in folder.rglob("*")
+        if path.suffix in (".yaml", ".yml") and path.is_file() and not any(p.startswith(".") for p in path.relative_to(folder).parts)
+    ]
+    # rglob follows the file system's listing order; the render must not.
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def _values_file(root: Path, relative: str, spec: Document, index: int) -> Document:
+    path = inside(root, relative)
+    if path is None:
+        raise InputError(spec.problem(("valuesFiles", index), "values file path leaves the stack root", "keep values files inside the repository"))
+    if not path.is_file():
+        raise InputError(spec.problem(("valuesFiles", index), f"values file '{relative}' not found", "create it or fix the path (relative to the stack root)"))
+    document = read_yaml(path, relative)
+    if document.data is not None and not isinstance(document.data, dict):
+        raise InputError(document.problem((), "a values file must hold a mapping", "put the values under top-level keys"))
+    return document
+
+
+def _secret_file(root: Path, relative: str, spec: Document, index: int) -> SecretFile:
+    path = inside(root, relative)
+    if path is None:
+        raise InputError(spec.problem(("secrets", index), "secret file path leaves the stack root", "keep secrets inside the repository"))
+    if not path.is_file():
+        raise InputError(spec.problem(("secrets", index), f"secret file '{relative}' not found", "create it with sops (see README, Secrets)"))
+    text = read_text(path, relative)
+    documents = [d for d in load_documents(text, relative, strict_tags=False) if d.data is not None]
+    if len(documents) != 1 or not isinstance(documents[0].data, dict):
+        raise InputError(Problem(path=relative, message="expected exactly one Secret manifest", hint="one Secret per *.sops.yaml file"))
+    document = documents[0]
+    data = document.data
+    if data.get("kind") != "Secret" or data.get("apiVersion") != "v1":
+        raise InputError(document.problem(("kind",), "not a v1 Secret", "secrets: lists SOPS-encrypted Secret manifests only"))
+    metadata = data.get("metadata") or {}
+    name, namespace = metadata.get("name"), metadata.get("namespace")
+    if not isinstance(name, str) or not isinstance(namespace, str):
+        raise InputError(document.problem(("metadata",), "the Secret needs metadata.name and metadata.namespace", "set both"))
+    sops = data.get("sops")
+    if not isinstance(sops, dict) or "mac" not in sops:
+        raise InputError(
+            document.problem((), "not encrypted with SOPS (no sops metadata)", f"encrypt it: sops --encrypt --in-place {relative}")
+        )
+    keys: list[str] = []
+    for section in ("data", "stringData"):
+        for key, value in (data.get(section) or {}).items():
+            keys.append(str(key))
+            if not (isinstance(value, str) and value.startswith("ENC[")):
+                raise InputError(
+                    document.problem(
+                        (section, key),
+                        "value is not encrypted",
+                        f"re-encrypt the file with sops (encrypted_regex '^(data|stringData)$'): sops --encrypt --in-place {relative}",
+                    )
+                )
+    return SecretFile(path=relative, raw=path.read_bytes(), name=name, namespace=namespace, keys=tuple(sorted(keys)))
+
+
+def _check_plaintext(document: Document, prefix: tuple[Any, ...], values: Any) -> list[Problem]:
+    return [
+        document.problem(
+            (*prefix, *path),
+            f"plaintext secret: {what}",
+            "keep secrets in a SOPS-encrypted Secret and point the chart's existingSecret key (or valuesFrom) at it",
+        )
+        for path, what in find_plaintext(values)
+    ]
+
+
+def _check_names(releases: list[Release], collector: ProblemCollector) -> None:
+    by_name: dict[str, Release] = {}
+    for release in releases:
+        other = by_name.get(release.name)
+        if other is not None:
+            collector.add(
+                Problem(
+                    path=release.origin,
+                    message=f"release name '{release.name}' is also used by {other.origin}",
+                    hint="release names are unique in a stack: references and dependsOn use them",
+                )
+            )
+        by_name[release.name] = release
+    for release in releases:
+        for index, dependency in enumerate(release.depends_on):
+            if dependency not in by_name:
+                collector.add(
+                    Problem(
+                        path=release.origin,
+                        message=f"dependsOn names release '{dependency}', which does not exist",
+                        key_path=f"dependsOn[{index}]",
+                        hint="name a release of this stack, or remove the entry",
+                    )
+                )

@@ -1,0 +1,27 @@
+"""The validated stack: frozen dataclasses built by validating factories, no I/O."""
+
+from .stack import (
+    SERVICE_CLASSES,
+    Chart,
+    Export,
+    FluxSettings,
+    Layer,
+    Release,
+    Source,
+    Stack,
+    StackConfig,
+    ValuesFrom,
+)
+
+__all__ = [
+    "SERVICE_CLASSES",
+    "Chart",
+    "Export",
+    "FluxSettings",
+    "Layer",
+    "Release",
+    "Source",
+    "Stack",
+    "StackConfig",
+    "ValuesFrom",
+]

@@ -1,0 +1,300 @@
+"""Stack, layers, sources and releases.
+
+Factories (``from_data``) take data that already passed the JSON Schema in
+``schemas/`` and check what a schema cannot: that names refer to things that
+exist. They raise :class:`~renderer.errors.InputError` with every problem found,
+located through the :class:`~renderer.yamlio.Document` the data came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ProblemCollector
+from ..yamlio import Document
+
+SERVICE_CLASSES = ("cluster-runtime", "database", "cache", "broker", "search", "backup", "application")
+
+
+@dataclass(frozen=True)
+class Layer:
+    id: str
+    name: str
+    order: int
+    namespaces: tuple[str, ...]
+    paths: tuple[str, ...]
+    owns: tuple[str, ...]
+    description: str = ""
+
+    @property
+    def folder(self) -> str:
+        """The layer's folder name under ``rendered/<target>/``, e.g. ``s3-platform``."""
+        return f"{self.id.lower()}-{self.name}"
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    type: str  # "helm" or "oci"
+    url: str
+
+
+@dataclass(frozen=True)
+class FluxSettings:
+    """The HelmRelease settings teams tune; stack defaults merged with the spec."""
+
+    interval: str = "10m"
+    timeout: str = "10m"
+    install_retries: int = 3
+    upgrade_retries: int = 3
+    upgrade_strategy: str = "rollback"
+    cleanup_on_fail: bool = True
+    drift_detection: str = "enabled"
+    test_enable: bool = False
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], base: FluxSettings | None = None) -> FluxSettings:
+        base = base or cls()
+        install = data.get("install", {})
+        upgrade = data.get("upgrade", {})
+        return cls(
+            interval=data.get("interval", base.interval),
+            timeout=data.get("timeout", base.timeout),
+            install_retries=install.get("retries", base.install_retries),
+            upgrade_retries=upgrade.get("retries", base.upgrade_retries),
+            upgrade_strategy=upgrade.get("strategy", base.upgrade_strategy),
+            cleanup_on_fail=upgrade.get("cleanupOnFail", base.cleanup_on_fail),
+            drift_detection=data.get("driftDetection", base.drift_detection),
+            test_enable=data.get("test", base.test_enable),
+        )
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    name: str
+    path: str
+    output: str
+    releases_dir: str
+    targets: tuple[str, ...]
+    cluster_domain: str
+    layers: tuple[Layer, ...]
+    sources: tuple[Source, ...]
+    flux_namespace: str
+    flux_git_repository: str
+    flux_sops_secret: str
+    flux_defaults: FluxSettings
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], document: Document) -> StackConfig:
+        problems = ProblemCollector()
+        layers = tuple(
+            Layer(
+                id=item["id"],
+                name=item["name"],
+                order=index,
+                namespaces=tuple(item.get("namespaces", ())),
+                paths=tuple(item.get("paths", ())),
+                owns=tuple(item.get("owns", ())),
+                description=item.get("description", ""),
+            )
+            for index, item in enumerate(data["layers"])
+        )
+        _check_unique(problems, document, "layers", [layer.id for layer in layers], "layer id")
+        _check_unique(problems, document, "layers", [layer.name for layer in layers], "layer name")
+        claimed: dict[str, str] = {}
+        for index, layer in enumerate(layers):
+            for ns_index, namespace in enumerate(layer.namespaces):
+                if namespace in claimed:
+                    problems.add(
+                        document.problem(
+                            ("layers", index, "namespaces", ns_index),
+                            f"namespace '{namespace}' is claimed by layers {claimed[namespace]} and {layer.id}",
+                            "a namespace belongs to one layer; remove it from one of them",
+                        )
+                    )
+                claimed[namespace] = layer.id
+        sources = tuple(
+            Source(name=item["name"], type=item["type"], url=item["url"].rstrip("/") + ("/" if item["type"] == "helm" else ""))
+            for item in data.get("sources", ())
+        )
+        _check_unique(problems, document, "sources", [source.name for source in sources], "source name")
+        for index, source in enumerate(sources):
+            scheme_ok = source.url.startswith("oci://") == (source.type == "oci")
+            if not scheme_ok:
+                problems.add(
+                    document.problem(
+                        ("sources", index, "url"),
+                        f"source '{source.name}' of type {source.type} has a URL of the other kind",
+                        "type 'oci' takes an oci:// URL, type 'helm' an http(s):// URL",
+                    )
+                )
+        problems.raise_if_any()
+        flux = data.get("flux", {})
+        return cls(
+            name=data["name"],
+            path=document.path,
+            output=data.get("output", "rendered"),
+            releases_dir=data.get("releases", "releases"),
+            targets=tuple(data.get("targets", ("flux",))),
+            cluster_domain=data.get("clusterDomain", "cluster.local"),
+            layers=layers,
+            sources=sources,
+            flux_namespace=flux.get("namespace", "flux-system"),
+            flux_git_repository=flux.get("gitRepository", "flux-system"),
+            flux_sops_secret=flux.get("sopsSecret", "sops-age"),
+            flux_defaults=FluxSettings.from_data(flux.get("release", {})),
+        )
+
+    def layer(self, layer_id: str) -> Layer | None:
+        return next((layer for layer in self.layers if layer.id == layer_id), None)
+
+    def source(self, name: str) -> Source | None:
+        return next((source for source in self.sources if source.name == name), None)
+
+    def layer_of_namespace(self, namespace: str) -> Layer | None:
+        return next((layer for layer in self.layers if namespace in layer.namespaces), None)
+
+
+@dataclass(frozen=True)
+class Chart:
+    source: str
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ValuesFrom:
+    kind: str
+    name: str
+    values_key: str = ""
+    target_path: str = ""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Export:
+    """An endpoint a release offers to others, referred to as ``${ref:release.export.field}``."""
+
+    name: str
+    service: str
+    port: int
+    secret_name: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    layer: str
+    namespace: str
+    service_class: str
+    chart: Chart
+    origin: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    values_files: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    values_from: tuple[ValuesFrom, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    exports: tuple[Export, ...] = ()
+    release_name: str = ""
+    ha: bool = False
+    description: str = ""
+    flux: FluxSettings = field(default_factory=FluxSettings)
+
+    @property
+    def helm_release_name(self) -> str:
+        """The Helm release name Flux installs: ``spec.releaseName``, else the object name.
+
+        rail places each HelmRelease in its own namespace with no
+        ``targetNamespace``, so Flux's ``[targetNamespace-]name`` is just the name.
+        """
+        return self.release_name or self.name
+
+    def export(self, name: str) -> Export | None:
+        return next((export for export in self.exports if export.name == name), None)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], document: Document, config: StackConfig) -> Release:
+        problems = ProblemCollector()
+        layer = config.layer(data["layer"])
+        if layer is None:
+            known = ", ".join(item.id for item in config.layers)
+            problems.add(
+                document.problem(("layer",), f"unknown layer '{data['layer']}'", f"use one of the stack's layers: {known}")
+            )
+        chart = data["chart"]
+        if config.source(chart["source"]) is None:
+            known = ", ".join(source.name for source in config.sources) or "(none defined)"
+            problems.add(
+                document.problem(
+                    ("chart", "source"),
+                    f"unknown chart source '{chart['source']}'",
+                    f"use one of the sources in {config.path}: {known}",
+                )
+            )
+        exports = tuple(
+            Export(
+                name=name,
+                service=item["service"],
+                port=item["port"],
+                secret_name=item.get("secretName", ""),
+                description=item.get("description", ""),
+            )
+            for name, item in sorted(data.get("exports", {}).items())
+        )
+        depends_on = tuple(data.get("dependsOn", ()))
+        _check_unique(problems, document, "dependsOn", list(depends_on), "dependency")
+        problems.raise_if_any()
+        return cls(
+            name=data["name"],
+            layer=data["layer"],
+            namespace=data["namespace"],
+            service_class=data["class"],
+            chart=Chart(source=chart["source"], name=chart["name"], version=str(chart["version"])),
+            origin=document.path,
+            values=data.get("values", {}),
+            values_files=tuple(data.get("valuesFiles", ())),
+            secrets=tuple(data.get("secrets", ())),
+            values_from=tuple(
+                ValuesFrom(
+                    kind=item["kind"],
+                    name=item["name"],
+                    values_key=item.get("valuesKey", ""),
+                    target_path=item.get("targetPath", ""),
+                    optional=item.get("optional", False),
+                )
+                for item in data.get("valuesFrom", ())
+            ),
+            depends_on=depends_on,
+            exports=exports,
+            release_name=data.get("releaseName", ""),
+            ha=data.get("ha", False),
+            description=data.get("description", ""),
+            flux=FluxSettings.from_data(data.get("flux", {}), config.flux_defaults),
+        )
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A stack config with its releases, ordered by layer, then name."""
+
+    config: StackConfig
+    releases: tuple[Release, ...]
+
+    def release(self, name: str) -> Release | None:
+        return next((release for release in self.releases if release.name == name), None)
+
+    def layer_of(self, release: Release) -> Layer:
+        layer = self.config.layer(release.layer)
+        assert layer is not None, "Release.from_data checked the layer"
+        return layer
+
+
+def _check_unique(problems: ProblemCollector, document: Document, key: str, names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            problems.add(document.problem((key, index), f"duplicate {what} '{name}'", f"each {what} must be unique"))
+        seen.add(name)

@@ -1,0 +1,160 @@
+"""``${ref:RELEASE.EXPORT.FIELD}``: a value that names another release's endpoint.
+
+Resolving a reference fills in the host that will really exist (Flux's release
+name, then the chart's Service naming) and adds a dependency edge, so the
+referring release waits for the one it uses and the layer rule can check it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog import service_host
+from ..errors import Problem, ProblemCollector
+from ..load.stack import LoadedStack
+from ..model import Release
+from ..yamlio import Document
+
+REFERENCE = re.compile(r"\$\{ref:([^}]*)\}")
+_TARGET = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z][a-zA-Z0-9]*)\.([a-zA-Z]+)$")
+FIELDS = ("host", "port", "address", "service", "namespace", "secretName", "url")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    service: str
+    namespace: str
+    host: str
+    port: int
+    secret_name: str
+
+    def field(self, name: str) -> str | int:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "address": f"{self.host}:{self.port}",
+            "service": self.service,
+            "namespace": self.namespace,
+            "secretName": self.secret_name,
+            "url": f"{self.host}:{self.port}",
+        }[name]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Resolved values per release and the references each release makes."""
+
+    values: dict[str, dict[str, Any]]
+    referenced: dict[str, tuple[str, ...]]
+    endpoints: dict[tuple[str, str], Endpoint]
+
+
+def resolve(loaded: LoadedStack) -> Resolution:
+    stack = loaded.stack
+    problems = ProblemCollector()
+    merged = {release.name: loaded.merged_values(release) for release in stack.releases}
+    endpoints = _endpoints(loaded, merged, problems)
+    referenced: dict[str, tuple[str, ...]] = {}
+    for release in stack.releases:
+        targets: set[str] = set()
+        origins: list[tuple[Document, tuple[Any, ...], Any]] = [
+            (loaded.values_documents[path], (), loaded.values_documents[path].data) for path in release.values_files
+        ]
+        origins.append((loaded.spec_documents[release.origin], ("values",), release.values))
+        for document, prefix, data in origins:
+            for key_path, text in _strings(data, prefix):
+                for match in REFERENCE.finditer(text):
+                    target = _check_reference(match.group(1), release, endpoints, stack_names={r.name for r in stack.releases})
+                    if isinstance(target, str):
+                        targets.add(target)
+                    else:
+                        problems.add(document.problem(key_path, target[0], target[1]))
+        referenced[release.name] = tuple(sorted(targets))
+    problems.raise_if_any()
+    values = {name: _substitute(data, endpoints) for name, data in merged.items()}
+    return Resolution(values=values, referenced=referenced, endpoints=endpoints)
+
+
+def _endpoints(loaded: LoadedStack, merged: dict[str, dict[str, Any]], problems: ProblemCollector) -> dict[tuple[str, str], Endpoint]:
+    domain = loaded.stack.config.cluster_domain
+    endpoints: dict[tuple[str, str], Endpoint] = {}
+    for release in loaded.stack.releases:
+        for export in release.exports:
+            service = service_host(
+                export.service, release_name=release.helm_release_name, chart=release.chart.name, values=merged[release.name]
+            )
+            if service is None:
+                problems.add(
+                    Problem(
+                        path=release.origin,
+                        message=f"export '{export.name}': '{export.service}' is not a service of chart '{release.chart.name}'",
+                        key_path=f"exports.{export.name}.service",
+                        hint="use a service role rail knows for this chart, or a pattern such as '{fullname}-http'",
+                    )
+                )
+                continue
+            endpoints[(release.name, export.name)] = Endpoint(
+                service=service,
+                namespace=release.namespace,
+                host=f"{service}.{release.namespace}.svc.{domain}",
+                port=export.port,
+                secret_name=export.secret_name,
+            )
+    return endpoints
+
+
+def _check_reference(
+    text: str, release: Release, endpoints: dict[tuple[str, str], Endpoint], stack_names: set[str]
+) -> str | tuple[str, str]:
+    match = _TARGET.match(text)
+    if not match:
+        return ("malformed reference", "write ${ref:RELEASE.EXPORT.FIELD}, for example ${ref:postgresql-ha.database.address}")
+    target, export, field = match.group(1), match.group(3), match.group(4)
+    if target not in stack_names:
+        return (f"reference to release '{target}', which does not exist", "name a release of this stack")
+    if target == release.name:
+        return ("a release cannot refer to itself", "use the value directly")
+    if (target, export) not in endpoints:
+        known = sorted(name for owner, name in endpoints if owner == target)
+        return (
+            f"release '{target}' exports no endpoint '{export}'",
+            f"its exports: {', '.join(known)}" if known else f"add 'exports' to the spec of '{target}'",
+        )
+    if field not in FIELDS:
+        return (f"unknown reference field '{field}'", f"use one of: {', '.join(FIELDS)}")
+    if field == "secretName" and not endpoints[(target, export)].secret_name:
+        return (f"export '{target}.{export}' has no secretName", f"set exports.{export}.secretName in its spec")
+    return target
+
+
+def _strings(data: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    found: list[tuple[tuple[Any, ...], str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found.extend(_strings(value, (*prefix, key)))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found.extend(_strings(item, (*prefix, index)))
+    elif isinstance(data, str) and "${ref:" in data:
+        found.append((prefix, data))
+    return found
+
+
+def _substitute(data: Any, endpoints: dict[tuple[str, str], Endpoint]) -> Any:
+    if isinstance(data, dict):
+        return {key: _substitute(value, endpoints) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_substitute(item, endpoints) for item in data]
+    if isinstance(data, str) and "${ref:" in data:
+        whole = REFERENCE.fullmatch(data)
+        if whole:
+            return _lookup(whole.group(1), endpoints)
+        return REFERENCE.sub(lambda m: str(_lookup(m.group(1), endpoints)), data)
+    return data
+
+
+def _lookup(text: str, endpoints: dict[tuple[str, str], Endpoint]) -> str | int:
+    release, export, field = text.split(".")
+    return endpoints[(release, export)].field(field)

@@ -1,0 +1,90 @@
+"""Jinja2, sandboxed and strict: templates are code we ship or the stack owner
+writes; spec values reach them only as data and leave through ``tojson``.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, Problem
+from ..yamlio import Document, load_documents
+
+
+def _tojson(value: Any) -> str:
+    # JSON is YAML: a JSON-encoded value can never become YAML syntax.
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@cache
+def _environment(folder: Path) -> Any:
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(str(folder)),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    env.filters["tojson"] = _tojson
+    return env
+
+
+class Templates:
+    """The templates of one folder, rendered to text or to parsed YAML documents."""
+
+    def __init__(self, folder: Path, display: str) -> None:
+        self.folder = folder
+        self.display = display
+
+    def exists(self, name: str) -> bool:
+        return (self.folder / name).is_file()
+
+    def text(self, name: str, context: dict[str, Any]) -> str:
+        from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+
+        where = f"{self.display}/{name}"
+        try:
+            return str(_environment(self.folder).get_template(name).render(**context))
+        except TemplateNotFound:
+            raise InputError(Problem(path=where, message="template not found", hint="restore it from rail's templates/")) from None
+        except TemplateSyntaxError as exc:
+            raise InputError(Problem(path=where, line=exc.lineno, message=f"template syntax error: {exc.message}")) from None
+        except TemplateError as exc:
+            # Undefined names and sandbox refusals: the line is the template frame's.
+            raise InputError(
+                Problem(
+                    path=where,
+                    line=_template_line(exc, name),
+                    message=f"template error: {exc.message or type(exc).__name__}",
+                    hint="templates get release, values, labels and the names listed in docs; check the spelling",
+                )
+            ) from None
+
+    def documents(self, name: str, context: dict[str, Any]) -> list[Document]:
+        text = self.text(name, context)
+        try:
+            return [d for d in load_documents(text, f"{self.display}/{name} (output)") if d.data is not None]
+        except InputError as error:
+            raise InputError(
+                [
+                    Problem(
+                        path=f"{self.display}/{name}",
+                        message=f"template output is not valid YAML: {p.message} (output line {p.line})",
+                        hint="pass spec values through the tojson filter",
+                    )
+                    for p in error.problems
+                ]
+            ) from None
+
+
+def _template_line(exc: BaseException, name: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith(name):
+            line = frame.lineno
+    return line

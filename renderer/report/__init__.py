@@ -1,0 +1,1 @@
+"""Reporters: turn results into text. Nothing else in rail prints."""

@@ -1,0 +1,66 @@
+"""What counts as a secret value, shared by render (which refuses them) and lint.
+
+Nothing here returns or formats a value: callers get key paths only, so no secret
+can leak into a message by way of this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+_SECRET_KEY = re.compile(
+    r"(password|passwd|passphrase|token|apikey|privatekey|secretkey|accesskey|clientsecret|secretaccesskey)$"
+)
+_NOT_SECRET_KEY = re.compile(r"^(existing|use|enable|create|auto)|(secretname|secretref|file|files)$")
+# scheme://user:password@host, where the password is not a placeholder.
+_CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^(\$\(.+\)|\$\{.+\}|\{\{.+\}\}|ENC\[.+\])$")
+
+
+def is_secret_key(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    normalized = re.sub(r"[-_.]", "", key).lower()
+    return bool(_SECRET_KEY.search(normalized)) and not _NOT_SECRET_KEY.search(normalized)
+
+
+def is_literal(value: object) -> bool:
+    """A value that is the secret itself, not a reference to where it is kept."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if not isinstance(value, str) or not value.strip():
+        return False
+    return not (value.startswith("ENC[") or "$(" in value or "${" in value or "{{" in value)
+
+
+def has_credential_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    return any(not _PLACEHOLDER.match(match.group(1)) for match in _CREDENTIAL_URL.finditer(value))
+
+
+def find_plaintext(data: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Key paths of literal secrets in ``data``, each with what kind of secret it is."""
+    if isinstance(data, dict):
+        env_name = data.get("name") if isinstance(data.get("name"), str) else None
+        for key, value in data.items():
+            path = (*prefix, key)
+            if isinstance(value, (dict, list)):
+                yield from find_plaintext(value, path)
+            elif is_secret_key(key) and is_literal(value):
+                yield path, f"a literal value under the secret-looking key '{key}'"
+            elif key == "value" and env_name and is_secret_key(env_name) and is_literal(value):
+                yield path, f"a literal value for the secret-looking variable '{env_name}'"
+            elif has_credential_url(value):
+                yield path, "a URL with an embedded password (user:password@)"
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            path = (*prefix, index)
+            if isinstance(item, (dict, list)):
+                yield from find_plaintext(item, path)
+            elif has_credential_url(item):
+                yield path, "a URL with an embedded password (user:password@)"

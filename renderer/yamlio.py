@@ -1,0 +1,447 @@
+"""The one YAML reader and the one canonical YAML writer.
+
+Reading composes the node graph first (ruamel.yaml), so that before any value is
+built we can refuse what a hostile or careless file tries: an alias bomb, a
+duplicate key, an unknown tag. Values are then built from the nodes as plain
+Python data, and every key path is mapped to its line and column, which is how
+every error in rail can name ``file:line:col``.
+
+Writing never goes through a general-purpose dumper: :func:`dump` emits the one
+canonical form (fixed key order, block style, quoting that is safe under YAML 1.1
+and 1.2, unicode kept, one trailing newline) so the same data always gives the
+same bytes, whatever library version is installed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InputError, Problem
+
+KeyPath = tuple[str | int, ...]
+
+# An alias bomb is a small file that expands into billions of nodes. Real
+# manifests stay far below this, counted with every alias expanded.
+MAX_EXPANDED_NODES = 250_000
+
+_TAG = "tag:yaml.org,2002:"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document: its data and where each key path sits in the file."""
+
+    path: str
+    data: Any
+    positions: Mapping[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    index: int = 0
+
+    def locate(self, key_path: Iterable[str | int]) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of ``key_path``, or of its nearest known parent."""
+        parts = tuple(key_path)
+        while True:
+            if parts in self.positions:
+                return self.positions[parts]
+            if not parts:
+                return (None, None)
+            parts = parts[:-1]
+
+    def problem(self, key_path: Iterable[str | int], message: str, hint: str = "") -> Problem:
+        parts = tuple(key_path)
+        line, column = self.locate(parts)
+        return Problem(
+            path=self.path,
+            line=line,
+            column=column,
+            message=message,
+            key_path=format_key_path(parts),
+            hint=hint,
+        )
+
+
+def format_key_path(parts: Iterable[str | int]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Document]:
+    """Parse every document of ``text``; raise :class:`InputError` naming ``path``.
+
+    With ``strict_tags`` a custom tag (``!something``) is an error; otherwise its
+    scalar is read as a plain string, which is what a linter of foreign files wants.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        nodes = list(yaml.compose_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        # The library's own message quotes the offending source line, which may
+        # hold a secret: only its one-line diagnosis is kept.
+        what = exc.problem or exc.context or "invalid YAML"
+        raise InputError(
+            Problem(
+                path=path,
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+                message=f"YAML syntax error: {what}",
+                hint="fix the YAML syntax (indentation, quoting, a missing ':')",
+            )
+        ) from None
+    except YAMLError as exc:
+        raise InputError(Problem(path=path, message=f"YAML error: {type(exc).__name__}")) from None
+    documents = []
+    for index, node in enumerate(nodes):
+        builder = _Builder(path, strict_tags)
+        data = builder.build(node) if node is not None else None
+        documents.append(Document(path=path, data=data, positions=builder.positions, index=index))
+    return documents
+
+
+def load_document(text: str, path: str) -> Document:
+    """Parse a file that must hold exactly one document (or none: data ``None``)."""
+    documents = [d for d in load_documents(text, path) if d.data is not None]
+    if len(documents) > 1:
+        raise InputError(
+            Problem(
+                path=path,
+                line=documents[1].locate(())[0],
+                message="expected one YAML document, found several",
+                hint="keep one document per file (remove the extra '---')",
+            )
+        )
+    return documents[0] if documents else Document(path=path, data=None)
+
+
+class _Builder:
+    """Builds plain data from a composed node graph, checking it as it goes."""
+
+    def __init__(self, path: str, strict_tags: bool) -> None:
+        self.path = path
+        self.strict_tags = strict_tags
+        self.positions: dict[KeyPath, tuple[int, int]] = {}
+        self._built: dict[int, Any] = {}
+
+    def build(self, root: Any) -> Any:
+        self._check_expansion(root)
+        self.positions[()] = _position(root)
+        return self._node(root, ())
+
+    def _check_expansion(self, root: Any) -> None:
+        # Sizes are memoised per node, so an alias costs its full expanded size
+        # without being walked again: the check itself is linear in the file.
+        sizes: dict[int, int] = {}
+        on_stack: set[int] = set()
+
+        def size(node: Any) -> int:
+            key = id(node)
+            if key in sizes:
+                return sizes[key]
+            if key in on_stack:
+                raise InputError(
+                    self._at(node, "recursive YAML alias", "remove the self-referencing alias")
+                )
+            on_stack.add(key)
+            total = 1
+            if isinstance(node.value, list):
+                for item in node.value:
+                    if isinstance(item, tuple):
+                        total += size(item[0]) + size(item[1])
+                    else:
+                        total += size(item)
+                    if total > MAX_EXPANDED_NODES:
+                        break
+            on_stack.discard(key)
+            sizes[key] = total
+            if total > MAX_EXPANDED_NODES:
+                raise InputError(
+                    self._at(
+                        node,
+                        f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes"
+                        " (an alias bomb?)",
+                        "write the data out instead of nesting aliases",
+                    )
+                )
+            return total
+
+        size(root)
+
+    def _at(self, node: Any, message: str, hint: str = "") -> Problem:
+        line, column = _position(node)
+        return Problem(path=self.path, line=line, column=column, message=message, hint=hint)
+
+    def _node(self, node: Any, key_path: KeyPath) -> Any:
+        from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+        if id(node) in self._built:
+            return self._built[id(node)]
+        if isinstance(node, MappingNode):
+            result: Any = self._mapping(node, key_path)
+        elif isinstance(node, SequenceNode):
+            result = []
+            for index, item in enumerate(node.value):
+                self.positions[(*key_path, index)] = _position(item)
+                result.append(self._node(item, (*key_path, index)))
+        else:
+            result = self._scalar(node)
+        if node.anchor is not None:
+            self._built[id(node)] = result
+        return result
+
+    def _mapping(self, node: Any, key_path: KeyPath) -> dict[Any, Any]:
+        from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+        result: dict[Any, Any] = {}
+        seen: dict[Any, int] = {}
+        merged: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for source in reversed(sources):
+                    if not isinstance(source, MappingNode):
+                        raise InputError(self._at(source, "a '<<' merge needs a mapping"))
+                    merged.update(self._node(source, key_path))
+                continue
+            if isinstance(key_node, (MappingNode, SequenceNode)):
+                raise InputError(
+                    self._at(key_node, "a mapping key must be a scalar", "quote the key")
+                )
+            key = self._scalar(key_node)
+            line, column = _position(key_node)
+            if key in seen:
+                raise InputError(
+                    Problem(
+                        path=self.path,
+                        line=line,
+                        column=column,
+                        message=f"duplicate key '{key}' (first defined on line {seen[key]})",
+                        key_path=format_key_path((*key_path, key)),
+                        hint="remove one of the two; YAML would silently keep only one",
+                    )
+                )
+            seen[key] = line
+            self.positions[(*key_path, key)] = (line, column)
+            result[key] = self._node(value_node, (*key_path, key))
+        for key, value in merged.items():
+            result.setdefault(key, value)
+        return result
+
+    def _scalar(self, node: Any) -> Any:
+        tag: str = node.tag
+        value: str = node.value
+        if not tag.startswith(_TAG):
+            if tag == "!" or not self.strict_tags:
+                return value
+            raise InputError(
+                self._at(node, f"unsupported YAML tag '{tag}'", "remove the tag; rail reads plain data")
+            )
+        kind = tag[len(_TAG) :]
+        if kind == "null":
+            return None
+        if kind == "bool":
+            return value.lower() in ("true", "yes", "on", "y")
+        if kind == "int":
+            return _parse_int(value)
+        if kind == "float":
+            return _parse_float(value)
+        return value
+
+
+def _position(node: Any) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _parse_int(text: str) -> int:
+    cleaned = text.replace("_", "")
+    sign = -1 if cleaned.startswith("-") else 1
+    digits = cleaned.lstrip("+-")
+    if digits.startswith(("0x", "0X")):
+        return sign * int(digits[2:], 16)
+    if digits.startswith(("0o", "0O")):
+        return sign * int(digits[2:], 8)
+    if digits.startswith(("0b", "0B")):
+        return sign * int(digits[2:], 2)
+    if len(digits) > 1 and digits.startswith("0"):
+        return sign * int(digits, 8)
+    if ":" in digits:
+        total = 0
+        for part in digits.split(":"):
+            total = total * 60 + int(part)
+        return sign * total
+    return sign * int(digits)
+
+
+def _parse_float(text: str) -> float:
+    cleaned = text.replace("_", "").lower()
+    if cleaned in (".nan",):
+        return math.nan
+    if cleaned.lstrip("+-") == ".inf":
+        return -math.inf if cleaned.startswith("-") else math.inf
+    return float(cleaned)
+
+
+# --------------------------------------------------------------------------- writing
+
+_TOP_ORDER = ("apiVersion", "kind", "metadata", "spec", "type", "data", "stringData")
+_METADATA_ORDER = ("name", "namespace", "labels", "annotations")
+
+# Strings a YAML 1.1 or 1.2 reader would take for something other than a string.
+_NON_STRING = re.compile(
+    r"""^(?:
+        y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+      | ~|null|Null|NULL
+      | [-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*)
+      | [-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
+      | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+      | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*
+      | << | =
+    )$""",
+    re.VERBOSE,
+)
+# Anything that looks like a number in any notation is quoted: cheaper to be sure.
+_NUMBERISH = re.compile(r"^[-+.]?[0-9][0-9a-fA-FxXoObB._:+-]*$")
+_INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
+
+
+def dump(data: Any, header: str = "") -> str:
+    """The canonical text of one document, with ``header`` as leading comments."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    lines.extend(_emit(data, 0, top=True))
+    return "\n".join(lines) + "\n"
+
+
+def canonical_key_order(mapping: Mapping[Any, Any], *, top: bool = False, metadata: bool = False) -> list[Any]:
+    order: tuple[str, ...] = _TOP_ORDER if top else _METADATA_ORDER if metadata else ()
+    first = [key for key in order if key in mapping]
+    rest = sorted((key for key in mapping if key not in order), key=lambda k: (not isinstance(k, str), str(k)))
+    return first + rest
+
+
+def _emit(value: Any, indent: int, *, top: bool = False, metadata: bool = False) -> list[str]:
+    pad = " " * indent
+    if isinstance(value, Mapping):
+        if not value:
+            return [pad + "{}"]
+        lines: list[str] = []
+        for key in canonical_key_order(value, top=top, metadata=metadata):
+            item = value[key]
+            head = f"{pad}{_scalar(key, key=True)}:"
+            lines.extend(_emit_entry(head, item, indent, metadata=top and key == "metadata"))
+        return lines
+    if isinstance(value, list):
+        if not value:
+            return [pad + "[]"]
+        lines = []
+        for item in value:
+            lines.extend(_emit_item(item, indent))
+        return lines
+    return [pad + _scalar(value)]
+
+
+def _emit_entry(head: str, item: Any, indent: int, *, metadata: bool) -> list[str]:
+    if isinstance(item, (Mapping, list)) and item:
+        return [head, *_emit(item, indent + 2, metadata=metadata)]
+    if isinstance(item, str) and _block_ok(item):
+        return [head + " " + _block_header(item), *_block_lines(item, indent + 2)]
+    return [head + " " + _emit(item, 0)[0]]
+
+
+def _emit_item(item: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    if isinstance(item, (Mapping, list)) and item:
+        inner = _emit(item, indent + 2)
+        return [pad + "- " + inner[0][indent + 2 :], *inner[1:]]
+    if isinstance(item, str) and _block_ok(item):
+        return [pad + "- " + _block_header(item), *_block_lines(item, indent + 2)]
+    return [pad + "- " + _emit(item, 0)[0]]
+
+
+def _scalar(value: Any, *, key: bool = False) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        # YAML 1.1 needs a dot in the mantissa and a signed exponent.
+        mantissa, _, exponent = repr(value).partition("e")
+        if "." not in mantissa:
+            mantissa += ".0"
+        return f"{mantissa}e{exponent}" if exponent else mantissa
+    text = str(value)
+    return text if _plain_ok(text) else _double_quoted(text)
+
+
+def _plain_ok(text: str) -> bool:
+    if not text or text != text.strip() or text[0] in _INDICATORS:
+        return False
+    if ": " in text or " #" in text or text.endswith(":"):
+        return False
+    if any(not ch.isprintable() for ch in text):
+        return False
+    return not (_NON_STRING.match(text) or _NUMBERISH.match(text))
+
+
+def _double_quoted(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif not ch.isprintable() or ch in "\u2028\u2029\ufeff":
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _block_ok(text: str) -> bool:
+    """A multi-line string reads best as a literal block, where that is lossless."""
+    if "\n" not in text or text.strip("\n") == "":
+        return False
+    if "\r" in text or any(not (ch.isprintable() or ch in "\n\t") for ch in text):
+        return False
+    lines = text.rstrip("\n").split("\n")
+    if lines[0].startswith((" ", "\t")):
+        return False
+    return all(line.strip() or not line for line in lines)
+
+
+def _block_header(text: str) -> str:
+    if not text.endswith("\n"):
+        return "|-"
+    return "|+" if text.endswith("\n\n") else "|"
+
+
+def _block_lines(text: str, indent: int) -> list[str]:
+    pad = " " * indent
+    body = text[:-1] if text.endswith("\n") else text
+    return [pad + line if line else "" for line in body.split("\n")]
