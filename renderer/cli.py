@@ -23,13 +23,12 @@ class _Group(click.Group):
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except Exception as error:  # noqa: BLE001 - the last line of defence
+        except Exception as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             # The exception text may quote input: print its type only.
             click.echo(
-                f"rail: internal error ({type(error).__name__}); rerun with --debug for a traceback"
-                " and report it",
+                f"rail: internal error ({type(error).__name__}); rerun with --debug for a traceback and report it",
                 err=True,
             )
             ctx.exit(EXIT_INTERNAL)

@@ -152,9 +152,7 @@ class _Builder:
             if key in sizes:
                 return sizes[key]
             if key in on_stack:
-                raise InputError(
-                    self._at(node, "recursive YAML alias", "remove the self-referencing alias")
-                )
+                raise InputError(self._at(node, "recursive YAML alias", "remove the self-referencing alias"))
             on_stack.add(key)
             total = 1
             if isinstance(node.value, list):
@@ -171,8 +169,7 @@ class _Builder:
                 raise InputError(
                     self._at(
                         node,
-                        f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes"
-                        " (an alias bomb?)",
+                        f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?)",
                         "write the data out instead of nesting aliases",
                     )
                 )
@@ -217,9 +214,7 @@ class _Builder:
                     merged.update(self._node(source, key_path))
                 continue
             if isinstance(key_node, (MappingNode, SequenceNode)):
-                raise InputError(
-                    self._at(key_node, "a mapping key must be a scalar", "quote the key")
-                )
+                raise InputError(self._at(key_node, "a mapping key must be a scalar", "quote the key"))
             key = self._scalar(key_node)
             line, column = _position(key_node)
             if key in seen:
@@ -246,9 +241,7 @@ class _Builder:
         if not tag.startswith(_TAG):
             if tag == "!" or not self.strict_tags:
                 return value
-            raise InputError(
-                self._at(node, f"unsupported YAML tag '{tag}'", "remove the tag; rail reads plain data")
-            )
+            raise InputError(self._at(node, f"unsupported YAML tag '{tag}'", "remove the tag; rail reads plain data"))
         kind = tag[len(_TAG) :]
         if kind == "null":
             return None

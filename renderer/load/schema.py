@@ -46,7 +46,9 @@ def _validator(name: str) -> Any:
 def validate(document: Document, schema_name: str) -> list[Problem]:
     validator = _validator(schema_name)
     if not isinstance(document.data, dict):
-        return [document.problem((), "expected a mapping of keys to values", "see the schema in schemas/" + schema_name)]
+        return [
+            document.problem((), "expected a mapping of keys to values", "see the schema in schemas/" + schema_name)
+        ]
     problems = [_problem(document, error) for error in validator.iter_errors(document.data)]
     return sorted(problems, key=Problem.sort_key)
 

@@ -95,7 +95,9 @@ def load_stack(root: Path) -> LoadedStack:
             collector.extend(_check_plaintext(document, ("values",), release.values))
             for index, values_path in enumerate(release.values_files):
                 values_documents[values_path] = _values_file(root, values_path, document, index)
-                collector.extend(_check_plaintext(values_documents[values_path], (), values_documents[values_path].data))
+                collector.extend(
+                    _check_plaintext(values_documents[values_path], (), values_documents[values_path].data)
+                )
             for index, secret_path in enumerate(release.secrets):
                 secret = _secret_file(root, secret_path, document, index)
                 if secret.namespace != release.namespace:
@@ -139,7 +141,9 @@ def _spec_files(root: Path, releases_dir: str) -> list[Path]:
     files = [
         path
         for path in folder.rglob("*")
-        if path.suffix in (".yaml", ".yml") and path.is_file() and not any(p.startswith(".") for p in path.relative_to(folder).parts)
+        if path.suffix in (".yaml", ".yml")
+        and path.is_file()
+        and not any(p.startswith(".") for p in path.relative_to(folder).parts)
     ]
     # rglob follows the file system's listing order; the render must not.
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
@@ -148,37 +152,69 @@ def _spec_files(root: Path, releases_dir: str) -> list[Path]:
 def _values_file(root: Path, relative: str, spec: Document, index: int) -> Document:
     path = inside(root, relative)
     if path is None:
-        raise InputError(spec.problem(("valuesFiles", index), "values file path leaves the stack root", "keep values files inside the repository"))
+        raise InputError(
+            spec.problem(
+                ("valuesFiles", index),
+                "values file path leaves the stack root",
+                "keep values files inside the repository",
+            )
+        )
     if not path.is_file():
-        raise InputError(spec.problem(("valuesFiles", index), f"values file '{relative}' not found", "create it or fix the path (relative to the stack root)"))
+        raise InputError(
+            spec.problem(
+                ("valuesFiles", index),
+                f"values file '{relative}' not found",
+                "create it or fix the path (relative to the stack root)",
+            )
+        )
     document = read_yaml(path, relative)
     if document.data is not None and not isinstance(document.data, dict):
-        raise InputError(document.problem((), "a values file must hold a mapping", "put the values under top-level keys"))
+        raise InputError(
+            document.problem((), "a values file must hold a mapping", "put the values under top-level keys")
+        )
     return document
 
 
 def _secret_file(root: Path, relative: str, spec: Document, index: int) -> SecretFile:
     path = inside(root, relative)
     if path is None:
-        raise InputError(spec.problem(("secrets", index), "secret file path leaves the stack root", "keep secrets inside the repository"))
+        raise InputError(
+            spec.problem(
+                ("secrets", index), "secret file path leaves the stack root", "keep secrets inside the repository"
+            )
+        )
     if not path.is_file():
-        raise InputError(spec.problem(("secrets", index), f"secret file '{relative}' not found", "create it with sops (see README, Secrets)"))
+        raise InputError(
+            spec.problem(
+                ("secrets", index), f"secret file '{relative}' not found", "create it with sops (see README, Secrets)"
+            )
+        )
     text = read_text(path, relative)
     documents = [d for d in load_documents(text, relative, strict_tags=False) if d.data is not None]
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
-        raise InputError(Problem(path=relative, message="expected exactly one Secret manifest", hint="one Secret per *.sops.yaml file"))
+        raise InputError(
+            Problem(
+                path=relative, message="expected exactly one Secret manifest", hint="one Secret per *.sops.yaml file"
+            )
+        )
     document = documents[0]
     data = document.data
     if data.get("kind") != "Secret" or data.get("apiVersion") != "v1":
-        raise InputError(document.problem(("kind",), "not a v1 Secret", "secrets: lists SOPS-encrypted Secret manifests only"))
+        raise InputError(
+            document.problem(("kind",), "not a v1 Secret", "secrets: lists SOPS-encrypted Secret manifests only")
+        )
     metadata = data.get("metadata") or {}
     name, namespace = metadata.get("name"), metadata.get("namespace")
     if not isinstance(name, str) or not isinstance(namespace, str):
-        raise InputError(document.problem(("metadata",), "the Secret needs metadata.name and metadata.namespace", "set both"))
+        raise InputError(
+            document.problem(("metadata",), "the Secret needs metadata.name and metadata.namespace", "set both")
+        )
     sops = data.get("sops")
     if not isinstance(sops, dict) or "mac" not in sops:
         raise InputError(
-            document.problem((), "not encrypted with SOPS (no sops metadata)", f"encrypt it: sops --encrypt --in-place {relative}")
+            document.problem(
+                (), "not encrypted with SOPS (no sops metadata)", f"encrypt it: sops --encrypt --in-place {relative}"
+            )
         )
     keys: list[str] = []
     for section in ("data", "stringData"):
@@ -189,7 +225,8 @@ def _secret_file(root: Path, relative: str, spec: Document, index: int) -> Secre
                     document.problem(
                         (section, key),
                         "value is not encrypted",
-                        f"re-encrypt the file with sops (encrypted_regex '^(data|stringData)$'): sops --encrypt --in-place {relative}",
+                        "re-encrypt the file with sops (encrypted_regex '^(data|stringData)$'):"
+                        f" sops --encrypt --in-place {relative}",
                     )
                 )
     return SecretFile(path=relative, raw=path.read_bytes(), name=name, namespace=namespace, keys=tuple(sorted(keys)))

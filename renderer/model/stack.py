@@ -116,7 +116,11 @@ class StackConfig:
                     )
                 claimed[namespace] = layer.id
         sources = tuple(
-            Source(name=item["name"], type=item["type"], url=item["url"].rstrip("/") + ("/" if item["type"] == "helm" else ""))
+            Source(
+                name=item["name"],
+                type=item["type"],
+                url=item["url"].rstrip("/") + ("/" if item["type"] == "helm" else ""),
+            )
             for item in data.get("sources", ())
         )
         _check_unique(problems, document, "sources", [source.name for source in sources], "source name")
@@ -222,7 +226,9 @@ class Release:
         if layer is None:
             known = ", ".join(item.id for item in config.layers)
             problems.add(
-                document.problem(("layer",), f"unknown layer '{data['layer']}'", f"use one of the stack's layers: {known}")
+                document.problem(
+                    ("layer",), f"unknown layer '{data['layer']}'", f"use one of the stack's layers: {known}"
+                )
             )
         chart = data["chart"]
         if config.source(chart["source"]) is None:

@@ -27,9 +27,7 @@ def render_docs(loaded: LoadedStack, resolution: Resolution, templates: Template
         template = f"{release.chart.name}.md.j2"
         if not templates.exists(template):
             continue
-        endpoints = {
-            export.name: resolution.endpoints[(release.name, export.name)] for export in release.exports
-        }
+        endpoints = {export.name: resolution.endpoints[(release.name, export.name)] for export in release.exports}
         secrets = [loaded.secret_files[path] for path in release.secrets]
         context = {
             "release": release,

@@ -29,7 +29,9 @@ def header(origin: str) -> str:
 
 
 class FluxTarget:
-    def __init__(self, loaded: LoadedStack, resolution: Resolution, graph: dict[str, tuple[str, ...]], templates: Templates) -> None:
+    def __init__(
+        self, loaded: LoadedStack, resolution: Resolution, graph: dict[str, tuple[str, ...]], templates: Templates
+    ) -> None:
         self.loaded = loaded
         self.stack = loaded.stack
         self.config = loaded.stack.config
@@ -97,7 +99,12 @@ class FluxTarget:
                     "interval": self.config.flux_defaults.interval,
                     "labels": self._labels(first.id),
                 }
-                entries.append((f"helmrepository-{source.name}.yaml", self._document("helmrepository.yaml.j2", context, self.config.path)))
+                entries.append(
+                    (
+                        f"helmrepository-{source.name}.yaml",
+                        self._document("helmrepository.yaml.j2", context, self.config.path),
+                    )
+                )
         return entries
 
     def _release_objects(self, release: Release, layer: Layer) -> list[tuple[str, bytes]]:
@@ -106,8 +113,15 @@ class FluxTarget:
         labels = self._labels(layer.id, **{"railiance.io/service-class": release.service_class})
         entries = []
         if source.type == "oci":
-            context = {"name": release.name, "release": release, "url": f"{source.url}/{release.chart.name}", "labels": labels}
-            entries.append((f"ocirepository-{release.name}.yaml", self._document("ocirepository.yaml.j2", context, release.origin)))
+            context = {
+                "name": release.name,
+                "release": release,
+                "url": f"{source.url}/{release.chart.name}",
+                "labels": labels,
+            }
+            entries.append(
+                (f"ocirepository-{release.name}.yaml", self._document("ocirepository.yaml.j2", context, release.origin))
+            )
         context = {
             "release": release,
             "source": source,
@@ -118,7 +132,9 @@ class FluxTarget:
             "values_from": [_values_from(item) for item in release.values_from],
             "values": self.resolution.values[release.name],
         }
-        entries.append((f"helmrelease-{release.name}.yaml", self._document("helmrelease.yaml.j2", context, release.origin)))
+        entries.append(
+            (f"helmrelease-{release.name}.yaml", self._document("helmrelease.yaml.j2", context, release.origin))
+        )
         for path in release.secrets:
             secret = self.loaded.secret_files[path]
             # Passed through byte for byte: re-encoding would break the SOPS MAC.

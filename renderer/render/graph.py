@@ -24,7 +24,7 @@ def check_acyclic(stack: Stack, graph: dict[str, tuple[str, ...]]) -> None:
         path.append(name)
         for dependency in graph.get(name, ()):
             if state.get(dependency) == 1:
-                return path[path.index(dependency) :] + [dependency]
+                return [*path[path.index(dependency) :], dependency]
             if dependency not in state:
                 cycle = visit(dependency)
                 if cycle:

@@ -87,7 +87,8 @@ def plan(root: Path, output: str, files: list[OutputFile]) -> Plan:
             stale.append(file.path)
         else:
             unchanged.append(file.path)
-    obsolete, foreign = [], []
+    obsolete: list[str] = []
+    foreign: list[str] = []
     for relative, path in existing.items():
         if relative in expected:
             continue
@@ -106,11 +107,11 @@ def write(root: Path, files: list[OutputFile], current: Plan) -> None:
                 continue
             target = root / file.path
             target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".rail-", dir=target.parent)
+            handle, name = tempfile.mkstemp(prefix=".rail-", dir=target.parent)
             with os.fdopen(handle, "wb") as stream:
                 stream.write(file.content)
-            os.chmod(temporary, 0o644)
-            staged.append((file.path, Path(temporary)))
+            os.chmod(name, 0o644)
+            staged.append((file.path, Path(name)))
     except BaseException:
         for _, temporary in staged:
             temporary.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from ..yamlio import Document
 
 REFERENCE = re.compile(r"\$\{ref:([^}]*)\}")
 _TARGET = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z][a-zA-Z0-9]*)\.([a-zA-Z]+)$")
-FIELDS = ("host", "port", "address", "service", "namespace", "secretName", "url")
+FIELDS = ("host", "port", "address", "service", "namespace", "secretName")
 
 
 @dataclass(frozen=True)
@@ -31,15 +31,15 @@ class Endpoint:
     secret_name: str
 
     def field(self, name: str) -> str | int:
-        return {
+        fields: dict[str, str | int] = {
             "host": self.host,
             "port": self.port,
             "address": f"{self.host}:{self.port}",
             "service": self.service,
             "namespace": self.namespace,
             "secretName": self.secret_name,
-            "url": f"{self.host}:{self.port}",
-        }[name]
+        }
+        return fields[name]
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,9 @@ def resolve(loaded: LoadedStack) -> Resolution:
         for document, prefix, data in origins:
             for key_path, text in _strings(data, prefix):
                 for match in REFERENCE.finditer(text):
-                    target = _check_reference(match.group(1), release, endpoints, stack_names={r.name for r in stack.releases})
+                    target = _check_reference(
+                        match.group(1), release, endpoints, stack_names={r.name for r in stack.releases}
+                    )
                     if isinstance(target, str):
                         targets.add(target)
                     else:
@@ -77,19 +79,25 @@ def resolve(loaded: LoadedStack) -> Resolution:
     return Resolution(values=values, referenced=referenced, endpoints=endpoints)
 
 
-def _endpoints(loaded: LoadedStack, merged: dict[str, dict[str, Any]], problems: ProblemCollector) -> dict[tuple[str, str], Endpoint]:
+def _endpoints(
+    loaded: LoadedStack, merged: dict[str, dict[str, Any]], problems: ProblemCollector
+) -> dict[tuple[str, str], Endpoint]:
     domain = loaded.stack.config.cluster_domain
     endpoints: dict[tuple[str, str], Endpoint] = {}
     for release in loaded.stack.releases:
         for export in release.exports:
             service = service_host(
-                export.service, release_name=release.helm_release_name, chart=release.chart.name, values=merged[release.name]
+                export.service,
+                release_name=release.helm_release_name,
+                chart=release.chart.name,
+                values=merged[release.name],
             )
             if service is None:
                 problems.add(
                     Problem(
                         path=release.origin,
-                        message=f"export '{export.name}': '{export.service}' is not a service of chart '{release.chart.name}'",
+                        message=f"export '{export.name}': '{export.service}' is not a service"
+                        f" of chart '{release.chart.name}'",
                         key_path=f"exports.{export.name}.service",
                         hint="use a service role rail knows for this chart, or a pattern such as '{fullname}-http'",
                     )
@@ -110,7 +118,10 @@ def _check_reference(
 ) -> str | tuple[str, str]:
     match = _TARGET.match(text)
     if not match:
-        return ("malformed reference", "write ${ref:RELEASE.EXPORT.FIELD}, for example ${ref:postgresql-ha.database.address}")
+        return (
+            "malformed reference",
+            "write ${ref:RELEASE.EXPORT.FIELD}, for example ${ref:postgresql-ha.database.address}",
+        )
     target, export, field = match.group(1), match.group(3), match.group(4)
     if target not in stack_names:
         return (f"reference to release '{target}', which does not exist", "name a release of this stack")

@@ -51,9 +51,13 @@ class Templates:
         try:
             return str(_environment(self.folder).get_template(name).render(**context))
         except TemplateNotFound:
-            raise InputError(Problem(path=where, message="template not found", hint="restore it from rail's templates/")) from None
+            raise InputError(
+                Problem(path=where, message="template not found", hint="restore it from rail's templates/")
+            ) from None
         except TemplateSyntaxError as exc:
-            raise InputError(Problem(path=where, line=exc.lineno, message=f"template syntax error: {exc.message}")) from None
+            raise InputError(
+                Problem(path=where, line=exc.lineno, message=f"template syntax error: {exc.message}")
+            ) from None
         except TemplateError as exc:
             # Undefined names and sandbox refusals: the line is the template frame's.
             raise InputError(

@@ -19,7 +19,9 @@ def report_render(outcome: RenderOutcome) -> str:
             lines.append(f"rendered output is up to date ({len(plan.unchanged)} files)")
         return "\n".join(lines) + "\n"
     for path in plan.foreign:
-        lines.append(f"warning: {path}: not written by rail; left alone (remove it or move it out of the output folder)")
+        lines.append(
+            f"warning: {path}: not written by rail; left alone (remove it or move it out of the output folder)"
+        )
     written = len(plan.missing) + len(plan.stale)
     lines.append(
         f"rendered {written + len(plan.unchanged)} files: {written} written,"
