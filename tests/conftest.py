@@ -1,0 +1,86 @@
+"""Shared fixtures: the repository, the reference data beside it, copies of the
+shipped stack, and the installed ``rail`` command run as a process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# What a stack is made of; ``rendered`` and ``docs`` are copied when present.
+STACK_FILES = ("rail.yaml",)
+STACK_FOLDERS = ("releases", "values", "secrets", "templates", "rendered", "docs")
+# The console script installed beside this interpreter (cli.py has no __main__).
+RAIL = Path(sys.executable).parent / "rail"
+
+RunRail = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def copy_stack(source: Path, destination: Path) -> Path:
+    """Copy the stack at ``source`` into ``destination`` (created) and return it."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in STACK_FILES:
+        shutil.copy2(source / name, destination / name)
+    for name in STACK_FOLDERS:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, destination / name, symlinks=True)
+    return destination
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder``, by POSIX path relative to it, with its bytes."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+    }
+
+
+def rail(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``rail`` in ``cwd``; ``env`` entries are added to the current environment."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [str(RAIL), *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_dir(repo_root: Path) -> Path:
+    shared = repo_root.parent / "shared"
+    if not shared.is_dir():
+        pytest.skip(f"reference data folder {shared} is missing (the 'shared' folder beside the repository)")
+    return shared
+
+
+@pytest.fixture
+def stack_copy(tmp_path: Path) -> Path:
+    """A private copy of the shipped stack, free to break."""
+    return copy_stack(REPO_ROOT, tmp_path / "stack")
+
+
+@pytest.fixture(scope="session")
+def rendered_stack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shipped stack, freshly rendered in-process. Shared: do not modify."""
+    from renderer.app import run_render
+
+    root = copy_stack(REPO_ROOT, tmp_path_factory.mktemp("rendered") / "stack")
+    shutil.rmtree(root / "rendered", ignore_errors=True)
+    run_render(root, "all", check=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def run_rail() -> RunRail:
+    """``run_rail(*args, cwd=..., env=None)``: the installed CLI as a process, text output."""
+    if not RAIL.is_file():
+        pytest.fail(f"the rail console script is not installed at {RAIL}: pip install -e .")
+    return rail
