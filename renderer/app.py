@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .load import find_root, load_stack
 from .render import TARGETS, render
 from .render.output import Plan, plan, write
+
+if TYPE_CHECKING:
+    from .lint.engine import LintResult
+    from .lint.rule import LintOptions
 
 
 @dataclass(frozen=True)
@@ -31,3 +36,25 @@ def run_render(start: Path, target: str, check: bool) -> RenderOutcome:
     if not check:
         write(root, files, current)
     return RenderOutcome(root=root, plan=current, checked_only=check)
+
+
+def run_lint(start: Path, paths: list[Path], options: LintOptions) -> LintResult:
+    """Lint the stack found from ``start`` (if any) and the manifests under ``paths``."""
+    from .lint.engine import run, settings_from_config
+    from .lint.graph import build
+    from .lint.inputs import collect
+    from .lint.rule import LintContext
+
+    inputs = collect(start, paths)
+    settings = settings_from_config(inputs.config.lint, inputs.config.path)
+    graph = build(inputs.config, inputs.manifests, inputs.loaded, inputs.referenced)
+    context = LintContext(
+        graph=graph,
+        root=inputs.root,
+        loaded=inputs.loaded,
+        drift=inputs.drift,
+        source_documents=inputs.source_documents,
+        options=options,
+        rule_options=settings.options,
+    )
+    return run(context, settings, graph.notes)

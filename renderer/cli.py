@@ -67,3 +67,116 @@ def render_command(target: str, check: bool, directory: Path) -> None:
     outcome = run_render(directory, target, check)
     click.echo(report_render(outcome), nl=False)
     sys.exit(EXIT_FINDINGS if check and outcome.plan.drift else EXIT_OK)
+
+
+def _default_format() -> str:
+    import os
+
+    actions = os.environ.get("GITHUB_ACTIONS") == "true" or os.environ.get("GITEA_ACTIONS") == "true"
+    return "github" if actions else "text"
+
+
+def _emit_reports(result: object, formats: tuple[str, ...], outputs: tuple[Path, ...]) -> None:
+    from .lint.rules import RULES
+    from .report.findings import REPORTERS
+
+    if len(outputs) > max(len(formats), 1):
+        raise click.UsageError("more --output than --format options: pair each --output with a --format")
+    chosen = formats or (_default_format(),)
+    for index, name in enumerate(chosen):
+        text = REPORTERS[name](result, RULES)  # type: ignore[arg-type]
+        if index < len(outputs):
+            outputs[index].write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+
+
+_FORMAT = click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["text", "json", "github", "sarif"]),
+    help="Report format; repeat for several (github is the default under GitHub or Gitea Actions).",
+)
+_OUTPUT = click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report of the matching --format to this file instead of stdout.",
+)
+_DIRECTORY = click.option(
+    "-C",
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Start looking for rail.yaml here instead of the current directory.",
+)
+
+
+def _lint(
+    paths: tuple[Path, ...],
+    formats: tuple[str, ...],
+    outputs: tuple[Path, ...],
+    strict: bool,
+    exhaustive: bool,
+    directory: Path,
+) -> None:
+    from .app import run_lint
+    from .lint.rule import LintOptions
+
+    result = run_lint(directory, list(paths), LintOptions(exhaustive=exhaustive, strict=strict))
+    _emit_reports(result, formats, outputs)
+    sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)
+
+
+@main.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_FORMAT
+@_OUTPUT
+@click.option("--strict", is_flag=True, help="Warnings fail too.")
+@click.option("--exhaustive", is_flag=True, help="A release no layer claims is an error.")
+@_DIRECTORY
+def lint_command(
+    paths: tuple[Path, ...],
+    formats: tuple[str, ...],
+    outputs: tuple[Path, ...],
+    strict: bool,
+    exhaustive: bool,
+    directory: Path,
+) -> None:
+    """Lint the stack (specs and rendered/) and any manifest files or folders named."""
+    _lint(paths, formats, outputs, strict, exhaustive, directory)
+
+
+@main.command("check")
+@_FORMAT
+@_OUTPUT
+@click.option("--strict", is_flag=True, help="Warnings fail too.")
+@_DIRECTORY
+def check_command(formats: tuple[str, ...], outputs: tuple[Path, ...], strict: bool, directory: Path) -> None:
+    """The one command for CI: rendered/ up to date (rendered-drift) and every lint rule."""
+    _lint((), formats, outputs, strict, False, directory)
+
+
+@main.command("explain")
+@click.argument("rule", required=False)
+def explain_command(rule: str | None) -> None:
+    """Print a rule's documentation; without RULE, list the rules."""
+    import difflib
+
+    from .lint.rules import RULES, SUPPRESSION_RULE, by_id
+
+    if rule is None:
+        for item in RULES:
+            click.echo(f"{item.id:24} {item.severity:8} {item.summary}")
+        click.echo(
+            f"{SUPPRESSION_RULE:24} {'warning':8} a suppression that names no rule, lacks a reason or matches nothing"
+        )
+        return
+    found = by_id(rule)
+    if found is None:
+        close = difflib.get_close_matches(rule, [item.id for item in RULES], n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else " Run `rail explain` for the list."
+        raise click.UsageError(f"unknown rule '{rule}'.{hint}")
+    click.echo(found.doc.strip() + "\n")

@@ -93,6 +93,11 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Do
         # The library's own message quotes the offending source line, which may
         # hold a secret: only its one-line diagnosis is kept.
         what = exc.problem or exc.context or "invalid YAML"
+        start = exc.context_mark
+        if exc.problem and exc.context and start and mark and start.line != mark.line:
+            # Where the unclosed construct began is often where the mistake is.
+            what += f" ({exc.context} started on line {start.line + 1})"
+        what = _redact_quoted(what)
         raise InputError(
             Problem(
                 path=path,
@@ -186,6 +191,8 @@ class _Builder:
 
         if id(node) in self._built:
             return self._built[id(node)]
+        if isinstance(node, (MappingNode, SequenceNode)):
+            self._check_tag(node)
         if isinstance(node, MappingNode):
             result: Any = self._mapping(node, key_path)
         elif isinstance(node, SequenceNode):
@@ -239,9 +246,8 @@ class _Builder:
         tag: str = node.tag
         value: str = node.value
         if not tag.startswith(_TAG):
-            if tag == "!" or not self.strict_tags:
-                return value
-            raise InputError(self._at(node, f"unsupported YAML tag '{tag}'", "remove the tag; rail reads plain data"))
+            self._check_tag(node)
+            return value
         kind = tag[len(_TAG) :]
         if kind == "null":
             return None
@@ -252,6 +258,32 @@ class _Builder:
         if kind == "float":
             return _parse_float(value)
         return value
+
+    def _check_tag(self, node: Any) -> None:
+        # The tag is not quoted: an unquoted value such as `!s3cret` is read as a tag.
+        if self.strict_tags and not node.tag.startswith(_TAG) and node.tag != "!":
+            raise InputError(
+                self._at(
+                    node,
+                    "unsupported YAML tag (rail reads plain data)",
+                    "remove the tag; if the value itself starts with '!', quote it",
+                )
+            )
+
+
+# ruamel quotes some source text in its diagnosis (an undefined alias's name, a tag
+# handle), and an unquoted value such as `*s3cret` is read as an alias: keep single
+# characters and token names such as '<stream end>', drop anything longer.
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+_HARMLESS_QUOTE = re.compile(r"[^\\]?|\\(?:[a-z0]|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})|<[a-z ]+>")
+
+
+def _redact_quoted(text: str) -> str:
+    def keep(match: re.Match[str]) -> str:
+        inner = match.group(1) if match.group(1) is not None else match.group(2)
+        return match.group(0) if _HARMLESS_QUOTE.fullmatch(inner) else "(not shown)"
+
+    return _QUOTED.sub(keep, text)
 
 
 def _position(node: Any) -> tuple[int, int]:

@@ -13,21 +13,23 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# What a stack is made of; ``rendered`` and ``docs`` are copied when present.
+# What a stack is made of, and the folders rail renders into (copied when present).
 STACK_FILES = ("rail.yaml",)
-STACK_FOLDERS = ("releases", "values", "secrets", "templates", "rendered", "docs")
+STACK_FOLDERS = ("releases", "values", "secrets", "templates")
+OUTPUT_FOLDERS = ("rendered", "docs")
 # The console script installed beside this interpreter (cli.py has no __main__).
 RAIL = Path(sys.executable).parent / "rail"
 
 RunRail = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
-def copy_stack(source: Path, destination: Path) -> Path:
-    """Copy the stack at ``source`` into ``destination`` (created) and return it."""
+def copy_stack(source: Path, destination: Path, *, outputs: bool = True) -> Path:
+    """Copy the stack at ``source`` into ``destination`` (created) and return it;
+    with ``outputs`` false, without what rail rendered there."""
     destination.mkdir(parents=True, exist_ok=True)
     for name in STACK_FILES:
         shutil.copy2(source / name, destination / name)
-    for name in STACK_FOLDERS:
+    for name in STACK_FOLDERS + (OUTPUT_FOLDERS if outputs else ()):
         if (source / name).is_dir():
             shutil.copytree(source / name, destination / name, symlinks=True)
     return destination
@@ -72,10 +74,15 @@ def rendered_stack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the shipped stack, freshly rendered in-process. Shared: do not modify."""
     from renderer.app import run_render
 
-    root = copy_stack(REPO_ROOT, tmp_path_factory.mktemp("rendered") / "stack")
-    shutil.rmtree(root / "rendered", ignore_errors=True)
+    root = copy_stack(REPO_ROOT, tmp_path_factory.mktemp("rendered") / "stack", outputs=False)
     run_render(root, "all", check=False)
     return root
+
+
+@pytest.fixture(scope="session")
+def snapshot() -> Callable[[Path], dict[str, bytes]]:
+    """``snapshot(folder)``: every file under it, by relative POSIX path, with its bytes."""
+    return tree_bytes
 
 
 @pytest.fixture(scope="session")

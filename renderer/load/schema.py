@@ -25,6 +25,15 @@ _PATTERN_HINTS = {
     "interval": "use a Go duration such as 10m or 1h30m",
     "timeout": "use a Go duration such as 10m or 1h30m",
 }
+# How to write a value of the type the schema wants; quotes make any scalar a string.
+_TYPE_HINTS = {
+    "boolean": "write true or false, without quotes",
+    "integer": "write a whole number, without quotes",
+    "number": "write a number, without quotes",
+    "string": "quote the value",
+    "array": "write a list ([a, b] or one '- item' a line)",
+    "object": "write a mapping of keys to values",
+}
 _PATH_HINT = "use a path relative to the stack root, without '..' or a leading '/'"
 
 
@@ -74,7 +83,9 @@ def _problem(document: Document, error: Any) -> Problem:
         expected = error.validator_value
         expected_text = " or ".join(expected) if isinstance(expected, list) else expected
         return document.problem(
-            path, f"wrong type: expected {expected_text}, got {_type_name(error.instance)}", "change the value's type"
+            path,
+            f"wrong type: expected {expected_text}, got {_type_name(error.instance)}",
+            _TYPE_HINTS.get(expected_text, "change the value's type"),
         )
     if kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]

@@ -70,7 +70,13 @@ def find_root(start: Path) -> Path:
     )
 
 
-def load_stack(root: Path) -> LoadedStack:
+def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
+    """Read and validate the stack at ``root``.
+
+    ``refuse_plaintext``: a literal secret in a spec or values file, or an
+    unencrypted SOPS file, is an input error (render). The linter turns it off
+    and reports them as findings instead.
+    """
     config_document = read_yaml(root / CONFIG_NAME, CONFIG_NAME)
     problems = validate(config_document, "stack.schema.json")
     if problems:
@@ -92,14 +98,15 @@ def load_stack(root: Path) -> LoadedStack:
                 collector.extend(schema_problems)
                 continue
             release = Release.from_data(document.data, document, config)
-            collector.extend(_check_plaintext(document, ("values",), release.values))
+            if refuse_plaintext:
+                collector.extend(_check_plaintext(document, ("values",), release.values))
             for index, values_path in enumerate(release.values_files):
-                values_documents[values_path] = _values_file(root, values_path, document, index)
-                collector.extend(
-                    _check_plaintext(values_documents[values_path], (), values_documents[values_path].data)
-                )
+                values_document = _values_file(root, values_path, document, index)
+                values_documents[values_path] = values_document
+                if refuse_plaintext:
+                    collector.extend(_check_plaintext(values_document, (), values_document.data))
             for index, secret_path in enumerate(release.secrets):
-                secret = _secret_file(root, secret_path, document, index)
+                secret = _secret_file(root, secret_path, document, index, strict=refuse_plaintext)
                 if secret.namespace != release.namespace:
                     collector.add(
                         document.problem(
@@ -175,7 +182,7 @@ def _values_file(root: Path, relative: str, spec: Document, index: int) -> Docum
     return document
 
 
-def _secret_file(root: Path, relative: str, spec: Document, index: int) -> SecretFile:
+def _secret_file(root: Path, relative: str, spec: Document, index: int, *, strict: bool = True) -> SecretFile:
     path = inside(root, relative)
     if path is None:
         raise InputError(
@@ -210,7 +217,7 @@ def _secret_file(root: Path, relative: str, spec: Document, index: int) -> Secre
             document.problem(("metadata",), "the Secret needs metadata.name and metadata.namespace", "set both")
         )
     sops = data.get("sops")
-    if not isinstance(sops, dict) or "mac" not in sops:
+    if strict and (not isinstance(sops, dict) or "mac" not in sops):
         raise InputError(
             document.problem(
                 (), "not encrypted with SOPS (no sops metadata)", f"encrypt it: sops --encrypt --in-place {relative}"
@@ -220,7 +227,7 @@ def _secret_file(root: Path, relative: str, spec: Document, index: int) -> Secre
     for section in ("data", "stringData"):
         for key, value in (data.get(section) or {}).items():
             keys.append(str(key))
-            if not (isinstance(value, str) and value.startswith("ENC[")):
+            if strict and not (isinstance(value, str) and value.startswith("ENC[")):
                 raise InputError(
                     document.problem(
                         (section, key),

@@ -85,6 +85,7 @@ class StackConfig:
     flux_git_repository: str
     flux_sops_secret: str
     flux_defaults: FluxSettings
+    lint: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], document: Document) -> StackConfig:
@@ -149,6 +150,51 @@ class StackConfig:
             flux_git_repository=flux.get("gitRepository", "flux-system"),
             flux_sops_secret=flux.get("sopsSecret", "sops-age"),
             flux_defaults=FluxSettings.from_data(flux.get("release", {})),
+            lint=data.get("lint", {}),
+        )
+
+    @classmethod
+    def default(cls) -> StackConfig:
+        """The layers of DESIGN.md, for a repository without a stack config."""
+        layers = (
+            Layer(
+                id="S2",
+                name="cluster",
+                order=0,
+                namespaces=(
+                    "kube-system",
+                    "flux-system",
+                    "cert-manager",
+                    "ingress-nginx",
+                    "traefik",
+                    "longhorn-system",
+                ),
+                paths=(),
+                owns=("cluster-runtime",),
+            ),
+            Layer(
+                id="S3",
+                name="platform",
+                order=1,
+                namespaces=("platform",),
+                paths=(),
+                owns=("database", "cache", "broker", "search", "backup"),
+            ),
+            Layer(id="S5", name="apps", order=2, namespaces=("apps",), paths=(), owns=("application",)),
+        )
+        return cls(
+            name="default",
+            path="(defaults)",
+            output="rendered",
+            releases_dir="releases",
+            targets=("flux",),
+            cluster_domain="cluster.local",
+            layers=layers,
+            sources=(),
+            flux_namespace="flux-system",
+            flux_git_repository="flux-system",
+            flux_sops_secret="sops-age",
+            flux_defaults=FluxSettings(),
         )
 
     def layer(self, layer_id: str) -> Layer | None:

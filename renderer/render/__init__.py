@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..load.stack import LoadedStack
@@ -9,7 +10,7 @@ from ..resources import data_dir
 from .docs import render_docs
 from .flux import FluxTarget, OutputFile
 from .graph import check_acyclic, edges
-from .references import resolve
+from .references import Resolution, resolve
 from .templating import Templates
 
 TARGETS = ("flux",)
@@ -23,11 +24,22 @@ def template_folder(root: Path, target: str) -> tuple[Path, str]:
     return data_dir("templates") / target, f"(rail)/templates/{target}"
 
 
+@dataclass(frozen=True)
+class Rendered:
+    files: list[OutputFile]
+    resolution: Resolution
+
+
 def render(loaded: LoadedStack, targets: tuple[str, ...]) -> list[OutputFile]:
     """Every file rail owns for ``targets``, in memory: nothing is written here."""
+    return render_stack(loaded, targets).files
+
+
+def render_stack(loaded: LoadedStack, targets: tuple[str, ...]) -> Rendered:
+    """The rendered files with what was learnt on the way (references resolved)."""
     resolution = resolve(loaded)
     graph = edges(loaded.stack, resolution.referenced)
-    check_acyclic(loaded.stack, graph)
+    check_acyclic(loaded.stack, graph, loaded.spec_documents)
     files: list[OutputFile] = []
     for target in targets:
         folder, display = template_folder(loaded.root, target)
@@ -35,7 +47,7 @@ def render(loaded: LoadedStack, targets: tuple[str, ...]) -> list[OutputFile]:
             files.extend(FluxTarget(loaded, resolution, graph, Templates(folder, display)).files())
     docs_folder, docs_display = template_folder(loaded.root, "docs")
     files.extend(render_docs(loaded, resolution, Templates(docs_folder, docs_display)))
-    return sorted(files, key=lambda f: f.path)
+    return Rendered(files=sorted(files, key=lambda f: f.path), resolution=resolution)
 
 
-__all__ = ["TARGETS", "OutputFile", "render"]
+__all__ = ["TARGETS", "OutputFile", "Rendered", "render", "render_stack"]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from itertools import pairwise
+
 from ..errors import InputError, Problem
 from ..model import Stack
+from ..yamlio import Document
 
 
 def edges(stack: Stack, referenced: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -14,8 +18,11 @@ def edges(stack: Stack, referenced: dict[str, tuple[str, ...]]) -> dict[str, tup
     }
 
 
-def check_acyclic(stack: Stack, graph: dict[str, tuple[str, ...]]) -> None:
-    """Raise on the first cycle found, naming it edge by edge."""
+def check_acyclic(
+    stack: Stack, graph: dict[str, tuple[str, ...]], documents: Mapping[str, Document] | None = None
+) -> None:
+    """Raise on the first cycle found, naming it edge by edge; with the specs'
+    ``documents``, at the line of each ``dependsOn`` entry in the cycle."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     path: list[str] = []
 
@@ -37,11 +44,20 @@ def check_acyclic(stack: Stack, graph: dict[str, tuple[str, ...]]) -> None:
         if name not in state:
             cycle = visit(name)
             if cycle:
-                first = stack.release(cycle[0])
-                raise InputError(
-                    Problem(
-                        path=first.origin if first else "rail.yaml",
-                        message="dependency cycle: " + " -> ".join(cycle),
-                        hint="Flux would wait forever: remove one dependsOn or reference in the cycle",
-                    )
-                )
+                raise InputError(_cycle_problems(stack, cycle, documents or {}))
+
+
+def _cycle_problems(stack: Stack, cycle: list[str], documents: Mapping[str, Document]) -> list[Problem]:
+    message = "dependency cycle: " + " -> ".join(cycle)
+    hint = "Flux would wait forever: remove one dependsOn or reference in the cycle"
+    problems = []
+    for name, dependency in pairwise(cycle):
+        release = stack.release(name)
+        if release and dependency in release.depends_on and release.origin in documents:
+            index = release.depends_on.index(dependency)
+            problems.append(documents[release.origin].problem(("dependsOn", index), message, hint))
+    if problems:
+        return problems
+    # Only references close the cycle: name the first release's spec.
+    first = stack.release(cycle[0])
+    return [Problem(path=first.origin if first else "rail.yaml", message=message, hint=hint)]

@@ -16,7 +16,17 @@ from ..yamlio import Document, load_documents
 
 def _tojson(value: Any) -> str:
     # JSON is YAML: a JSON-encoded value can never become YAML syntax.
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_not_json)
+
+
+def _not_json(value: Any) -> Any:
+    """What json cannot encode is a template error (undefined name, wrong object), not a crash."""
+    from jinja2 import Undefined
+    from jinja2.exceptions import TemplateRuntimeError
+
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    raise TemplateRuntimeError(f"tojson cannot encode a {type(value).__name__}")
 
 
 @cache

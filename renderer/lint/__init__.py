@@ -1,0 +1,1 @@
+"""The lint pipeline: specs and manifests -> one release graph -> rules -> findings."""

@@ -1,0 +1,176 @@
+"""Runs the rules: severities from the stack config, suppressions, the verdict."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..errors import InputError, Problem
+from .finding import ERROR, WARNING, Finding, Location, ObjectRef
+from .rule import LintContext, Rule
+from .rules import RULES, SUPPRESSION_RULE, rule_ids
+
+SUPPRESS_ANNOTATION = "railiance.io/suppress."
+OFF = "off"
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    severity: Mapping[str, str] = field(default_factory=dict)  # rule -> error | warning | off
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    rule: str
+    reason: str
+    object: ObjectRef
+    location: Location
+
+
+@dataclass(frozen=True)
+class LintResult:
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...]
+    strict: bool = False
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for finding in self.findings if finding.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for finding in self.findings if finding.severity == WARNING)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or (self.strict and self.warnings))
+
+    def summary(self) -> dict[str, Any]:
+        return {"errors": self.errors, "warnings": self.warnings, "failed": self.failed, "notes": list(self.notes)}
+
+
+def settings_from_config(data: Mapping[str, Any] | None, path: str) -> RuleSettings:
+    """Validate the stack config's ``lint.rules`` once: unknown rules and bad options are input errors."""
+    severity: dict[str, str] = {}
+    options: dict[str, Mapping[str, Any]] = {}
+    problems: list[Problem] = []
+    known = rule_ids()
+    for rule_id, value in ((data or {}).get("rules") or {}).items():
+        if rule_id not in known:
+            close = difflib.get_close_matches(rule_id, known, n=1)
+            problems.append(
+                Problem(
+                    path=path,
+                    key_path=f"lint.rules.{rule_id}",
+                    message=f"unknown rule '{rule_id}'",
+                    hint=f"did you mean '{close[0]}'?" if close else "see `rail explain` for the rules",
+                )
+            )
+            continue
+        if isinstance(value, str):
+            severity[rule_id] = value
+            continue
+        severity_value = value.get("severity")
+        if severity_value:
+            severity[rule_id] = severity_value
+        rule_options = value.get("options") or {}
+        rule = next((r for r in RULES if r.id == rule_id), None)
+        if rule_options and rule is not None:
+            problems.extend(_check_options(rule, rule_options, path))
+        options[rule_id] = rule_options
+    if problems:
+        raise InputError(problems)
+    return RuleSettings(severity=severity, options=options)
+
+
+def _check_options(rule: Rule, options: Mapping[str, Any], path: str) -> list[Problem]:
+    from jsonschema import Draft202012Validator
+
+    schema = {"type": "object", "additionalProperties": False, "properties": dict(rule.options_schema)}
+    return [
+        Problem(
+            path=path,
+            key_path=f"lint.rules.{rule.id}.options" + "".join(f".{p}" for p in error.absolute_path),
+            message=f"invalid option ({error.validator})",
+            hint=f"options of {rule.id}: {', '.join(sorted(rule.options_schema)) or 'none'}",
+        )
+        for error in Draft202012Validator(schema).iter_errors(dict(options))
+    ]
+
+
+def run(context: LintContext, settings: RuleSettings, notes: list[str]) -> LintResult:
+    findings: list[Finding] = []
+    for rule in RULES:
+        configured = settings.severity.get(rule.id)
+        if configured == OFF:
+            continue
+        for finding in rule.check(context):
+            severity = configured or finding.severity or rule.severity
+            findings.append(replace(finding, severity=severity))
+    findings = _apply_suppressions(context, findings, settings)
+    unique = {(f.rule, f.location, f.message, f.object): f for f in findings}
+    ordered = sorted(unique.values(), key=Finding.sort_key)
+    return LintResult(findings=tuple(ordered), notes=tuple(notes), strict=context.options.strict)
+
+
+def _suppressions(context: LintContext) -> tuple[list[Suppression], list[Finding]]:
+    found: list[Suppression] = []
+    invalid: list[Finding] = []
+    graph = context.graph
+    for node in graph.releases.values():
+        if node.spec is not None and graph.loaded is not None:
+            document = graph.loaded.spec_documents.get(node.spec.origin)
+            entries = (document.data or {}).get("suppress", {}) if document else {}
+            for rule_id, reason in entries.items():
+                location, _ = graph.spec_location(node, ("suppress", rule_id))
+                found.append(Suppression(rule_id, str(reason), node.ref, location))
+        for key, reason in node.manifest.annotations().items():
+            if isinstance(key, str) and key.startswith(SUPPRESS_ANNOTATION):
+                location = graph.node_location(node, ("metadata", "annotations", key))
+                found.append(Suppression(key[len(SUPPRESS_ANNOTATION) :], str(reason or ""), node.ref, location))
+    valid = []
+    for suppression in found:
+        problem = None
+        if suppression.rule not in rule_ids():
+            problem = f"suppression names unknown rule '{suppression.rule}'"
+        elif not suppression.reason.strip():
+            problem = f"suppression of {suppression.rule} has no reason"
+        if problem:
+            invalid.append(
+                Finding(
+                    rule=SUPPRESSION_RULE, message=problem, location=suppression.location, object=suppression.object
+                )
+            )
+        else:
+            valid.append(suppression)
+    return valid, invalid
+
+
+def _apply_suppressions(context: LintContext, findings: list[Finding], settings: RuleSettings) -> list[Finding]:
+    suppressions, invalid = _suppressions(context)
+    used: set[Suppression] = set()
+    kept = []
+    for finding in findings:
+        match = next((s for s in suppressions if s.rule == finding.rule and s.object == finding.object), None)
+        if match is None:
+            kept.append(finding)
+        else:
+            used.add(match)
+    severity = settings.severity.get(SUPPRESSION_RULE, WARNING)
+    if severity == OFF:
+        return kept
+    for suppression in suppressions:
+        if suppression not in used:
+            invalid.append(
+                Finding(
+                    rule=SUPPRESSION_RULE,
+                    message=f"suppression of {suppression.rule} matches no finding",
+                    location=suppression.location,
+                    object=suppression.object,
+                    hint="remove it: the problem it silenced is gone",
+                )
+            )
+    return kept + [replace(finding, severity=severity) for finding in invalid]

@@ -1,0 +1,313 @@
+"""One release graph from specs and manifests: the input of every lint rule.
+
+A node is a Helm release (a Flux ``HelmRelease``); edges are what it depends on:
+``dependsOn``, references between specs, ``valuesFrom`` objects and chart
+sources. Each node carries the values the release really gets, as far as the
+repository tells: inline values over ``valuesFrom`` ConfigMaps and plain Secrets
+found in the repository. A SOPS Secret's values are unknown, and recorded as such.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..load.stack import LoadedStack
+from ..model import Release, StackConfig
+from ..yamlio import Document, load_document
+from . import values as helm_values
+from .finding import Location, ObjectRef
+from .layers import CLASS_LABEL, LAYER_LABEL, LayerAssignment, assign
+from .manifests import Manifest
+
+HELM_GROUP = "helm.toolkit.fluxcd.io"
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: ObjectRef
+    target: ObjectRef
+    kind: str  # dependsOn, reference, valuesFrom, source
+    location: Location
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class ChartInfo:
+    name: str | None
+    version: str | None
+    source: ObjectRef | None
+    version_location: Location | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseNode:
+    ref: ObjectRef
+    manifest: Manifest
+    layer: LayerAssignment
+    service_class: str | None
+    chart: ChartInfo
+    values: dict[str, Any]
+    unknown_values: tuple[str, ...]  # objects whose values the repository does not show
+    spec: Release | None = None
+    ha: bool = False
+
+    @property
+    def namespace(self) -> str | None:
+        """Where the release installs: ``spec.targetNamespace``, else its own namespace."""
+        target = self.manifest.spec().get("targetNamespace")
+        return target if isinstance(target, str) else self.ref.namespace
+
+
+@dataclass
+class ReleaseGraph:
+    config: StackConfig
+    manifests: list[Manifest]
+    loaded: LoadedStack | None = None
+    referenced: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    releases: dict[ObjectRef, ReleaseNode] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    objects: dict[ObjectRef, Manifest] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def edges_from(self, ref: ObjectRef) -> list[Edge]:
+        return [edge for edge in self.edges if edge.source == ref]
+
+    def node_location(self, node: ReleaseNode, key_path: Iterable[str | int] = ()) -> Location:
+        """Where ``key_path`` of the manifest is; in the spec when rail rendered it."""
+        parts = tuple(key_path)
+        return _locate(node.manifest.document, parts)
+
+    def value_location(
+        self, node: ReleaseNode, value_path: Iterable[str | int]
+    ) -> tuple[Location, tuple[Location, ...]]:
+        """Where a values key was written (spec, values file or manifest), and the rendered place."""
+        parts = tuple(value_path)
+        rendered = _locate(node.manifest.document, ("spec", "values", *parts))
+        if node.spec is None or self.loaded is None:
+            return rendered, ()
+        spec_document = self.loaded.spec_documents.get(node.spec.origin)
+        if spec_document is not None and ("values", *parts) in spec_document.positions:
+            return _locate(spec_document, ("values", *parts)), (rendered,)
+        for values_path in reversed(node.spec.values_files):
+            document = self.loaded.values_documents.get(values_path)
+            if document is not None and parts in document.positions:
+                return _locate(document, parts), (rendered,)
+        if spec_document is not None:
+            return _locate(spec_document, ("values",)), (rendered,)
+        return rendered, ()
+
+    def spec_location(
+        self, node: ReleaseNode, key_path: Iterable[str | int], fallback: Iterable[str | int] = ()
+    ) -> tuple[Location, tuple[Location, ...]]:
+        """A spec key's location when the node has a spec, else the manifest's ``fallback``."""
+        rendered = _locate(node.manifest.document, tuple(fallback))
+        if node.spec is not None and self.loaded is not None:
+            document = self.loaded.spec_documents.get(node.spec.origin)
+            if document is not None:
+                return _locate(document, tuple(key_path)), (rendered,)
+        return rendered, ()
+
+
+def _locate(document: Document, key_path: tuple[Any, ...]) -> Location:
+    line, column = document.locate(key_path)
+    return Location(document.path, line, column)
+
+
+def build(
+    config: StackConfig,
+    manifests: list[Manifest],
+    loaded: LoadedStack | None = None,
+    referenced: dict[str, tuple[str, ...]] | None = None,
+) -> ReleaseGraph:
+    """``referenced``: for each spec, the releases its values refer to (from the render)."""
+    graph = ReleaseGraph(config=config, manifests=manifests, loaded=loaded, referenced=referenced or {})
+    for manifest in manifests:
+        if manifest.kind and manifest.name:
+            ref = ObjectRef(manifest.kind, manifest.namespace, manifest.name)
+            graph.objects.setdefault(ref, manifest)
+    specs = {release.origin: release for release in loaded.stack.releases} if loaded else {}
+    for manifest in manifests:
+        if manifest.group != HELM_GROUP or manifest.kind != "HelmRelease":
+            continue
+        spec = manifest.spec()
+        if not manifest.name or not ("chart" in spec or "chartRef" in spec):
+            graph.notes.append(
+                f"{manifest.path}: HelmRelease {manifest.name or '(unnamed)'} has no chart: read as a kustomize"
+                " patch or fragment, not linted as a release"
+            )
+            continue
+        if manifest.version not in ("v2",):
+            graph.notes.append(
+                f"{manifest.path}: HelmRelease {manifest.name} uses {manifest.api_version}, which Flux 2.8 no longer"
+                " serves; linted as v2 (migrate it to helm.toolkit.fluxcd.io/v2)"
+            )
+        release = specs.get(manifest.origin) if manifest.origin else None
+        node = _node(graph, manifest, release)
+        graph.releases[node.ref] = node
+    for node in graph.releases.values():
+        graph.edges.extend(_edges(graph, node))
+    return graph
+
+
+def _service_class(manifest: Manifest, release: Release | None, chart: str | None) -> str | None:
+    from ..catalog import chart_facts
+
+    if release is not None:
+        return release.service_class
+    label = manifest.labels().get(CLASS_LABEL)
+    if isinstance(label, str):
+        return label
+    facts = chart_facts(chart)
+    return facts.service_class if facts else None
+
+
+def _node(graph: ReleaseGraph, manifest: Manifest, release: Release | None) -> ReleaseNode:
+    spec = manifest.spec()
+    ref = ObjectRef("HelmRelease", manifest.namespace, manifest.name)
+    chart = _chart(graph, manifest)
+    target = spec.get("targetNamespace")
+    namespace = target if isinstance(target, str) else manifest.namespace
+    layer = assign(graph.config, manifest.labels().get(LAYER_LABEL), manifest.path, namespace)
+    values, unknown = _values(graph, manifest)
+    return ReleaseNode(
+        ref=ref,
+        manifest=manifest,
+        layer=layer,
+        service_class=_service_class(manifest, release, chart.name),
+        chart=chart,
+        values=values,
+        unknown_values=tuple(unknown),
+        spec=release,
+        ha=bool(release.ha) if release else manifest.annotations().get("railiance.io/ha") == "true",
+    )
+
+
+def _chart(graph: ReleaseGraph, manifest: Manifest) -> ChartInfo:
+    spec = manifest.spec()
+    namespace = manifest.namespace
+    chart_ref = spec.get("chartRef")
+    if isinstance(chart_ref, dict):
+        kind = str(chart_ref.get("kind", ""))
+        source = ObjectRef(kind, chart_ref.get("namespace") or namespace, str(chart_ref.get("name", "")))
+        oci = graph.objects.get(source)
+        name = version = None
+        version_location = None
+        if oci is not None and kind == "OCIRepository":
+            url = oci.spec().get("url")
+            name = url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else None
+            ref = oci.spec().get("ref")
+            if isinstance(ref, dict):
+                tag = ref.get("tag")
+                version = tag if isinstance(tag, str) else None
+            version_location = _locate(oci.document, ("spec", "ref", "tag"))
+        elif oci is not None and kind == "HelmChart":
+            name = oci.spec().get("chart")
+            version = oci.spec().get("version")
+        return ChartInfo(name=name, version=version, source=source, version_location=version_location)
+    chart_spec = (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), dict) else None
+    if not isinstance(chart_spec, dict):
+        return ChartInfo(name=None, version=None, source=None)
+    source_ref = chart_spec.get("sourceRef")
+    chart_source: ObjectRef | None = None
+    if isinstance(source_ref, dict):
+        chart_source = ObjectRef(
+            str(source_ref.get("kind", "")), source_ref.get("namespace") or namespace, str(source_ref.get("name", ""))
+        )
+    name = chart_spec.get("chart")
+    version = chart_spec.get("version")
+    return ChartInfo(
+        name=name.rstrip("/").rsplit("/", 1)[-1] if isinstance(name, str) else None,
+        version=str(version) if version is not None else None,
+        source=chart_source,
+        version_location=_locate(manifest.document, ("spec", "chart", "spec", "version")),
+    )
+
+
+def _values(graph: ReleaseGraph, manifest: Manifest) -> tuple[dict[str, Any], list[str]]:
+    """``valuesFrom`` in order, then inline ``values`` on top, as Flux merges them."""
+    spec = manifest.spec()
+    merged: dict[str, Any] = {}
+    unknown: list[str] = []
+    for item in spec.get("valuesFrom") or []:
+        if not isinstance(item, dict):
+            continue
+        kind, name = str(item.get("kind", "")), str(item.get("name", ""))
+        key = str(item.get("valuesKey") or "values.yaml")
+        source = graph.objects.get(ObjectRef(kind, manifest.namespace, name))
+        content = _object_value(source, key) if source is not None else None
+        if content is None:
+            unknown.append(f"{kind} {manifest.namespace}/{name}")
+            continue
+        target_path = item.get("targetPath")
+        if isinstance(target_path, str) and target_path:
+            parts = helm_values.split_target_path(target_path)
+            if parts is None:
+                unknown.append(f"{kind} {manifest.namespace}/{name} (targetPath {target_path})")
+                continue
+            patch: dict[str, Any] = {}
+            helm_values.set_path(patch, parts, content)
+            merged = helm_values.coalesce(merged, patch)
+        else:
+            try:
+                document = load_document(content, f"{source.path if source else name}#{key}")
+            except Exception:  # noqa: BLE001 - a ConfigMap's embedded YAML is its owner's problem
+                unknown.append(f"{kind} {manifest.namespace}/{name}")
+                continue
+            if isinstance(document.data, dict):
+                merged = helm_values.coalesce(merged, document.data)
+    inline = spec.get("values")
+    if isinstance(inline, dict):
+        merged = helm_values.coalesce(merged, inline)
+    return merged, unknown
+
+
+def _object_value(manifest: Manifest, key: str) -> str | None:
+    if manifest.is_sops():
+        return None
+    data = manifest.data
+    string_data = data.get("stringData")
+    if isinstance(string_data, dict) and isinstance(string_data.get(key), str):
+        return str(string_data[key])
+    plain = data.get("data")
+    if isinstance(plain, dict) and isinstance(plain.get(key), str):
+        if manifest.kind == "ConfigMap":
+            return str(plain[key])
+        try:
+            return base64.b64decode(plain[key], validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def _edges(graph: ReleaseGraph, node: ReleaseNode) -> list[Edge]:
+    spec = node.manifest.spec()
+    document = node.manifest.document
+    edges: list[Edge] = []
+    referenced = set(graph.referenced.get(node.spec.name, ())) if node.spec else set()
+    explicit = set(node.spec.depends_on) if node.spec else set()
+    for index, item in enumerate(spec.get("dependsOn") or []):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        target = ObjectRef("HelmRelease", item.get("namespace") or node.ref.namespace, item["name"])
+        kind = "reference" if item["name"] in referenced and item["name"] not in explicit else "dependsOn"
+        edges.append(Edge(node.ref, target, kind, _locate(document, ("spec", "dependsOn", index))))
+    for index, item in enumerate(spec.get("valuesFrom") or []):
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            target = ObjectRef(str(item.get("kind", "")), node.ref.namespace, item["name"])
+            edges.append(
+                Edge(
+                    node.ref,
+                    target,
+                    "valuesFrom",
+                    _locate(document, ("spec", "valuesFrom", index)),
+                    optional=bool(item.get("optional")),
+                )
+            )
+    if node.chart.source is not None:
+        key = ("spec", "chartRef") if "chartRef" in spec else ("spec", "chart", "spec", "sourceRef")
+        edges.append(Edge(node.ref, node.chart.source, "source", _locate(document, key)))
+    return edges

@@ -1,0 +1,99 @@
+"""Gathering what ``rail lint`` looks at: the stack (rendered in memory, never
+written), files in ``rendered/`` that rail did not write, and any manifest files
+or folders named on the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError, Problem
+from ..load import CONFIG_NAME, find_root, load_stack
+from ..load.stack import LoadedStack
+from ..model import StackConfig
+from ..render import render_stack
+from ..render.output import Plan, plan
+from ..yamlio import Document
+from . import manifests as manifest_io
+from .manifests import Manifest
+
+
+@dataclass
+class LintInputs:
+    root: Path
+    config: StackConfig
+    loaded: LoadedStack | None
+    manifests: list[Manifest]
+    referenced: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    drift: Plan | None = None
+    source_documents: tuple[Document, ...] = ()
+
+
+def _stack_root(start: Path) -> Path | None:
+    try:
+        return find_root(start)
+    except InputError:
+        return None
+
+
+def collect(start: Path, paths: list[Path]) -> LintInputs:
+    root = _stack_root(start)
+    if root is None:
+        if not paths:
+            raise InputError(
+                Problem(
+                    path=str(start.resolve()),
+                    message=f"no {CONFIG_NAME} here or above, and no manifest paths given",
+                    hint="run inside a stack, or name files or folders to lint: rail lint path/to/manifests",
+                )
+            )
+        return _manifests_only(start.resolve(), paths)
+    loaded = load_stack(root, refuse_plaintext=False)
+    config = loaded.stack.config
+    rendered = render_stack(loaded, config.targets)
+    manifests: list[Manifest] = []
+    for file in rendered.files:
+        if file.path.endswith((".yaml", ".yml")):
+            manifests.extend(manifest_io.parse(file.content.decode("utf-8"), file.path))
+    drift = plan(root, config.output, rendered.files)
+    for relative in drift.foreign:
+        path = root / relative
+        if path.suffix in (".yaml", ".yml") and path.is_file():
+            manifests.extend(manifest_io.read(path, relative))
+    output = (root / config.output).resolve()
+    extra = [p for p in paths if not _inside(p.resolve(), output)]
+    for path, display in manifest_io.yaml_files(root, _existing(extra)):
+        manifests.extend(manifest_io.read(path, display))
+    documents = (*loaded.spec_documents.values(), *loaded.values_documents.values())
+    return LintInputs(
+        root=root,
+        config=config,
+        loaded=loaded,
+        manifests=manifests,
+        referenced=dict(rendered.resolution.referenced),
+        drift=drift,
+        source_documents=tuple(documents),
+    )
+
+
+def _manifests_only(cwd: Path, paths: list[Path]) -> LintInputs:
+    manifests: list[Manifest] = []
+    for path, display in manifest_io.yaml_files(cwd, _existing(paths)):
+        manifests.extend(manifest_io.read(path, display))
+    return LintInputs(root=cwd, config=StackConfig.default(), loaded=None, manifests=manifests)
+
+
+def _existing(paths: list[Path]) -> list[Path]:
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise InputError([Problem(path=str(p), message="no such file or folder") for p in missing])
+    return paths
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False

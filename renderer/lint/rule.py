@@ -1,0 +1,49 @@
+"""What a lint rule is, and what it is given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..load.stack import LoadedStack
+from ..render.output import Plan
+from ..yamlio import Document
+from .finding import Finding
+from .graph import ReleaseGraph
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    exhaustive: bool = False
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class LintContext:
+    """Everything a rule may look at. Rules read it; none changes it."""
+
+    graph: ReleaseGraph
+    root: Path | None = None
+    loaded: LoadedStack | None = None
+    drift: Plan | None = None
+    # Specs and values files: the places people type values into.
+    source_documents: tuple[Document, ...] = ()
+    options: LintOptions = field(default_factory=LintOptions)
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def option(self, rule: str, name: str, default: Any) -> Any:
+        return self.rule_options.get(rule, {}).get(name, default)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``doc`` is the rule's documentation (its module docstring): ``rail explain`` prints it."""
+
+    id: str
+    severity: str
+    summary: str
+    check: Callable[[LintContext], Iterable[Finding]]
+    doc: str
+    options_schema: Mapping[str, Any] = field(default_factory=dict)

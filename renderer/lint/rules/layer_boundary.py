@@ -1,0 +1,66 @@
+"""layer-boundary: a release's service class must belong to its layer.
+
+The architecture record: S3 owns databases, caches, brokers, search and backups;
+S5 owns applications; S2 runs only the cluster runtime. Each layer's ``owns`` in
+``rail.yaml`` says which classes it takes. The class comes from the spec
+(``class:``), the ``railiance.io/service-class`` label, or the chart catalog
+(postgresql-ha is a database, gitea an application).
+
+Fails (a database in the cluster layer)::
+
+    # releases/s2/postgresql-ha.yaml
+    name: postgresql-ha
+    layer: S2
+    namespace: kube-system
+    class: database
+
+Passes::
+
+    # releases/s3/postgresql-ha.yaml
+    name: postgresql-ha
+    layer: S3
+    namespace: platform
+    class: database
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..finding import ERROR, Finding
+from ..rule import LintContext, Rule
+
+
+def check(context: LintContext) -> Iterator[Finding]:
+    config = context.graph.config
+    for node in context.graph.releases.values():
+        layer = node.layer.layer
+        if layer is None or node.service_class is None or node.service_class in layer.owns:
+            continue
+        owners = [candidate for candidate in config.layers if node.service_class in candidate.owns]
+        where = f"{owners[0].id} ({owners[0].name})" if owners else "no layer of this stack"
+        if node.spec is not None:
+            location, related = context.graph.spec_location(node, ("layer",), ("metadata", "labels"))
+        else:
+            key = ("metadata", "labels") if node.layer.reason == "label" else ("metadata", "namespace")
+            location, related = context.graph.node_location(node, key), ()
+        yield Finding(
+            rule=RULE.id,
+            message=(
+                f"{node.service_class} release '{node.ref.name}' is in layer {layer.id} ({layer.name}),"
+                f" which owns only {', '.join(layer.owns) or 'nothing'}; a {node.service_class} belongs to {where}"
+            ),
+            location=location,
+            related=related,
+            object=node.ref,
+            hint=f"move the release to {where}" if owners else "give a layer this service class in rail.yaml",
+        )
+
+
+RULE = Rule(
+    id="layer-boundary",
+    severity=ERROR,
+    summary="a release's service class must belong to its layer",
+    check=check,
+    doc=__doc__ or "",
+)

@@ -1,0 +1,128 @@
+"""Lint and diff findings as text, JSON, GitHub annotations or SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .. import __version__
+from ..lint.engine import LintResult
+from ..lint.finding import Finding
+from ..lint.rule import Rule
+
+FORMATS = ("text", "json", "github", "sarif")
+
+
+def text(result: LintResult, rules: Sequence[Rule]) -> str:
+    lines = []
+    for finding in result.findings:
+        where = finding.location.path
+        if finding.location.line is not None:
+            where += f":{finding.location.line}"
+            if finding.location.column is not None:
+                where += f":{finding.location.column}"
+        lines.append(f"{where}: {finding.severity} {finding.rule} {finding.message}")
+        if finding.hint:
+            lines.append(f"  hint: {finding.hint}")
+        lines.extend(f"  see: {_where(related)}" for related in finding.related)
+    lines.extend(f"note: {note}" for note in result.notes)
+    verdict = "failed" if result.failed else "passed"
+    lines.append(f"rail: {result.errors} error(s), {result.warnings} warning(s): {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+def _where(location: Any) -> str:
+    text = location.path
+    if location.line is not None:
+        text += f":{location.line}"
+    return str(text)
+
+
+def as_json(result: LintResult, rules: Sequence[Rule]) -> str:
+    payload = {"findings": [f.to_json() for f in result.findings], "summary": result.summary()}
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(result: LintResult, rules: Sequence[Rule]) -> str:
+    lines = []
+    for finding in result.findings:
+        properties = [f"file={_escape_property(finding.location.path)}"]
+        if finding.location.line is not None:
+            properties.append(f"line={finding.location.line}")
+            if finding.location.column is not None:
+                properties.append(f"col={finding.location.column}")
+        properties.append(f"title={_escape_property(finding.rule)}")
+        message = finding.message + (f" ({finding.hint})" if finding.hint else "")
+        lines.append(f"::{finding.severity} {','.join(properties)}::{_escape_data(message)}")
+    for note in result.notes:
+        lines.append(f"::notice::{_escape_data(note)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _sarif_location(location: Any) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": location.path}}
+    if location.line is not None:
+        region: dict[str, Any] = {"startLine": location.line}
+        if location.column is not None:
+            region["startColumn"] = location.column
+        physical["region"] = region
+    return {"physicalLocation": physical}
+
+
+def sarif(result: LintResult, rules: Sequence[Rule]) -> str:
+    def result_of(finding: Finding) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "ruleId": finding.rule,
+            "level": finding.severity,
+            "message": {"text": finding.message + (f" Hint: {finding.hint}" if finding.hint else "")},
+            "locations": [_sarif_location(finding.location)],
+            "partialFingerprints": {"railFinding/v1": finding.fingerprint()},
+        }
+        if finding.related:
+            item["relatedLocations"] = [
+                {"id": index, **_sarif_location(related)} for index, related in enumerate(finding.related)
+            ]
+        return item
+
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "rail",
+                        "version": __version__,
+                        "rules": [
+                            {
+                                "id": rule.id,
+                                "shortDescription": {"text": rule.summary},
+                                "fullDescription": {"text": rule.doc.strip().split("\n\n", 1)[0]},
+                                "defaultConfiguration": {"level": rule.severity},
+                            }
+                            for rule in rules
+                        ],
+                    }
+                },
+                "results": [result_of(finding) for finding in result.findings],
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+REPORTERS: dict[str, Callable[[LintResult, Sequence[Rule]], str]] = {
+    "text": text,
+    "json": as_json,
+    "github": github,
+    "sarif": sarif,
+}

@@ -1,0 +1,490 @@
+"""The one YAML reader and the one canonical writer (renderer.yamlio).
+
+Writer: output must read back as the same data under YAML 1.2 (ruamel.yaml) and
+YAML 1.1 (PyYAML, what many Kubernetes tools still use), in one fixed form.
+Reader: every value is located, and hostile or careless input is refused with a
+message that names file, line and column but never repeats what the file holds.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import pytest
+import yaml as pyyaml  # YAML 1.1 reader; see the module docstring
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from renderer.errors import InputError
+from renderer.yamlio import MAX_EXPANDED_NODES, Document, dump, load_document, load_documents
+
+CANARY = "s3cr3t-Canary-9f2e"
+
+
+def ruamel_load(text: str) -> Any:
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def rail_load(text: str, path: str = "f.yaml", **kwargs: Any) -> Any:
+    return load_documents(text, path, **kwargs)[0].data
+
+
+def problem_of(text: str, path: str = "f.yaml", **kwargs: Any) -> InputError:
+    with pytest.raises(InputError) as caught:
+        load_documents(text, path, **kwargs)
+    return caught.value
+
+
+# --------------------------------------------------------------------------- writer
+
+AMBIGUOUS = [
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "Y",
+    "N",
+    "Yes",
+    "NO",
+    "On",
+    "OFF",
+    "true",
+    "False",
+    "~",
+    "null",
+    "Null",
+    "0755",
+    "0o17",
+    "0b101",
+    "1e3",
+    "1E3",
+    "1e-3",
+    "0x1F",
+    "1:20",
+    "190:20:30",
+    "1_000",
+    "+1",
+    "-1",
+    "1.5",
+    ".5",
+    "1.",
+    "2001-12-14",
+    "2001-12-14t21:59:43.10-05:00",
+    ".inf",
+    "-.inf",
+    ".NaN",
+    "12.4.0",
+    "",
+    " leading",
+    "trailing ",
+    "=",
+    "<<",
+    "- item",
+    "key: value",
+    "a #comment",
+    "ends:",
+    "#hash",
+    "&anchor",
+    "*alias",
+    "!tag",
+    "%directive",
+    "@at",
+    "`tick",
+    "|",
+    ">",
+    "'",
+    '"',
+    "[x]",
+    "{x}",
+    "?",
+    ",",
+    "tab\there",
+    "nul\x00",
+    "line\u2028sep",
+]
+
+
+@pytest.mark.parametrize("text", AMBIGUOUS, ids=repr)
+def test_ambiguous_strings_are_quoted_and_stay_strings(text: str) -> None:
+    out = dump({"k": text})
+    assert out.startswith('k: "'), out
+    assert ruamel_load(out) == {"k": text}
+    assert pyyaml.safe_load(out) == {"k": text}
+    assert rail_load(out) == {"k": text}
+
+
+@pytest.mark.parametrize("text", ["yes", "on", "0755", "1e3", "12.4.0", "null", ""], ids=repr)
+def test_ambiguous_strings_are_quoted_as_keys_and_list_items(text: str) -> None:
+    data = {text: [text]}
+    out = dump(data)
+    assert out.splitlines() == [f'"{text}":', f'  - "{text}"']
+    assert ruamel_load(out) == data
+    assert pyyaml.safe_load(out) == data
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (True, "true"),
+        (False, "false"),
+        (None, "null"),
+        (0, "0"),
+        (-7, "-7"),
+        (10**20, "100000000000000000000"),
+        (1.5, "1.5"),
+        (2.0, "2.0"),
+        (1e20, "1.0e+20"),
+        (1.5e-7, "1.5e-07"),
+    ],
+)
+def test_non_string_scalars_read_back_as_themselves(value: Any, text: str) -> None:
+    out = dump({"k": value})
+    assert out == f"k: {text}\n"
+    for load in (ruamel_load, pyyaml.safe_load, rail_load):
+        loaded = load(out)["k"]
+        assert loaded == value
+        assert type(loaded) is type(value)
+
+
+@pytest.mark.parametrize("text", ["hello", "oci://registry-1.docker.io/bitnamicharts", "a:b", "10m", "v1.2"])
+def test_plain_strings_stay_plain(text: str) -> None:
+    assert dump({"k": text}) == f"k: {text}\n"
+
+
+def test_unicode_is_kept_not_escaped() -> None:
+    data = {"name": "Zürich", "greeting": "日本語のテキスト", "emoji": "🚀 launch", "ключ": "значение"}
+    out = dump(data)
+    for key, value in data.items():
+        assert value in out
+        assert key in out
+    assert "\\u" not in out and "\\x" not in out
+    assert ruamel_load(out) == data
+    assert pyyaml.safe_load(out) == data
+
+
+def test_kubernetes_key_order() -> None:
+    data = {
+        "zeta": 1,
+        "spec": {"values": {"metadata": 1, "apiVersion": 2, "b": 3}, "chart": "x"},
+        "alpha": 2,
+        "metadata": {
+            "zz": 1,
+            "labels": {"b": "2", "a": "1"},
+            "annotations": {"y": "1", "x": "2"},
+            "namespace": "platform",
+            "aa": 1,
+            "name": "valkey",
+        },
+        "kind": "HelmRelease",
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+    }
+    out = dump(data)
+    top = [line.split(":")[0] for line in out.splitlines() if line and not line.startswith(" ")]
+    assert top == ["apiVersion", "kind", "metadata", "spec", "alpha", "zeta"]
+    meta = [line.strip().split(":")[0] for line in out.splitlines() if line.startswith("  ") and line[2] != " "]
+    assert meta[:6] == ["name", "namespace", "labels", "annotations", "aa", "zz"]
+    # Labels and annotations, and every mapping below spec, are simply sorted.
+    assert out.index("    a: ") < out.index("    b: ")
+    assert out.index("    x: ") < out.index("    y: ")
+    assert out.index("      apiVersion: 2") < out.index("      b: 3") < out.index("      metadata: 1")
+    assert ruamel_load(out) == data
+
+
+def test_key_order_does_not_depend_on_insertion_order() -> None:
+    keys = ["spec", "b", "kind", "a", "metadata", "apiVersion"]
+    first = dump({key: 1 for key in keys})
+    second = dump({key: 1 for key in reversed(keys)})
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [
+        ("line one\nline two", "|-"),
+        ("line one\nline two\n", "|"),
+        ("line one\nline two\n\n", "|+"),
+        ("first\n\nafter a blank line\n", "|"),
+        ("[section]\nKEY = value # not a comment\n", "|"),
+        ("  indented\nfirst line\n", None),  # needs an indentation indicator: quoted instead
+        ("trailing spaces   \nkept\n", "|"),
+        ("only\r\nwindows\r\n", None),
+    ],
+    ids=repr,
+)
+def test_multi_line_strings_are_literal_blocks_with_correct_chomping(text: str, header: str | None) -> None:
+    data = {"config": text, "list": [text]}
+    out = dump(data)
+    if header is None:
+        assert "|" not in out
+    else:
+        assert f"config: {header}\n" in out
+        assert f"  - {header}\n" in out
+    assert ruamel_load(out) == data
+    assert pyyaml.safe_load(out) == data
+    assert rail_load(out) == data
+    assert dump(rail_load(out)) == out
+
+
+def test_exactly_one_trailing_newline() -> None:
+    for data in ({"a": "x\n\n\n"}, {"a": []}, {}, [], "text", {"a": {"b": ["c", {"d": None}]}}):
+        out = dump(data)
+        assert out.endswith("\n")
+        assert not out.endswith("\n\n"), repr(out)
+
+
+def test_header_becomes_comments() -> None:
+    out = dump({"a": 1}, header="Generated by rail.\n\nDo not edit.")
+    assert out == "# Generated by rail.\n#\n# Do not edit.\na: 1\n"
+    assert ruamel_load(out) == {"a": 1}
+
+
+def test_empty_collections() -> None:
+    out = dump({"a": {}, "b": [], "c": [{}, []]})
+    assert out == "a: {}\nb: []\nc:\n  - {}\n  - []\n"
+    assert pyyaml.safe_load(out) == {"a": {}, "b": [], "c": [{}, []]}
+
+
+def test_non_finite_floats() -> None:
+    out = dump({"inf": math.inf, "ninf": -math.inf})
+    assert out == "inf: .inf\nninf: -.inf\n"
+    assert rail_load(out) == {"inf": math.inf, "ninf": -math.inf}
+    assert pyyaml.safe_load(out) == {"inf": math.inf, "ninf": -math.inf}
+    assert math.isnan(rail_load(dump({"nan": math.nan}))["nan"])
+
+
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+    | st.sampled_from(AMBIGUOUS)
+)
+JSON_DATA = st.recursive(
+    JSON_SCALARS,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text() | st.sampled_from(AMBIGUOUS), children, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_DATA)
+def test_dump_is_a_fixed_point_of_load(data: Any) -> None:
+    out = dump(data)
+    assert load_documents(out, "prop.yaml")[0].data == data
+    assert dump(load_documents(out, "prop.yaml")[0].data) == out
+    assert out.endswith("\n") and not out.endswith("\n\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON_DATA)
+def test_dump_reads_back_under_yaml_1_1_and_1_2(data: Any) -> None:
+    out = dump(data)
+    assert ruamel_load(out) == data
+    assert pyyaml.safe_load(out) == data
+
+
+# --------------------------------------------------------------------------- reader
+
+POSITIONS = """\
+apiVersion: v1
+spec:
+  name: demo
+  items:
+    - first
+    - second: 2
+      third: 3
+  "quoted key": x
+"""
+
+
+def test_positions_of_keys_and_list_items() -> None:
+    document = load_documents(POSITIONS, "pos.yaml")[0]
+    assert document.path == "pos.yaml"
+    assert document.positions[("apiVersion",)] == (1, 1)
+    assert document.positions[("spec",)] == (2, 1)
+    assert document.positions[("spec", "name")] == (3, 3)
+    assert document.positions[("spec", "items")] == (4, 3)
+    assert document.positions[("spec", "items", 0)] == (5, 7)
+    assert document.positions[("spec", "items", 1)] == (6, 7)
+    assert document.positions[("spec", "items", 1, "third")] == (7, 7)
+    assert document.positions[("spec", "quoted key")] == (8, 3)
+
+
+def test_locate_falls_back_to_the_nearest_parent() -> None:
+    document = load_documents(POSITIONS, "pos.yaml")[0]
+    assert document.locate(("spec", "items", 1, "missing", "deeper")) == (6, 7)
+    assert document.locate(("nowhere",)) == document.positions[()]
+    problem = document.problem(("spec", "items", 1, "third"), "bad value", "fix it")
+    assert (problem.path, problem.line, problem.column) == ("pos.yaml", 7, 7)
+    assert problem.key_path == "spec.items[1].third"
+    assert problem.format().startswith("pos.yaml:7:7: error: bad value")
+
+
+def test_positions_per_document_of_a_stream() -> None:
+    documents = load_documents("a: 1\n---\nb: 2\nc: 3\n", "multi.yaml")
+    assert [d.data for d in documents] == [{"a": 1}, {"b": 2, "c": 3}]
+    assert [d.index for d in documents] == [0, 1]
+    assert documents[1].positions[("c",)] == (4, 1)
+
+
+def test_load_document_refuses_several_documents() -> None:
+    with pytest.raises(InputError) as caught:
+        load_document("a: 1\n---\nb: 2\n", "two.yaml")
+    problem = caught.value.problems[0]
+    assert problem.path == "two.yaml"
+    assert problem.line == 3
+    assert "one YAML document" in problem.message
+    assert load_document("", "empty.yaml") == Document(path="empty.yaml", data=None)
+
+
+def test_duplicate_key_names_the_key_and_both_lines() -> None:
+    error = problem_of("spec:\n  name: a\n  other: 1\n  name: b\n", "dup.yaml")
+    problem = error.problems[0]
+    assert "duplicate key 'name'" in problem.message
+    assert "line 2" in problem.message  # the first definition
+    assert (problem.path, problem.line, problem.column) == ("dup.yaml", 4, 3)  # the second
+    assert problem.key_path == "spec.name"
+    assert str(error).startswith("dup.yaml:4:3: error: duplicate key 'name'")
+
+
+def test_duplicate_key_message_never_shows_the_values() -> None:
+    error = problem_of(f"password: {CANARY}-one\npassword: {CANARY}-two\n")
+    assert CANARY not in str(error)
+
+
+BILLION_LAUGHS = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    started = time.monotonic()
+    error = problem_of(BILLION_LAUGHS, "bomb.yaml")
+    assert time.monotonic() - started < 5
+    problem = error.problems[0]
+    assert problem.path == "bomb.yaml"
+    assert problem.line is not None
+    assert "alias" in problem.message
+    assert str(MAX_EXPANDED_NODES) in problem.message
+
+
+def test_modest_aliases_are_fine() -> None:
+    data = rail_load("base: &b {x: 1}\nuses: [*b, *b, *b]\n")
+    assert data == {"base": {"x": 1}, "uses": [{"x": 1}, {"x": 1}, {"x": 1}]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: &x [1, *x]\n", "a: &x\n  b: *x\n", "a: &x\n  b:\n    - c: *x\n"],
+    ids=["sequence", "mapping", "nested"],
+)
+def test_recursive_alias_is_refused(text: str) -> None:
+    problem = problem_of(text, "loop.yaml").problems[0]
+    assert problem.path == "loop.yaml"
+    assert problem.line == 1
+    assert "recursive" in problem.message
+
+
+def test_merge_keys() -> None:
+    text = """\
+defaults: &defaults
+  interval: 10m
+  timeout: 5m
+  retries: 3
+extra: &extra
+  retries: 5
+  wait: true
+release:
+  <<: *defaults
+  timeout: 15m
+both:
+  <<: [*extra, *defaults]
+"""
+    data = rail_load(text)
+    # Keys written in the mapping win over merged ones.
+    assert data["release"] == {"interval": "10m", "timeout": "15m", "retries": 3}
+    # With several sources, the earlier one wins.
+    assert data["both"] == {"interval": "10m", "timeout": "5m", "retries": 5, "wait": True}
+
+
+def test_merge_of_a_scalar_is_refused() -> None:
+    problem = problem_of("a: &s text\nb:\n  <<: *s\n").problems[0]
+    assert "merge" in problem.message
+    assert problem.line == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "key: !vault encrypted\n",
+        "key: !Ref Something\n",
+        "key: !vault {x: 1}\n",
+        "key: !vault [1, 2]\n",
+    ],
+    ids=["scalar", "cfn-style", "mapping", "sequence"],
+)
+def test_unknown_tags_are_refused_when_strict(text: str) -> None:
+    problem = problem_of(text, "tags.yaml").problems[0]
+    assert (problem.path, problem.line, problem.column) == ("tags.yaml", 1, 6)
+    assert "tag" in problem.message
+
+
+def test_unknown_tags_read_as_plain_data_when_not_strict() -> None:
+    data = rail_load("a: !vault encrypted\nb: !Ref 12\nc: !vault {x: 1}\n", strict_tags=False)
+    assert data == {"a": "encrypted", "b": "12", "c": {"x": 1}}
+
+
+def test_standard_tags_are_honoured() -> None:
+    assert rail_load('a: !!str 1\nb: !!int "7"\nc: ! 12abc\n') == {"a": "1", "b": 7, "c": "12abc"}
+
+
+BAD_YAML = [
+    # (text with the canary on the offending line, line of the error)
+    (f"a: 1\npassword: {CANARY}: x\n", 2),
+    (f"a: 1\n  password: {CANARY}\n", 2),
+    (f'password: "{CANARY}\\q"\n', 1),
+    (f"items: [{CANARY}, 2\nnext: 1\n", 2),
+    (f"- a\npassword: {CANARY}\n", 2),
+    (f"password: @{CANARY}\n", 1),
+    (f"password: `{CANARY}\n", 1),
+    # Unquoted passwords that YAML reads as an alias or a tag handle:
+    (f"password: *{CANARY}\n", 1),
+    (f"password: !{CANARY}!x y\n", 1),
+    (f"password: !{CANARY}\n", 1),
+]
+
+
+@pytest.mark.parametrize(("text", "line"), BAD_YAML, ids=[repr(text) for text, _ in BAD_YAML])
+def test_syntax_errors_name_line_and_column_but_never_quote_the_source(text: str, line: int) -> None:
+    error = problem_of(text, "bad.yaml")
+    problem = error.problems[0]
+    assert problem.path == "bad.yaml"
+    assert problem.line == line
+    assert problem.column is not None and problem.column >= 1
+    assert problem.hint
+    message = str(error)
+    assert message.startswith(f"bad.yaml:{line}:{problem.column}: error: ")
+    assert CANARY not in message
+    assert CANARY[:8] not in message
+    assert "password:" not in message
+
+
+def test_syntax_error_keeps_the_libraries_diagnosis() -> None:
+    problem = problem_of("a: [1, 2\n").problems[0]
+    assert problem.message.startswith("YAML syntax error: ")
+    assert "flow sequence" in problem.message
