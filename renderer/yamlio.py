@@ -452,6 +452,9 @@ def _block_ok(text: str) -> bool:
     """A multi-line string reads best as a literal block, where that is lossless."""
     if "\n" not in text or text.strip("\n") == "":
         return False
+    if text.endswith("\n\n"):
+        # Keep chomping (|+) would end a file in blank lines: one trailing newline only.
+        return False
     if "\r" in text or any(not (ch.isprintable() or ch in "\n\t") for ch in text):
         return False
     lines = text.rstrip("\n").split("\n")

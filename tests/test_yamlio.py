@@ -175,7 +175,7 @@ def test_kubernetes_key_order() -> None:
         "metadata": {
             "zz": 1,
             "labels": {"b": "2", "a": "1"},
-            "annotations": {"y": "1", "x": "2"},
+            "annotations": {"team": "1", "owner": "2"},
             "namespace": "platform",
             "aa": 1,
             "name": "valkey",
@@ -190,7 +190,7 @@ def test_kubernetes_key_order() -> None:
     assert meta[:6] == ["name", "namespace", "labels", "annotations", "aa", "zz"]
     # Labels and annotations, and every mapping below spec, are simply sorted.
     assert out.index("    a: ") < out.index("    b: ")
-    assert out.index("    x: ") < out.index("    y: ")
+    assert out.index("    owner: ") < out.index("    team: ")
     assert out.index("      apiVersion: 2") < out.index("      b: 3") < out.index("      metadata: 1")
     assert ruamel_load(out) == data
 
@@ -207,7 +207,7 @@ def test_key_order_does_not_depend_on_insertion_order() -> None:
     [
         ("line one\nline two", "|-"),
         ("line one\nline two\n", "|"),
-        ("line one\nline two\n\n", "|+"),
+        ("line one\nline two\n\n", None),  # keep chomping would end the file in blank lines
         ("first\n\nafter a blank line\n", "|"),
         ("[section]\nKEY = value # not a comment\n", "|"),
         ("  indented\nfirst line\n", None),  # needs an indentation indicator: quoted instead

@@ -8,16 +8,34 @@ from __future__ import annotations
 
 from ..rule import Rule
 from . import (
+    chart_generated_secret,
+    chart_unpinned,
+    crd_schema,
+    dangling_reference,
+    ha_policy,
     layer_boundary,
     layer_dependency,
     layer_unassigned,
+    plaintext_secret,
     rendered_drift,
+    sops_unencrypted,
+    subchart_coupling,
+    values_schema,
 )
 
 RULES: tuple[Rule, ...] = (
     layer_boundary.RULE,
     layer_dependency.RULE,
     layer_unassigned.RULE,
+    subchart_coupling.RULE,
+    plaintext_secret.RULE,
+    sops_unencrypted.RULE,
+    chart_generated_secret.RULE,
+    chart_unpinned.RULE,
+    dangling_reference.RULE,
+    crd_schema.RULE,
+    values_schema.RULE,
+    ha_policy.RULE,
     rendered_drift.RULE,
 )
 
