@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   create .venv, install rail, render the shipped railiance stack
+#   make demo   create .venv, install rail, render and lint the shipped railiance stack
 #   make test   install rail with its test tools, run the checks and the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/rail render
-	$(BIN)/rail render --check
+	$(BIN)/rail lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check renderer tests scripts

@@ -11,12 +11,15 @@ from collections.abc import Iterator
 from typing import Any
 
 _SECRET_KEY = re.compile(
-    r"(password|passwd|passphrase|token|apikey|privatekey|secretkey|accesskey|clientsecret|secretaccesskey)$"
+    r"(passwords?|passwd|passphrase|token|apikey|privatekey|secretkey|accesskey|clientsecret|secretaccesskey)$"
 )
 _NOT_SECRET_KEY = re.compile(r"^(existing|use|enable|create|auto)|(secretname|secretref|file|files)$")
 # scheme://user:password@host, where the password is not a placeholder.
 _CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"^(\$\(.+\)|\$\{.+\}|\{\{.+\}\}|ENC\[.+\])$")
+# Where a secret is kept, inside a value: Kubernetes $(VAR), ${VAR} (shell, Flux,
+# rail's ${ref:...}), a Go template. Only a complete one counts: `pa$(ss` is a password.
+_REFERENCE = re.compile(r"\$\([^()\s]+\)|\$\{[^{}\s]+\}|\{\{.*?\}\}")
 
 
 def is_secret_key(key: object) -> bool:
@@ -34,7 +37,7 @@ def is_literal(value: object) -> bool:
         return True
     if not isinstance(value, str) or not value.strip():
         return False
-    return not (value.startswith("ENC[") or "$(" in value or "${" in value or "{{" in value)
+    return not (value.startswith("ENC[") or _REFERENCE.search(value))
 
 
 def has_credential_url(value: object) -> bool:

@@ -222,7 +222,8 @@ class _Builder:
                 continue
             if isinstance(key_node, (MappingNode, SequenceNode)):
                 raise InputError(self._at(key_node, "a mapping key must be a scalar", "quote the key"))
-            key = self._scalar(key_node)
+            # Keys are strings, as Kubernetes and Helm read them (YAML `1:` is "1").
+            key = _key_text(self._scalar(key_node))
             line, column = _position(key_node)
             if key in seen:
                 raise InputError(
@@ -284,6 +285,14 @@ def _redact_quoted(text: str) -> str:
         return match.group(0) if _HARMLESS_QUOTE.fullmatch(inner) else "(not shown)"
 
     return _QUOTED.sub(keep, text)
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return key if isinstance(key, str) else str(key)
 
 
 def _position(node: Any) -> tuple[int, int]:

@@ -191,7 +191,7 @@ def test_kubernetes_key_order() -> None:
     # Labels and annotations, and every mapping below spec, are simply sorted.
     assert out.index("    a: ") < out.index("    b: ")
     assert out.index("    owner: ") < out.index("    team: ")
-    assert out.index("      apiVersion: 2") < out.index("      b: 3") < out.index("      metadata: 1")
+    assert out.index("    apiVersion: 2") < out.index("    b: 3") < out.index("    metadata: 1")
     assert ruamel_load(out) == data
 
 
@@ -267,8 +267,9 @@ JSON_SCALARS = (
 )
 JSON_DATA = st.recursive(
     JSON_SCALARS,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text() | st.sampled_from(AMBIGUOUS), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text() | st.sampled_from(AMBIGUOUS), children, max_size=4)
+    ),
     max_leaves=25,
 )
 
