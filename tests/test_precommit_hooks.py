@@ -67,7 +67,9 @@ def test_clean_stack_passes_both_hooks(stack_repo: Path, pre_commit_home: Path) 
 
 def test_injected_coupling_fails_rail_lint_with_the_rule_id(stack_repo: Path, pre_commit_home: Path) -> None:
     spec = stack_repo / "releases/s5/gitea.yaml"
-    spec.write_text(spec.read_text().replace("  postgresql-ha:\n    enabled: false", "  postgresql-ha:\n    enabled: true"))
+    spec.write_text(
+        spec.read_text().replace("  postgresql-ha:\n    enabled: false", "  postgresql-ha:\n    enabled: true")
+    )
     _git(stack_repo, "add", "-A")
     done = _try_repo("rail-lint", stack_repo, pre_commit_home)
     assert done.returncode == 1, done.stdout + done.stderr

@@ -1,0 +1,265 @@
+"""``${ref:RELEASE.EXPORT.FIELD}`` references (renderer.render.references), resolved
+on a temporary copy of the shipped stack through the real loader."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from renderer.errors import InputError
+from renderer.load import load_stack
+from renderer.render.references import FIELDS, Endpoint, Resolution, resolve
+
+REPO = Path(__file__).resolve().parents[2]
+GITEA = "releases/s5/gitea.yaml"
+POSTGRES = "releases/s3/postgresql-ha.yaml"
+VALKEY = "releases/s3/valkey.yaml"
+PG_HOST = "postgresql-ha-pgpool.platform.svc.cluster.local"
+VALKEY_HOST = "valkey-primary.platform.svc.cluster.local"
+
+
+def copy_stack(destination: Path) -> Path:
+    """The shipped stack (config, specs, values, secrets, templates) under ``destination``."""
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "rail.yaml", destination / "rail.yaml")
+    for folder in ("releases", "values", "secrets", "templates"):
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, destination / folder)
+    return destination
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Path:
+    return copy_stack(tmp_path / "stack")
+
+
+def add_values(root: Path, spec: str, block: str) -> int:
+    """Insert ``block`` (YAML, indented as top-level values keys) at the top of the
+    spec's ``values:`` and return the file line of its first line."""
+    path = root / spec
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = lines.index("values:\n") + 1
+    indented = ["  " + line + "\n" if line else "\n" for line in block.strip("\n").split("\n")]
+    path.write_text("".join(lines[:at] + indented + lines[at:]), encoding="utf-8")
+    return at + 1
+
+
+def line_of(root: Path, relative: str, needle: str) -> int:
+    for number, line in enumerate((root / relative).read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {relative}")
+
+
+def resolved(root: Path) -> Resolution:
+    return resolve(load_stack(root))
+
+
+def resolve_error(root: Path) -> InputError:
+    loaded = load_stack(root)
+    with pytest.raises(InputError) as caught:
+        resolve(loaded)
+    return caught.value
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def test_shipped_stack_endpoints(stack: Path) -> None:
+    resolution = resolved(stack)
+    assert resolution.endpoints[("postgresql-ha", "database")] == Endpoint(
+        service="postgresql-ha-pgpool",
+        namespace="platform",
+        host=PG_HOST,
+        port=5432,
+        secret_name="postgresql-ha-credentials",
+    )
+    assert resolution.endpoints[("valkey", "cache")] == Endpoint(
+        service="valkey-primary", namespace="platform", host=VALKEY_HOST, port=6379, secret_name="valkey-credentials"
+    )
+
+
+def test_shipped_gitea_references(stack: Path) -> None:
+    resolution = resolved(stack)
+    assert resolution.referenced["gitea"] == ("postgresql-ha", "valkey")
+    assert resolution.referenced["postgresql-ha"] == ()
+    assert resolution.referenced["valkey"] == ()
+    gitea = resolution.values["gitea"]["gitea"]
+    assert gitea["config"]["database"]["HOST"] == f"{PG_HOST}:5432"
+    envs = {item["name"]: item for item in gitea["additionalConfigFromEnvs"]}
+    # Inside a longer string, only the reference is replaced; $(VAR) stays for Kubernetes.
+    assert envs["GITEA__CACHE__HOST"]["value"] == (
+        f"redis://:$(VALKEY_PASSWORD)@{VALKEY_HOST}:6379/0?pool_size=100&idle_timeout=180s&"
+    )
+    assert "${ref:" not in repr(resolution.values)
+
+
+def test_every_field(stack: Path) -> None:
+    add_values(
+        stack,
+        GITEA,
+        """
+refs:
+  address: ${ref:postgresql-ha.database.address}
+  host: ${ref:postgresql-ha.database.host}
+  port: ${ref:postgresql-ha.database.port}
+  service: ${ref:postgresql-ha.database.service}
+  namespace: ${ref:postgresql-ha.database.namespace}
+  secretName: ${ref:postgresql-ha.database.secretName}
+  portInText: "port=${ref:valkey.cache.port}"
+  twoInOne: ${ref:valkey.cache.host},${ref:postgresql-ha.database.host}
+  list:
+    - ${ref:valkey.cache.port}
+    - ${ref:valkey.cache.secretName}
+""",
+    )
+    refs = resolved(stack).values["gitea"]["refs"]
+    assert refs == {
+        "address": f"{PG_HOST}:5432",
+        "host": PG_HOST,
+        "port": 5432,
+        "service": "postgresql-ha-pgpool",
+        "namespace": "platform",
+        "secretName": "postgresql-ha-credentials",
+        "portInText": "port=6379",
+        "twoInOne": f"{VALKEY_HOST},{PG_HOST}",
+        "list": [6379, "valkey-credentials"],
+    }
+    # A whole-string port becomes a number, so a chart's integer port value validates.
+    assert isinstance(refs["port"], int) and not isinstance(refs["port"], bool)
+    assert isinstance(refs["list"][0], int)
+    assert isinstance(refs["portInText"], str)
+    assert set(FIELDS) == {"host", "port", "address", "service", "namespace", "secretName"}
+
+
+def test_host_follows_cluster_domain_release_name_and_export(stack: Path) -> None:
+    config = stack / "rail.yaml"
+    config.write_text(config.read_text().replace("clusterDomain: cluster.local", "clusterDomain: k8s.example"))
+    spec = stack / POSTGRES
+    text = spec.read_text().replace("namespace: platform\n", "namespace: platform\nreleaseName: main\n")
+    text = text.replace("    port: 5432\n", "    port: 6432\n")
+    spec.write_text(text)
+    resolution = resolved(stack)
+    endpoint = resolution.endpoints[("postgresql-ha", "database")]
+    assert endpoint.service == "main-postgresql-ha-pgpool"
+    assert endpoint.host == "main-postgresql-ha-pgpool.platform.svc.k8s.example"
+    assert endpoint.port == 6432
+    assert resolution.values["gitea"]["gitea"]["config"]["database"]["HOST"] == (
+        "main-postgresql-ha-pgpool.platform.svc.k8s.example:6432"
+    )
+
+
+def test_fullname_override_in_values_file_changes_the_host(stack: Path) -> None:
+    values = stack / "values/s3/postgresql-ha.yaml"
+    values.write_text(values.read_text() + "fullnameOverride: pg\n")
+    assert resolved(stack).endpoints[("postgresql-ha", "database")].host == "pg-pgpool.platform.svc.cluster.local"
+
+
+def test_reference_in_a_values_file(stack: Path) -> None:
+    values = stack / "values/s3/postgresql-ha.yaml"
+    values.write_text(values.read_text() + "cacheHost: ${ref:valkey.cache.host}\n")
+    resolution = resolved(stack)
+    assert resolution.values["postgresql-ha"]["cacheHost"] == VALKEY_HOST
+    assert resolution.referenced["postgresql-ha"] == ("valkey",)
+
+
+# --------------------------------------------------------------------------- errors
+
+BAD_REFERENCES: list[tuple[str, str, str]] = [
+    # (reference text, what the message says, what the hint says)
+    ("${ref:postgresql-ha.nothing.host}", "exports no endpoint 'nothing'", "database"),
+    ("${ref:postgresql-ha.database.password}", "unknown reference field 'password'", "secretName"),
+    ("${ref:postgresql-ha.database.Host}", "unknown reference field 'Host'", "host"),
+    ("${ref:nowhere.database.host}", "release 'nowhere', which does not exist", "release"),
+    ("${ref:postgresql-ha.database}", "malformed reference", "RELEASE.EXPORT.FIELD"),
+    ("${ref:postgresql-ha.database.host.extra}", "malformed reference", "RELEASE.EXPORT.FIELD"),
+    ("${ref:}", "malformed reference", "RELEASE.EXPORT.FIELD"),
+    ("${ref:{__class__}.x.host}", "malformed reference", "RELEASE.EXPORT.FIELD"),
+]
+
+
+@pytest.mark.parametrize(("reference", "message", "hint"), BAD_REFERENCES, ids=[r for r, _, _ in BAD_REFERENCES])
+def test_bad_reference_names_file_and_line_of_the_value(stack: Path, reference: str, message: str, hint: str) -> None:
+    line = add_values(stack, GITEA, f"broken:\n  deep:\n    - fine\n    - 'x {reference} y'\n")
+    problems = resolve_error(stack).problems
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem.path == GITEA
+    assert problem.line == line + 3
+    assert problem.column == 9  # the list item, after "- "
+    assert problem.key_path == "values.broken.deep[1]"
+    assert message in problem.message
+    assert hint in problem.hint
+    assert problem.format().startswith(f"{GITEA}:{line + 3}:9: error: ")
+
+
+def test_self_reference_is_refused(stack: Path) -> None:
+    add_values(stack, POSTGRES, "selfHost: ${ref:postgresql-ha.database.host}")
+    problem = resolve_error(stack).problems[0]
+    assert problem.path == POSTGRES
+    assert problem.line == line_of(stack, POSTGRES, "selfHost:")
+    assert "itself" in problem.message
+    assert problem.key_path == "values.selfHost"
+
+
+def test_secret_name_of_an_export_without_one(stack: Path) -> None:
+    spec = stack / VALKEY
+    spec.write_text(spec.read_text().replace("    secretName: valkey-credentials\n", ""))
+    assert resolved(stack).endpoints[("valkey", "cache")].secret_name == ""
+    line = add_values(stack, GITEA, "valkeySecret: ${ref:valkey.cache.secretName}")
+    problems = resolve_error(stack).problems
+    assert len(problems) == 1
+    assert (problems[0].path, problems[0].line, problems[0].key_path) == (GITEA, line, "values.valkeySecret")
+    assert "no secretName" in problems[0].message
+
+
+def test_error_in_a_values_file_names_that_file(stack: Path) -> None:
+    values = stack / "values/s3/postgresql-ha.yaml"
+    values.write_text(values.read_text() + "other:\n  host: ${ref:valkey.nothing.host}\n")
+    problem = resolve_error(stack).problems[0]
+    assert problem.path == "values/s3/postgresql-ha.yaml"
+    assert problem.line == line_of(stack, "values/s3/postgresql-ha.yaml", "${ref:valkey.nothing.host}")
+    assert problem.key_path == "other.host"
+
+
+def test_all_bad_references_of_a_run_are_reported(stack: Path) -> None:
+    add_values(
+        stack,
+        GITEA,
+        """
+one: ${ref:postgresql-ha.nothing.host}
+two: ${ref:valkey.cache.bogus}
+""",
+    )
+    add_values(stack, POSTGRES, "three: ${ref:postgresql-ha.database.port}")
+    problems = resolve_error(stack).problems
+    where = sorted((p.path, p.key_path) for p in problems)
+    assert where == sorted([(GITEA, "values.one"), (GITEA, "values.two"), (POSTGRES, "values.three")])
+    for problem in problems:
+        assert problem.line is not None
+
+
+def test_unknown_export_service_is_refused(stack: Path) -> None:
+    spec = stack / POSTGRES
+    spec.write_text(spec.read_text().replace("    service: pgpool\n", "    service: '{__class__}'\n"))
+    problem = resolve_error(stack).problems[0]
+    assert problem.path == POSTGRES
+    assert problem.key_path == "exports.database.service"
+    assert "not a service of chart 'postgresql-ha'" in problem.message
+
+
+def _walk(data: Any) -> list[Any]:
+    if isinstance(data, dict):
+        return [item for value in data.values() for item in _walk(value)]
+    if isinstance(data, list):
+        return [item for value in data for item in _walk(value)]
+    return [data]
+
+
+def test_resolution_leaves_no_reference_text(stack: Path) -> None:
+    resolution = resolved(stack)
+    for values in resolution.values.values():
+        assert not any(isinstance(item, str) and "${ref:" in item for item in _walk(values))
