@@ -67,7 +67,7 @@ def test_rule_case(case: Path, tmp_path: Path) -> None:
     expected = spec.get("expect", [])
     summary = "\n".join(f"{f.path}:{f.line} {f.severity} {f.rule} {f.message}" for f in got)
     assert len(got) == len(expected), f"findings of {rules}:\n{summary}"
-    for finding, want in zip(got, expected):
+    for finding, want in zip(got, expected, strict=True):
         assert finding.rule == want["rule"], summary
         assert finding.path == want["path"], summary
         if want.get("line", "any") != "any":
