@@ -11,6 +11,7 @@ from .render import TARGETS, render
 from .render.output import Plan, plan, write
 
 if TYPE_CHECKING:
+    from .diff.engine import DiffOutcome
     from .lint.engine import LintResult
     from .lint.rule import LintOptions
 
@@ -58,3 +59,15 @@ def run_lint(start: Path, paths: list[Path], options: LintOptions) -> LintResult
         rule_options=settings.options,
     )
     return run(context, settings, graph.notes)
+
+
+def run_diff(start: Path, base: str, head: str | None, staged: bool, options: LintOptions) -> DiffOutcome:
+    """Compare what two revisions of the stack found from ``start`` render, and judge the change."""
+    from .diff.engine import run
+    from .errors import InputError
+
+    try:
+        root = find_root(start)
+    except InputError:
+        root = start.resolve()  # a manifest repository without a stack config
+    return run(root, base, head, staged, options)

@@ -150,13 +150,85 @@ def lint_command(
 
 
 @main.command("check")
+@click.option("--base", help="Also diff against this revision and apply the diff rules (CI: the target branch).")
 @_FORMAT
 @_OUTPUT
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @_DIRECTORY
-def check_command(formats: tuple[str, ...], outputs: tuple[Path, ...], strict: bool, directory: Path) -> None:
-    """The one command for CI: rendered/ up to date (rendered-drift) and every lint rule."""
-    _lint((), formats, outputs, strict, False, directory)
+def check_command(
+    base: str | None, formats: tuple[str, ...], outputs: tuple[Path, ...], strict: bool, directory: Path
+) -> None:
+    """The one command for CI: rendered/ up to date, every lint rule, and with --base the diff rules."""
+    from .app import run_diff, run_lint
+    from .lint.engine import LintResult
+    from .lint.rule import LintOptions
+
+    options = LintOptions(strict=strict)
+    result = run_lint(directory, [], options)
+    if base is not None:
+        outcome = run_diff(directory, base, None, False, options)
+        lint_rules = {finding.rule for finding in result.findings} | _lint_rule_ids()
+        extra = tuple(f for f in outcome.findings if f.rule not in lint_rules)
+        result = LintResult(findings=result.findings + extra, notes=result.notes, strict=strict)
+    _emit_reports(result, formats, outputs)
+    sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)
+
+
+def _lint_rule_ids() -> set[str]:
+    from .lint.rules import rule_ids
+
+    return set(rule_ids())
+
+
+@main.command("diff")
+@click.option("--base", default="HEAD", show_default=True, help="The revision to compare against.")
+@click.option("--head", help="The revision to compare (default: the working tree, uncommitted changes included).")
+@click.option("--staged", is_flag=True, help="Compare the index (what is staged) with --base: for pre-commit.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["text", "json", "github", "markdown"]),
+    help="Report format; repeat for several. markdown is for a pull-request comment.",
+)
+@_OUTPUT
+@click.option("--strict", is_flag=True, help="Warnings block too.")
+@_DIRECTORY
+def diff_command(
+    base: str,
+    head: str | None,
+    staged: bool,
+    formats: tuple[str, ...],
+    outputs: tuple[Path, ...],
+    strict: bool,
+    directory: Path,
+) -> None:
+    """What the change really does to the rendered objects, and whether it may pass."""
+    import os
+
+    from .app import run_diff
+    from .lint.rule import LintOptions
+    from .report import diff as diff_report
+
+    if staged and head:
+        raise click.UsageError("--staged compares the index: it does not take --head")
+    if len(outputs) > max(len(formats), 1):
+        raise click.UsageError("more --output than --format options: pair each --output with a --format")
+    outcome = run_diff(directory, base, head, staged, LintOptions(strict=strict))
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    reporters = {
+        "text": lambda: diff_report.text(outcome, colour=colour),
+        "json": lambda: diff_report.as_json(outcome),
+        "github": lambda: diff_report.github(outcome),
+        "markdown": lambda: diff_report.markdown(outcome),
+    }
+    for index, name in enumerate(formats or (_default_format(),)):
+        text = reporters[name]()
+        if index < len(outputs):
+            outputs[index].write_text(text if name != "text" else diff_report.text(outcome), encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+    sys.exit(EXIT_FINDINGS if outcome.failed else EXIT_OK)
 
 
 @main.command("explain")
@@ -165,18 +237,22 @@ def explain_command(rule: str | None) -> None:
     """Print a rule's documentation; without RULE, list the rules."""
     import difflib
 
-    from .lint.rules import RULES, SUPPRESSION_RULE, by_id
+    from .diff.rule import DiffRule
+    from .diff.rules import DIFF_RULES
+    from .lint.rule import Rule
+    from .lint.rules import RULES, SUPPRESSION_RULE
 
+    everything: list[Rule | DiffRule] = [*RULES, *DIFF_RULES]
+    documented = {item.id: item.doc for item in everything}
     if rule is None:
-        for item in RULES:
+        for item in everything:
             click.echo(f"{item.id:24} {item.severity:8} {item.summary}")
         click.echo(
             f"{SUPPRESSION_RULE:24} {'warning':8} a suppression that names no rule, lacks a reason or matches nothing"
         )
         return
-    found = by_id(rule)
-    if found is None:
-        close = difflib.get_close_matches(rule, [item.id for item in RULES], n=1)
+    if rule not in documented:
+        close = difflib.get_close_matches(rule, list(documented), n=1)
         hint = f" Did you mean '{close[0]}'?" if close else " Run `rail explain` for the list."
         raise click.UsageError(f"unknown rule '{rule}'.{hint}")
-    click.echo(found.doc.strip() + "\n")
+    click.echo(documented[rule].strip() + "\n")

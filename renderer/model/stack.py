@@ -251,6 +251,7 @@ class Release:
     release_name: str = ""
     ha: bool = False
     description: str = ""
+    migration: str = ""  # why a move of this release is planned and safe
     flux: FluxSettings = field(default_factory=FluxSettings)
 
     @property
@@ -324,6 +325,7 @@ class Release:
             release_name=data.get("releaseName", ""),
             ha=data.get("ha", False),
             description=data.get("description", ""),
+            migration=(data.get("migration") or {}).get("reason", ""),
             flux=FluxSettings.from_data(data.get("flux", {}), config.flux_defaults),
         )
 

@@ -1,0 +1,1 @@
+"""The diff pipeline: two git revisions -> two object sets -> changes -> diff rules."""

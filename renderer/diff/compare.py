@@ -1,0 +1,219 @@
+"""What changed between two object sets, object by object and field by field.
+
+Objects are matched by (group, kind, namespace, name); a release that only changed
+namespace (same kind, name and chart) is one move, not a delete and an add. Equal
+objects are found by hashing their canonical JSON, so deepdiff runs only on the
+pairs that differ. Lists Kubernetes merges by ``name`` are compared as maps, so
+one inserted container or env var is one change, not a shifted list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..secrets import has_credential_url, is_secret_key
+from .sides import DiffObject, ObjectKey
+
+ADDED, REMOVED, MODIFIED, MOVED = "added", "removed", "modified", "moved"
+REDACTED = "(redacted)"
+
+# Metadata that changes with every chart release and means nothing to a reviewer.
+_NOISE_LABELS = ("helm.sh/chart", "app.kubernetes.io/version", "chart")
+_NOISE_ANNOTATION = re.compile(r"^(checksum/|.*/checksum$|rollme$)")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: Any
+    new: Any
+    redacted: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    change: str
+    key: ObjectKey
+    old: DiffObject | None
+    new: DiffObject | None
+    fields: tuple[FieldChange, ...] = ()
+
+    @property
+    def current(self) -> DiffObject:
+        obj = self.new or self.old
+        assert obj is not None
+        return obj
+
+    @property
+    def layer(self) -> str | None:
+        return self.current.layer
+
+
+@dataclass
+class DiffResult:
+    changes: list[ObjectChange] = field(default_factory=list)
+    noise_hidden: int = 0
+    unchanged: int = 0
+
+
+def _strip_noise(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The object without noise, and the noise taken out (to count what differs)."""
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        return data, {}
+    noise: dict[str, Any] = {}
+    clean_metadata = dict(metadata)
+    labels = metadata.get("labels")
+    if isinstance(labels, dict):
+        kept = {k: v for k, v in labels.items() if k not in _NOISE_LABELS}
+        noise.update({f"label:{k}": v for k, v in labels.items() if k in _NOISE_LABELS})
+        clean_metadata["labels"] = kept
+    annotations = metadata.get("annotations")
+    if isinstance(annotations, dict):
+        kept = {k: v for k, v in annotations.items() if not _NOISE_ANNOTATION.match(str(k))}
+        noise.update({f"annotation:{k}": v for k, v in annotations.items() if _NOISE_ANNOTATION.match(str(k))})
+        clean_metadata["annotations"] = kept
+    return {**data, "metadata": clean_metadata}, noise
+
+
+def _keyed(value: Any) -> Any:
+    """Lists of mappings that all carry a unique ``name`` become maps keyed ``[name=x]``."""
+    if isinstance(value, dict):
+        return {key: _keyed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        names = [item.get("name") for item in value if isinstance(item, dict)]
+        if (
+            value
+            and len(names) == len(value)
+            and all(isinstance(n, str) for n in names)
+            and len(set(names)) == len(names)
+        ):
+            return {f"[name={item['name']}]": _keyed(item) for item in value}
+        return [_keyed(item) for item in value]
+    return value
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _release_identity(obj: DiffObject) -> tuple[str, str, str] | None:
+    """Kind, release name and chart: what stays when a release moves namespace."""
+    spec = obj.data.get("spec")
+    if not isinstance(spec, dict):
+        return None
+    chart = None
+    chart_spec = (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), dict) else None
+    if isinstance(chart_spec, dict):
+        chart = chart_spec.get("chart")
+    elif isinstance(spec.get("chartRef"), dict):
+        chart = spec["chartRef"].get("name")
+    elif isinstance(spec.get("source"), dict):  # Argo CD Application
+        chart = spec["source"].get("chart")
+    release_name = spec.get("releaseName") or obj.name
+    return (obj.kind, str(release_name), str(chart)) if chart else None
+
+
+def compare(base: dict[ObjectKey, DiffObject], head: dict[ObjectKey, DiffObject]) -> DiffResult:
+    result = DiffResult()
+    removed = [key for key in base if key not in head]
+    added = [key for key in head if key not in base]
+    for key in sorted(set(base) & set(head)):
+        old_clean, old_noise = _strip_noise(base[key].data)
+        new_clean, new_noise = _strip_noise(head[key].data)
+        result.noise_hidden += sum(1 for k in set(old_noise) | set(new_noise) if old_noise.get(k) != new_noise.get(k))
+        if _digest(old_clean) == _digest(new_clean):
+            result.unchanged += 1
+            continue
+        result.changes.append(ObjectChange(MODIFIED, key, base[key], head[key], field_changes(base[key], head[key])))
+    # A removed and an added release of the same kind, name and chart: one move.
+    added_by_identity: dict[tuple[str, str, str], list[ObjectKey]] = {}
+    for key in added:
+        identity = _release_identity(head[key])
+        if identity:
+            added_by_identity.setdefault(identity, []).append(key)
+    for key in sorted(removed):
+        identity = _release_identity(base[key])
+        candidates = added_by_identity.get(identity, []) if identity else []
+        if candidates:
+            target = candidates.pop(0)
+            added.remove(target)
+            fields = field_changes(base[key], head[target])
+            result.changes.append(ObjectChange(MOVED, target, base[key], head[target], fields))
+        else:
+            result.changes.append(ObjectChange(REMOVED, key, base[key], None))
+    for key in sorted(added):
+        result.changes.append(ObjectChange(ADDED, key, None, head[key]))
+    result.changes.sort(key=lambda change: (change.layer or "~", change.key))
+    return result
+
+
+def field_changes(old: DiffObject, new: DiffObject) -> tuple[FieldChange, ...]:
+    from deepdiff import DeepDiff
+
+    old_data, _ = _strip_noise(old.data)
+    new_data, _ = _strip_noise(new.data)
+    diff = DeepDiff(_keyed(old_data), _keyed(new_data), view="tree", verbose_level=2)
+    changes = []
+    secret_object = old.kind == "Secret" or new.kind == "Secret"
+    for report in diff.values():
+        for level in report:
+            parts = level.path(output_format="list")
+            before = None if _absent(level.t1) else level.t1
+            after = None if _absent(level.t2) else level.t2
+            redact = _must_redact(parts, before, after, secret_object)
+            changes.append(
+                FieldChange(
+                    path=_format_path(parts),
+                    old=REDACTED if redact and before is not None else before,
+                    new=REDACTED if redact and after is not None else after,
+                    redacted=redact,
+                )
+            )
+    return tuple(sorted(changes, key=lambda change: change.path))
+
+
+def _absent(value: Any) -> bool:
+    return type(value).__name__ == "NotPresent"
+
+
+def _format_path(parts: list[Any]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and part.startswith("[name="):
+            text += part
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _contains_secret(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.startswith("ENC[") or has_credential_url(value)
+    if isinstance(value, dict):
+        return any(is_secret_key(k) or _contains_secret(v) for k, v in value.items()) or "sops" in value
+    if isinstance(value, list):
+        return any(_contains_secret(item) for item in value)
+    return False
+
+
+def _must_redact(parts: list[Any], old: Any, new: Any, secret_object: bool) -> bool:
+    """Secret values never reach a diff: any Secret data, any secret-looking key, any ENC[...]."""
+    if secret_object and parts and parts[0] in ("data", "stringData", "sops"):
+        return True
+    if secret_object and not parts:
+        return True
+    if any(is_secret_key(part) for part in parts if isinstance(part, str)):
+        return True
+    if parts and parts[-1] == "value" and len(parts) >= 2:
+        # An env var {name: DB_PASSWORD, value: ...} keyed as [name=DB_PASSWORD].
+        holder = parts[-2]
+        if isinstance(holder, str) and holder.startswith("[name=") and is_secret_key(holder[6:-1]):
+            return True
+    return _contains_secret(old) or _contains_secret(new)

@@ -1,0 +1,133 @@
+"""Reading a revision's files from git objects: never a checkout, never a chdir.
+
+A side is a revision (any ``git rev-parse`` name), the index (``--staged``) or the
+working tree. Files are read below the stack's folder only, as bytes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, Problem
+
+WORKTREE = ":worktree"
+INDEX = ":index"
+
+
+@dataclass(frozen=True)
+class Repository:
+    top: Path  # the work tree's top folder
+    prefix: str  # the stack's folder inside it ("" or "stacks/prod/")
+
+    @classmethod
+    def of(cls, stack_root: Path) -> Repository:
+        done = _git(stack_root, "rev-parse", "--show-toplevel", what="find the git repository")
+        top = Path(done.decode().strip())
+        relative = stack_root.resolve().relative_to(top.resolve()).as_posix()
+        return cls(top=top, prefix="" if relative == "." else relative + "/")
+
+    def files(self, side: str) -> dict[str, bytes]:
+        """Every file of ``side`` below the stack folder, by path relative to it."""
+        if side == WORKTREE:
+            return self._worktree()
+        if side == INDEX:
+            entries = _git(self.top, "ls-files", "-z", "-s", "--", self.prefix or ".", what="read the index")
+            blobs = {}
+            for entry in entries.split(b"\0"):
+                if entry:
+                    meta, _, path = entry.partition(b"\t")
+                    blobs[path.decode()] = meta.split()[1].decode()
+            return self._read_blobs(blobs)
+        commit = self.resolve(side)
+        listing = _git(
+            self.top, "ls-tree", "-r", "-z", "--full-tree", commit, "--", self.prefix or ".", what=f"list {side}"
+        )
+        blobs = {}
+        for entry in listing.split(b"\0"):
+            if entry:
+                meta, _, path = entry.partition(b"\t")
+                mode, kind, sha = meta.decode().split()
+                if kind == "blob" and mode != "120000":
+                    blobs[path.decode()] = sha
+        return self._read_blobs(blobs)
+
+    def resolve(self, revision: str) -> str:
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+            cwd=self.top,
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode == 0:
+            return done.stdout.decode().strip()
+        shallow = _git(self.top, "rev-parse", "--is-shallow-repository", what="inspect the clone").strip() == b"true"
+        hint = f"check the name with `git log --oneline {revision}`"
+        if shallow:
+            hint = (
+                "this is a shallow clone: fetch the base first, e.g."
+                f" `git fetch --deepen=100 origin` or `git fetch origin {revision}` (actions/checkout: fetch-depth: 0)"
+            )
+        raise InputError(Problem(path=str(self.top), message=f"unknown git revision '{revision}'", hint=hint))
+
+    def _worktree(self) -> dict[str, bytes]:
+        listing = _git(
+            self.top,
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            self.prefix or ".",
+            what="list the working tree",
+        )
+        files = {}
+        for raw in sorted(set(listing.split(b"\0"))):
+            if not raw:
+                continue
+            path = raw.decode()
+            full = self.top / path
+            if full.is_file() and not full.is_symlink():
+                files[self._relative(path)] = full.read_bytes()
+        return files
+
+    def _read_blobs(self, blobs: dict[str, str]) -> dict[str, bytes]:
+        if not blobs:
+            return {}
+        names = sorted(blobs)
+        request = "".join(f"{blobs[name]}\n" for name in names).encode()
+        done = subprocess.run(
+            ["git", "cat-file", "--batch"], cwd=self.top, input=request, capture_output=True, check=False
+        )
+        if done.returncode != 0:
+            raise InputError(
+                Problem(path=str(self.top), message="git cat-file failed", hint="is the repository intact?")
+            )
+        output = done.stdout
+        files: dict[str, bytes] = {}
+        offset = 0
+        for name in names:
+            header_end = output.index(b"\n", offset)
+            size = int(output[offset:header_end].split()[2])
+            start = header_end + 1
+            files[self._relative(name)] = output[start : start + size]
+            offset = start + size + 1
+        return files
+
+    def _relative(self, path: str) -> str:
+        return path[len(self.prefix) :] if self.prefix and path.startswith(self.prefix) else path
+
+
+def _git(cwd: Path, *args: str, what: str) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise InputError(Problem(path=str(cwd), message="git is not installed", hint="install git")) from None
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["git failed"]
+        raise InputError(
+            Problem(path=str(cwd), message=f"cannot {what}: {reason[0]}", hint="run rail diff inside a git repository")
+        )
+    return done.stdout

@@ -1,0 +1,142 @@
+"""One side of a diff: a revision's objects, as its specs render them or, without
+specs, as its manifests are. A side that cannot be read is an error naming the
+side, never an empty set of objects (which would read as everything deleted).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..lint.finding import Location
+from ..lint.layers import LAYER_LABEL, assign
+from ..lint.manifests import Manifest, parse
+from ..load import CONFIG_NAME
+from ..load.stack import LoadedStack
+from ..model import StackConfig
+from ..yamlio import Document
+
+ObjectKey = tuple[str, str, str, str]  # group, kind, namespace, name
+
+
+@dataclass(frozen=True)
+class DiffObject:
+    key: ObjectKey
+    data: dict[str, Any]
+    path: str
+    layer: str | None
+    document: Document | None = None
+    origin: str | None = None  # the spec it was rendered from
+
+    @property
+    def kind(self) -> str:
+        return self.key[1]
+
+    @property
+    def namespace(self) -> str:
+        return self.key[2]
+
+    @property
+    def name(self) -> str:
+        return self.key[3]
+
+
+@dataclass
+class Side:
+    label: str
+    root: Path  # a temporary folder holding the side's files
+    config: StackConfig
+    from_specs: bool
+    objects: dict[ObjectKey, DiffObject]
+    loaded: LoadedStack | None = None
+
+    def locate(self, obj: DiffObject, key_path: tuple[str | int, ...]) -> Location:
+        """Where ``key_path`` of ``obj`` was written: its spec or values file, else the manifest."""
+        values = key_path[2:] if key_path[:2] == ("spec", "values") else None
+        if obj.origin and self.loaded is not None:
+            spec = self.loaded.spec_documents.get(obj.origin)
+            release = next((r for r in self.loaded.stack.releases if r.origin == obj.origin), None)
+            if values is not None and spec is not None and ("values", *values) in spec.positions:
+                return _location(spec, ("values", *values))
+            for values_file in reversed(release.values_files if release else ()):
+                document = self.loaded.values_documents.get(values_file)
+                if values is not None and document is not None and values in document.positions:
+                    return _location(document, values)
+            if spec is not None and key_path[:2] == ("metadata", "namespace"):
+                return _location(spec, ("namespace",))
+            if spec is not None and key_path[:2] in (("spec", "chart"), ("spec", "ref")):
+                return _location(spec, ("chart", "version"))
+        if obj.document is not None:
+            return _location(obj.document, key_path)
+        return Location(obj.path)
+
+
+def _location(document: Document, key_path: tuple[str | int, ...]) -> Location:
+    line, column = document.locate(key_path)
+    return Location(document.path, line, column)
+
+
+@contextmanager
+def materialized(files: dict[str, bytes]) -> Iterator[Path]:
+    """The side's files in a private temporary folder (git objects written out, not a checkout)."""
+    with tempfile.TemporaryDirectory(prefix="rail-diff-") as folder:
+        root = Path(folder)
+        for relative, content in files.items():
+            target = root / relative
+            if ".." in Path(relative).parts:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        yield root
+
+
+def read_side(label: str, root: Path) -> Side:
+    try:
+        return _read(label, root)
+    except InputError as error:
+        raise InputError(
+            [replace(problem, message=f"{label}: {problem.message}") for problem in error.problems]
+        ) from None
+
+
+def _read(label: str, root: Path) -> Side:
+    if (root / CONFIG_NAME).is_file():
+        from ..load import load_stack
+        from ..render import render_stack
+
+        loaded = load_stack(root, refuse_plaintext=False)
+        config = loaded.stack.config
+        manifests: list[Manifest] = []
+        for file in render_stack(loaded, config.targets).files:
+            if file.path.endswith((".yaml", ".yml")):
+                manifests.extend(parse(file.content.decode("utf-8"), file.path))
+        return Side(label, root, config, True, _objects(manifests, config), loaded)
+    from ..lint.manifests import read, yaml_files
+
+    manifests = []
+    for path, display in yaml_files(root, [root]):
+        manifests.extend(read(path, display))
+    config = StackConfig.default()
+    return Side(label, root, config, False, _objects(manifests, config))
+
+
+def _objects(manifests: list[Manifest], config: StackConfig) -> dict[ObjectKey, DiffObject]:
+    objects: dict[ObjectKey, DiffObject] = {}
+    for manifest in manifests:
+        if not manifest.kind or not manifest.name or not manifest.api_version:
+            continue
+        if manifest.kind == "Kustomization" and manifest.group == "kustomize.config.k8s.io":
+            continue
+        key = (manifest.group, manifest.kind, manifest.namespace or "", manifest.name)
+        target = manifest.spec().get("targetNamespace")
+        namespace = target if isinstance(target, str) else manifest.namespace
+        layer = assign(config, manifest.labels().get(LAYER_LABEL), manifest.path, namespace).layer
+        objects[key] = DiffObject(
+            key, manifest.data, manifest.path, layer.id if layer else None, manifest.document, manifest.origin
+        )
+    return objects

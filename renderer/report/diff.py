@@ -1,0 +1,176 @@
+"""What ``rail diff`` shows: per object, the field paths with old and new values.
+
+Secret values never appear: the comparison already replaced them with
+``(redacted)``; reporters print field changes only through :func:`_value`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from ..diff.compare import ADDED, MODIFIED, MOVED, REMOVED, ObjectChange
+from ..diff.engine import DiffOutcome
+from ..lint.finding import Finding
+
+MARKDOWN_BUDGET = 65_000
+_SIGN = {ADDED: "+", REMOVED: "-", MODIFIED: "~", MOVED: ">"}
+_COLOUR = {ADDED: "green", REMOVED: "red", MODIFIED: "yellow", MOVED: "cyan"}
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _object(change: ObjectChange) -> str:
+    obj = change.current
+    where = f"{obj.namespace}/{obj.name}" if obj.namespace else obj.name
+    if change.change == MOVED and change.old is not None:
+        old = change.old
+        where = f"{old.namespace or '-'}/{old.name} -> {where}"
+    return f"{obj.kind} {where}"
+
+
+def _finding_line(finding: Finding) -> str:
+    where = finding.location.path + (f":{finding.location.line}" if finding.location.line else "")
+    return f"{where}: {finding.severity} {finding.rule} {finding.message}"
+
+
+def text(outcome: DiffOutcome, colour: bool = False) -> str:
+    import click
+
+    def paint(value: str, name: str) -> str:
+        return click.style(value, fg=name) if colour else value
+
+    lines = [f"rail diff {outcome.base_label} .. {outcome.head_label}"]
+    for change in outcome.result.changes:
+        layer = f" [{change.layer}]" if change.layer else ""
+        head = f"{_SIGN[change.change]} {change.change} {_object(change)}{layer}"
+        lines.append(paint(head, _COLOUR[change.change]))
+        lines.extend(f"    {f.path}: {_value(f.old)} -> {_value(f.new)}" for f in change.fields)
+    if not outcome.result.changes:
+        lines.append("no change to any rendered object")
+    for finding in outcome.findings:
+        lines.append(paint(_finding_line(finding), "red" if finding.severity == "error" else "yellow"))
+        if finding.hint:
+            lines.append(f"  hint: {finding.hint}")
+    lines.append(_summary_line(outcome))
+    return "\n".join(lines) + "\n"
+
+
+def _summary_line(outcome: DiffOutcome) -> str:
+    counts = Counter(change.change for change in outcome.result.changes)
+    parts = [f"{counts.get(kind, 0)} {kind}" for kind in (ADDED, REMOVED, MODIFIED, MOVED)]
+    verdict = "blocked" if outcome.failed else "ok"
+    return (
+        f"rail: {', '.join(parts)}; {outcome.result.unchanged} unchanged;"
+        f" {outcome.result.noise_hidden} noise change(s) hidden;"
+        f" lint {sum(1 for f in outcome.findings if f.rule not in _DIFF_RULE_IDS)} new,"
+        f" {len(outcome.lint_fixed)} fixed, {outcome.lint_unchanged} unchanged;"
+        f" {outcome.errors} error(s), {outcome.warnings} warning(s): {verdict}"
+    )
+
+
+def _diff_rule_ids() -> frozenset[str]:
+    from ..diff.rules import DIFF_RULES
+
+    return frozenset(rule.id for rule in DIFF_RULES)
+
+
+_DIFF_RULE_IDS = _diff_rule_ids()
+
+
+def as_json(outcome: DiffOutcome) -> str:
+    changes = []
+    for change in outcome.result.changes:
+        obj = change.current
+        item: dict[str, Any] = {
+            "change": change.change,
+            "object": {"group": obj.key[0], "kind": obj.kind, "namespace": obj.namespace or None, "name": obj.name},
+            "layer": change.layer,
+            "path": obj.path,
+            "fields": [{"path": f.path, "old": f.old, "new": f.new, "redacted": f.redacted} for f in change.fields],
+        }
+        if change.change == MOVED and change.old is not None:
+            item["from"] = {"namespace": change.old.namespace or None, "name": change.old.name, "path": change.old.path}
+        changes.append(item)
+    payload = {
+        "findings": [finding.to_json() for finding in outcome.findings],
+        "changes": changes,
+        "summary": {
+            "base": outcome.base_label,
+            "head": outcome.head_label,
+            **{
+                kind: sum(1 for c in outcome.result.changes if c.change == kind)
+                for kind in (ADDED, REMOVED, MODIFIED, MOVED)
+            },
+            "unchanged": outcome.result.unchanged,
+            "noise_hidden": outcome.result.noise_hidden,
+            "lint_fixed": [finding.to_json() for finding in outcome.lint_fixed],
+            "lint_unchanged": outcome.lint_unchanged,
+            "errors": outcome.errors,
+            "warnings": outcome.warnings,
+            "failed": outcome.failed,
+        },
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def github(outcome: DiffOutcome) -> str:
+    from ..lint.engine import LintResult
+    from ..report.findings import github as lint_github
+
+    return lint_github(LintResult(findings=outcome.findings, notes=()), ())
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(outcome: DiffOutcome, budget: int = MARKDOWN_BUDGET) -> str:
+    head = [f"### rail diff: {_md(outcome.base_label)} .. {_md(outcome.head_label)}", ""]
+    layers = sorted({change.layer or "(none)" for change in outcome.result.changes})
+    if layers:
+        head += ["| layer | added | removed | modified | moved |", "| --- | ---: | ---: | ---: | ---: |"]
+        for layer in layers:
+            counts = Counter(c.change for c in outcome.result.changes if (c.layer or "(none)") == layer)
+            head.append(f"| {layer} | {counts[ADDED]} | {counts[REMOVED]} | {counts[MODIFIED]} | {counts[MOVED]} |")
+        head.append("")
+    else:
+        head += ["No change to any rendered object.", ""]
+    if outcome.findings:
+        head.append(
+            f"**{outcome.errors} error(s), {outcome.warnings} warning(s)**" + (" (blocking)" if outcome.failed else "")
+        )
+        head.append("")
+        head += [f"- `{f.rule}` {_md(f.message)} ({_md(f.location.path)})" for f in outcome.findings]
+        head.append("")
+    tail = [_summary_line(outcome)]
+    sections = [_section(change) for change in outcome.result.changes]
+    body: list[str] = []
+    used = len("\n".join(head + tail)) + 200
+    for index, section in enumerate(sections):
+        if used + len(section) + 1 > budget:
+            left = len(sections) - index
+            body.append(
+                f"_{left} more object(s) left out to stay within {budget} characters; run `rail diff` locally._"
+            )
+            break
+        body.append(section)
+        used += len(section) + 1
+    return "\n".join(head + body + ["", *tail]) + "\n"
+
+
+def _section(change: ObjectChange) -> str:
+    lines = [f"<details><summary>{_SIGN[change.change]} {change.change}: {_md(_object(change))}</summary>", ""]
+    if change.fields:
+        lines += ["| field | old | new |", "| --- | --- | --- |"]
+        lines += [f"| `{_md(f.path)}` | `{_md(_value(f.old))}` | `{_md(_value(f.new))}` |" for f in change.fields]
+    else:
+        lines.append(f"`{_md(change.current.path)}`")
+    lines += ["", "</details>"]
+    return "\n".join(lines)
