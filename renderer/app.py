@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import InputError, Problem
 from .load import find_root, load_stack
 from .render import TARGETS, render
 from .render.output import Plan, plan, write
@@ -34,6 +35,17 @@ def run_render(start: Path, target: str, check: bool) -> RenderOutcome:
     targets = TARGETS if target == "all" else (target,)
     files = render(loaded, targets)
     current = plan(root, loaded.stack.config.output, files)
+    if current.conflicts:
+        raise InputError(
+            [
+                Problem(
+                    path=path,
+                    message="rail renders this file, but a file rail did not write is in the way",
+                    hint="move your file elsewhere (rail never overwrites what it did not write)",
+                )
+                for path in current.conflicts
+            ]
+        )
     if not check:
         write(root, files, current)
     return RenderOutcome(root=root, plan=current, checked_only=check)
@@ -64,7 +76,6 @@ def run_lint(start: Path, paths: list[Path], options: LintOptions) -> LintResult
 def run_diff(start: Path, base: str, head: str | None, staged: bool, options: LintOptions) -> DiffOutcome:
     """Compare what two revisions of the stack found from ``start`` render, and judge the change."""
     from .diff.engine import run
-    from .errors import InputError
 
     try:
         root = find_root(start)

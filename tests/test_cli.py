@@ -113,3 +113,11 @@ def test_unknown_target_is_bad_usage(stack_copy: Path, run_rail: Any, snapshot: 
     assert "'bogus'" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert snapshot(stack_copy) == before
+
+
+def test_a_hand_written_doc_in_the_way_is_never_overwritten(stack_copy: Path, run_rail: Any) -> None:
+    doc = stack_copy / "docs/valkey.md"
+    doc.write_text("# our own notes\n")
+    done = run_rail("render", cwd=stack_copy)
+    assert done.returncode == 2 and "docs/valkey.md" in done.stderr and "in the way" in done.stderr
+    assert doc.read_text() == "# our own notes\n"

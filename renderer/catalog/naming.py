@@ -67,7 +67,12 @@ def service_host(service: str, *, release_name: str, chart: str, values: Mapping
     pattern. Patterns are filled by plain replacement, never by ``str.format``:
     spec text must not reach a formatter.
     """
-    pattern = chart_naming(chart).services.get(service, service)
+    roles = chart_naming(chart).services
+    if roles and service not in roles and "{" not in service:
+        # A known chart names its Services itself: a bare name is a typo'd role,
+        # and would point at a host that never exists.
+        return None
+    pattern = roles.get(service, service)
     if not _PATTERN.match(pattern):
         return None
     fullname = helm_fullname(release_name, chart, values)

@@ -77,6 +77,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     unencrypted SOPS file, is an input error (render). The linter turns it off
     and reports them as findings instead.
     """
+    root = root.resolve()
     config_document = read_yaml(root / CONFIG_NAME, CONFIG_NAME)
     problems = validate(config_document, "stack.schema.json")
     if problems:

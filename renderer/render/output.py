@@ -26,6 +26,7 @@ class Plan:
     obsolete: tuple[str, ...] = ()  # rail's own, no longer rendered: removed on write
     foreign: tuple[str, ...] = ()  # not rail's: reported, never touched
     unchanged: tuple[str, ...] = field(default=())
+    conflicts: tuple[str, ...] = ()  # rail would write here, but a file that is not rail's is in the way
 
     @property
     def drift(self) -> bool:
@@ -79,9 +80,12 @@ def plan(root: Path, output: str, files: list[OutputFile]) -> Plan:
     existing, listed = _existing(root, output)
     missing, stale, unchanged = [], [], []
     expected = {f.path for f in files}
+    conflicts = []
     for file in files:
         path = existing.get(file.path)
-        if path is None:
+        if path is None and file.path.startswith(DOCS_FOLDER + "/") and (root / file.path).exists():
+            conflicts.append(file.path)
+        elif path is None:
             missing.append(file.path)
         elif path.is_symlink() or path.read_bytes() != file.content:
             stale.append(file.path)
@@ -93,7 +97,7 @@ def plan(root: Path, output: str, files: list[OutputFile]) -> Plan:
         if relative in expected:
             continue
         (obsolete if _owned_by_rail(path, listed) else foreign).append(relative)
-    return Plan(tuple(missing), tuple(stale), tuple(obsolete), tuple(foreign), tuple(unchanged))
+    return Plan(tuple(missing), tuple(stale), tuple(obsolete), tuple(foreign), tuple(unchanged), tuple(conflicts))
 
 
 def write(root: Path, files: list[OutputFile], current: Plan) -> None:
