@@ -112,3 +112,11 @@ def test_an_unknown_chart_has_no_roles() -> None:
     assert chart_naming("no-such-chart").services == {}
     assert set(chart_naming("postgresql-ha").services) == {"pgpool", "postgresql", "postgresql-headless"}
     assert set(chart_naming("valkey").services) == {"primary", "replicas", "headless"}
+
+
+def test_a_bare_name_on_a_catalog_chart_is_a_typo_not_a_host() -> None:
+    # valkey has no 'pgpool' Service: a host built from it would never resolve.
+    assert service_host("pgpool", release_name="valkey", chart="valkey", values={}) is None
+    assert service_host("primary", release_name="valkey", chart="valkey", values={}) == "valkey-primary"
+    # A chart rail does not know may name its Service plainly.
+    assert service_host("my-svc", release_name="app", chart="unknown-chart", values={}) == "my-svc"
