@@ -11,11 +11,17 @@ from collections.abc import Iterator
 from typing import Any
 
 _SECRET_KEY = re.compile(
-    r"(passwords?|passwd|passphrase|token|apikey|privatekey|secretkey|accesskey|clientsecret|secretaccesskey)$"
+    r"(passwords?|passwd|passphrase|token|apikey|privatekey|secretkey|accesskey|clientsecret|secretaccesskey"
+    # Application secrets charts take as literals: Gitea's LFS_JWT_SECRET, Rails'
+    # secret_key_base, oauth2-proxy's cookieSecret, Meilisearch's masterKey.
+    r"|jwtsecret|cookiesecret|sessionsecret|webhooksecret|otpsecret|sharedsecret|secretkeybase"
+    r"|encryptionkey|signingkey|masterkey)$"
 )
 _NOT_SECRET_KEY = re.compile(r"^(existing|use|enable|create|auto)|(secretname|secretref|file|files)$")
 # scheme://user:password@host, where the password is not a placeholder.
 _CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@", re.IGNORECASE)
+# A SOPS-encrypted leaf value (the only cipher SOPS writes).
+_SOPS_VALUE = re.compile(r"^ENC\[AES256_GCM,data:[^\]]*,type:[a-z]+\]$")
 _PLACEHOLDER = re.compile(r"^(\$\(.+\)|\$\{.+\}|\{\{.+\}\}|ENC\[.+\])$")
 # Where a secret is kept, inside a value: Kubernetes $(VAR), ${VAR} (shell, Flux,
 # rail's ${ref:...}), a Go template. Only a complete one counts: `pa$(ss` is a password.
@@ -40,6 +46,11 @@ def is_literal(value: object) -> bool:
     return not (value.startswith("ENC[") or _REFERENCE.search(value))
 
 
+def is_sops_encrypted(value: object) -> bool:
+    """A value SOPS encrypted: ``ENC[AES256_GCM,data:...,type:...]``."""
+    return isinstance(value, str) and bool(_SOPS_VALUE.match(value))
+
+
 def has_credential_url(value: object) -> bool:
     if not isinstance(value, str):
         return False
@@ -48,12 +59,20 @@ def has_credential_url(value: object) -> bool:
 
 def find_plaintext(data: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
     """Key paths of literal secrets in ``data``, each with what kind of secret it is."""
+    return _find(data, prefix, None)
+
+
+def _find(data: Any, prefix: tuple[Any, ...], under: str | None) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """``under``: the secret-looking key a list sits under (its literal items are secrets)."""
     if isinstance(data, dict):
         env_name = data.get("name") if isinstance(data.get("name"), str) else None
         for key, value in data.items():
             path = (*prefix, key)
-            if isinstance(value, (dict, list)):
-                yield from find_plaintext(value, path)
+            if isinstance(value, list) and is_secret_key(key):
+                # `passwords: [a, b]`: every literal item is a secret.
+                yield from _find(value, path, str(key))
+            elif isinstance(value, (dict, list)):
+                yield from _find(value, path, None)
             elif is_secret_key(key) and is_literal(value):
                 yield path, f"a literal value under the secret-looking key '{key}'"
             elif key == "value" and env_name and is_secret_key(env_name) and is_literal(value):
@@ -64,6 +83,8 @@ def find_plaintext(data: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tu
         for index, item in enumerate(data):
             path = (*prefix, index)
             if isinstance(item, (dict, list)):
-                yield from find_plaintext(item, path)
+                yield from _find(item, path, None)
+            elif under is not None and is_literal(item):
+                yield path, f"a literal value under the secret-looking key '{under}'"
             elif has_credential_url(item):
                 yield path, "a URL with an embedded password (user:password@)"

@@ -78,6 +78,17 @@ class Templates:
                     hint="templates get release, values, labels and the names listed in docs; check the spelling",
                 )
             ) from None
+        except (TypeError, ValueError, LookupError, ArithmeticError) as exc:
+            # A template that meets a value of an unexpected type (a quoted number): the
+            # template's line, and the error's kind only (its text may quote the value).
+            raise InputError(
+                Problem(
+                    path=where,
+                    line=_template_line(exc, name),
+                    message=f"template failed on a value of an unexpected type ({type(exc).__name__})",
+                    hint="check the types of the values this template reads (rail lint runs values-schema)",
+                )
+            ) from None
 
     def documents(self, name: str, context: dict[str, Any]) -> list[Document]:
         text = self.text(name, context)

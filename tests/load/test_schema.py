@@ -40,10 +40,13 @@ def test_a_minimal_spec_is_valid() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ("dependson: [x]\n", "spec.yaml:6:1: error: unknown key 'dependson' (at dependson)\n  hint: did you mean 'dependsOn'?"),
+        (
+            "dependson: [x]\n",
+            "spec.yaml:6:1: error: unknown key 'dependson' (at dependson)\n  hint: did you mean 'dependsOn'?",
+        ),
         ("ha: 'yes'\n", "spec.yaml:6:1: error: wrong type: expected boolean, got string (at ha)"),
         ("exports: {db: {service: x}}\n", "spec.yaml:6:11: error: missing required key 'port' (at exports.db)"),
-        ("flux: {interval: soon}\n", "spec.yaml:6:8: error: invalid value \"soon\" (at flux.interval)"),
+        ("flux: {interval: soon}\n", 'spec.yaml:6:8: error: invalid value "soon" (at flux.interval)'),
         ("valuesFiles: [../x.yaml]\n", "without '..'"),
     ],
 )

@@ -1,0 +1,15 @@
+"""Charts as Helm sees them: which dependencies a chart turns on (Helm 3's own
+rules), and the chart folders and packaged charts kept inside a repository."""
+
+from .helm import Decision, dependency_enabled, path_value
+from .local import LocalChart, LocalCharts, LocalDependency, discover
+
+__all__ = [
+    "Decision",
+    "LocalChart",
+    "LocalCharts",
+    "LocalDependency",
+    "dependency_enabled",
+    "discover",
+    "path_value",
+]
