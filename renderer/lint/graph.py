@@ -20,7 +20,7 @@ from ..yamlio import Document, load_document
 from . import values as helm_values
 from .finding import Location, ObjectRef
 from .layers import CLASS_LABEL, LAYER_LABEL, LayerAssignment, assign
-from .manifests import Manifest
+from .manifests import Manifest, patch_files
 
 HELM_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
@@ -72,6 +72,7 @@ class ReleaseGraph:
     edges: list[Edge] = field(default_factory=list)
     objects: dict[ObjectRef, Manifest] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    patch_files: set[str] = field(default_factory=set)  # files kustomize applies as patches, not objects
 
     def edges_from(self, ref: ObjectRef) -> list[Edge]:
         return [edge for edge in self.edges if edge.source == ref]
@@ -129,11 +130,18 @@ def build(
         if manifest.kind and manifest.name:
             ref = ObjectRef(manifest.kind, manifest.namespace, manifest.name)
             graph.objects.setdefault(ref, manifest)
+    graph.patch_files = patch_files(manifests)
     specs = {release.origin: release for release in loaded.stack.releases} if loaded else {}
     for manifest in manifests:
         if manifest.group != HELM_GROUP or manifest.kind != "HelmRelease":
             continue
         spec = manifest.spec()
+        if manifest.path in graph.patch_files:
+            graph.notes.append(
+                f"{manifest.path}: HelmRelease {manifest.name or '(unnamed)'} is in a file a kustomization.yaml"
+                " applies as a patch: not linted as a release"
+            )
+            continue
         if not manifest.name or not ("chart" in spec or "chartRef" in spec):
             graph.notes.append(
                 f"{manifest.path}: HelmRelease {manifest.name or '(unnamed)'} has no chart: read as a kustomize"
@@ -147,6 +155,10 @@ def build(
             )
         release = specs.get(manifest.origin) if manifest.origin else None
         node = _node(graph, manifest, release)
+        if node.ref in graph.releases:
+            first = graph.releases[node.ref].manifest.path
+            graph.notes.append(f"{manifest.path}: {node.ref} is also defined in {first}; the first one is linted")
+            continue
         graph.releases[node.ref] = node
     for node in graph.releases.values():
         graph.edges.extend(_edges(graph, node))

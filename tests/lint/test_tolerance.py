@@ -53,8 +53,9 @@ spec:
     "overlays/prod/patch.yaml": """\
 apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
-metadata: {name: podinfo}
+metadata: {name: podinfo, namespace: ${APPS_NAMESPACE}}
 spec:
+  chart: {spec: {version: "*"}}
   values: {replicaCount: 3}
 """,
     "overlays/prod/kustomization.yaml": """\
@@ -93,7 +94,9 @@ def test_a_real_world_repository_is_linted_without_crashing(tmp_path: Path, run_
     done = run_rail("lint", ".", "--format", "text", cwd=tmp_path)
     assert done.returncode in (0, 1), done.stderr
     assert "Traceback" not in done.stdout + done.stderr and "internal error" not in done.stderr
-    assert "overlays/prod/patch.yaml: HelmRelease podinfo has no chart" in done.stdout
+    assert "overlays/prod/patch.yaml: HelmRelease podinfo is in a file a kustomization.yaml applies" in done.stdout
+    # The patch (with its unpinned version) is not mistaken for the release it patches.
+    assert "chart-unpinned" not in done.stdout
     assert "legacy/old.yaml: HelmRelease legacy uses helm.toolkit.fluxcd.io/v2beta1" in done.stdout
     assert "legacy/old.yaml: HelmRelease legacy2 uses helm.toolkit.fluxcd.io/v2beta2" in done.stdout
     # ${VAR} placeholders are not plaintext secrets.

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -69,7 +68,6 @@ CHECKED_KINDS: dict[str, frozenset[str]] = {
     "argoproj.io": frozenset({"Application", "AppProject"}),
 }
 _FLUX_SUFFIX = ".toolkit.fluxcd.io"
-_KUSTOMIZE_FILES = frozenset({"kustomization.yaml", "kustomization.yml"})
 # Kinds of error where the value is wrong, not the structure: a ${VAR} there is fine.
 _VALUE_ERRORS = frozenset(
     {"type", "pattern", "enum", "const", "minimum", "maximum", "minLength", "maxLength", "anyOf", "oneOf", "format"}
@@ -117,26 +115,6 @@ def _served(group: str, kind: str) -> list[str]:
     return sorted(key.split("/")[1] for key in schema_index() if key.startswith(prefix) and key.endswith(suffix))
 
 
-def _patch_files(manifests: list[Manifest]) -> set[str]:
-    """Paths of the files ``kustomization.yaml`` files apply as patches."""
-    paths: set[str] = set()
-    for manifest in manifests:
-        is_kustomize = manifest.group == "kustomize.config.k8s.io" or (
-            not manifest.kind and manifest.path.rsplit("/", 1)[-1] in _KUSTOMIZE_FILES
-        )
-        if not is_kustomize:
-            continue
-        folder = posixpath.dirname(manifest.path)
-        entries: list[Any] = []
-        for key in ("patches", "patchesJson6902"):
-            entries.extend(item.get("path") for item in manifest.data.get(key) or [] if isinstance(item, dict))
-        entries.extend(manifest.data.get("patchesStrategicMerge") or [])
-        for entry in entries:
-            if isinstance(entry, str) and entry and "\n" not in entry:
-                paths.add(posixpath.normpath(posixpath.join(folder, entry)))
-    return paths
-
-
 def _skip_reason(manifest: Manifest, patch_files: set[str]) -> str | None:
     """Why ``manifest`` is a fragment rather than an object, or None."""
     if manifest.path in patch_files:
@@ -148,13 +126,11 @@ def _skip_reason(manifest: Manifest, patch_files: set[str]) -> str | None:
 
 def check(context: LintContext) -> Iterator[Finding]:
     graph = context.graph
-    patch_files: set[str] | None = None
+    patch_files = graph.patch_files
     for manifest in graph.manifests:
         kinds = CHECKED_KINDS.get(manifest.group)
         if kinds is None or manifest.kind not in kinds:
             continue
-        if patch_files is None:
-            patch_files = _patch_files(graph.manifests)
         if manifest.kind == "HelmRelease" and not (
             manifest.name and ("chart" in manifest.spec() or "chartRef" in manifest.spec())
         ):
