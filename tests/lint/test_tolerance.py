@@ -53,7 +53,9 @@ spec:
     "overlays/prod/patch.yaml": """\
 apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
-metadata: {name: podinfo, namespace: ${APPS_NAMESPACE}}
+metadata:
+  name: podinfo
+  namespace: ${APPS_NAMESPACE}
 spec:
   chart: {spec: {version: "*"}}
   values: {replicaCount: 3}
