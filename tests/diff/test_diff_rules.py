@@ -1,0 +1,304 @@
+"""Each diff rule, from one edit of the shipped stack (or of a manifest repository),
+reported at the spec or values line the edit is on."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from gitstack import (
+    build_stack,
+    changes_of,
+    clone,
+    commit,
+    diff_json,
+    edit,
+    init,
+    line_of,
+    only,
+    rail,
+    render,
+    rules_of,
+    template,
+)
+
+PG = "releases/s3/postgresql-ha.yaml"
+PG_VALUES = "values/s3/postgresql-ha.yaml"
+GITEA = "releases/s5/gitea.yaml"
+VALKEY = "releases/s3/valkey.yaml"
+BLOCKING = {"persistence-shrink", "ha-downgrade", "dependency-removed", "subchart-enabled", "stateful-relocation"}
+
+
+def build_manifests(folder: Path) -> None:
+    """A hand-written manifest repository (no rail.yaml): the shipped stack's Flux objects, committed."""
+    stack = folder.parent / "manifest-source"
+    stack.mkdir()
+    build_stack(stack)
+    shutil.copytree(stack / "rendered" / "flux", folder, dirs_exist_ok=True)
+    init(folder, "manifests")
+
+
+@pytest.fixture
+def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
+
+
+@pytest.fixture
+def manifests(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return clone(template("manifests", tmp_path_factory, build_manifests), tmp_path / "repo")
+
+
+def finding_of(report: dict, rule: str) -> dict:  # type: ignore[type-arg]
+    return only([finding for finding in report["findings"] if finding["rule"] == rule])
+
+
+def assert_only_rule(report: dict, rule: str) -> None:  # type: ignore[type-arg]
+    """``rule`` fires, and nothing else blocking does (each case tests one rule)."""
+    assert rule in rules_of(report), report["findings"]
+    assert set(rules_of(report)) & BLOCKING <= {rule}, report["findings"]
+
+
+def test_volume_shrink(stack: Path) -> None:
+    edit(stack, PG, "size: 10Gi", "size: 8Gi")
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert code == 1
+    assert_only_rule(report, "persistence-shrink")
+    finding = finding_of(report, "persistence-shrink")
+    assert (finding["path"], finding["line"]) == (PG, line_of(stack, PG, "size: 8Gi"))
+    assert "10Gi" in finding["message"] and "8Gi" in finding["message"]
+    assert finding["object"] == {"kind": "HelmRelease", "namespace": "platform", "name": "postgresql-ha"}
+    assert finding["change"] == "modified"
+
+
+def test_volume_growth_passes(stack: Path) -> None:
+    edit(stack, PG, "size: 10Gi", "size: 20Gi")
+    render(stack)  # else the head's new lint finding rendered-drift blocks
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert code == 0, report["findings"]
+    assert report["findings"] == []
+    assert report["summary"]["modified"] == 1
+
+
+def test_persistence_switched_off(stack: Path) -> None:
+    edit(stack, PG, "persistence:\n    enabled: true", "persistence:\n    enabled: false")
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert code == 1
+    assert_only_rule(report, "persistence-shrink")
+    finding = finding_of(report, "persistence-shrink")
+    assert (finding["path"], finding["line"]) == (PG, line_of(stack, PG, "enabled: false", after="persistence:"))
+    assert "persistence.enabled" in finding["message"]
+
+
+def test_nested_persistence_switched_off(stack: Path) -> None:
+    edit(stack, VALKEY, "persistence:\n      enabled: true", "persistence:\n      enabled: false")
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert code == 1
+    finding = finding_of(report, "persistence-shrink")
+    assert (finding["path"], finding["line"]) == (VALKEY, line_of(stack, VALKEY, "enabled: false"))
+    assert "primary.persistence.enabled" in finding["message"]
+
+
+def test_replicas_three_to_one(stack: Path) -> None:
+    edit(stack, PG, "replicaCount: 3", "replicaCount: 1")
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert code == 1
+    assert_only_rule(report, "ha-downgrade")
+    finding = finding_of(report, "ha-downgrade")
+    assert (finding["path"], finding["line"]) == (PG, line_of(stack, PG, "replicaCount: 1"))
+    assert "3" in finding["message"] and "1" in finding["message"]
+
+
+def test_pdb_off_in_a_values_file_is_located_in_that_file(stack: Path) -> None:
+    edit(stack, PG_VALUES, "pdb:\n    create: true\n    minAvailable", "pdb:\n    create: false\n    minAvailable")
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert code == 1
+    finding = finding_of(report, "ha-downgrade")
+    assert (finding["path"], finding["line"]) == (PG_VALUES, line_of(stack, PG_VALUES, "create: false"))
+    assert "postgresql.pdb.create" in finding["message"]
+
+
+def test_pgpool_removed(stack: Path) -> None:
+    edit(stack, PG, "pgpool:\n    replicaCount: 1", "pgpool:\n    replicaCount: 0")
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert code == 1
+    finding = finding_of(report, "ha-downgrade")
+    assert (finding["path"], finding["line"]) == (PG, line_of(stack, PG, "replicaCount: 0"))
+
+
+def test_replicas_three_to_five_passes(stack: Path) -> None:
+    edit(stack, PG, "replicaCount: 3", "replicaCount: 5")
+    render(stack)
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert "ha-downgrade" not in rules_of(report)
+    assert code == 0, report["findings"]
+
+
+def test_postgresql_ha_removed_while_gitea_depends_on_it(manifests: Path) -> None:
+    """A manifest repository: the database's HelmRelease file is deleted, Gitea's dependsOn stays."""
+    (manifests / "s3-platform/helmrelease-postgresql-ha.yaml").unlink()
+
+    code, report = diff_json(manifests, "--base", "main")
+
+    assert code == 1
+    removed = only([change for change in report["changes"] if change["change"] == "removed"])
+    assert removed["object"]["name"] == "postgresql-ha"
+    finding = finding_of(report, "dependency-removed")
+    assert finding["change"] == "removed"
+    assert finding["path"] == "s3-platform/helmrelease-postgresql-ha.yaml"
+    assert finding["object"] == {"kind": "HelmRelease", "namespace": "platform", "name": "postgresql-ha"}
+    assert "gitea" in finding["message"]
+
+
+def test_removing_a_release_nobody_depends_on_passes_the_rule(manifests: Path) -> None:
+    gitea = manifests / "s5-apps/helmrelease-gitea.yaml"
+    gitea.unlink()
+    commit(manifests, "no gitea")
+    (manifests / "s3-platform/helmrelease-postgresql-ha.yaml").unlink()
+    (manifests / "s3-platform/helmrelease-valkey.yaml").unlink()
+
+    _, report = diff_json(manifests, "--base", "main")
+
+    assert "dependency-removed" not in rules_of(report)
+    assert report["summary"]["removed"] == 2
+
+
+def test_removing_a_depended_on_spec_is_a_broken_head(stack: Path) -> None:
+    """With specs, the renderer itself refuses a dependsOn to a missing release: the head cannot be read."""
+    (stack / PG).unlink()
+    for secret in ("postgresql-ha-credentials", "postgresql-ha-pgpool-users"):
+        (stack / f"secrets/s3/{secret}.sops.yaml").unlink()
+
+    run = rail(stack, "diff", "--base", "main")
+
+    assert run.exit_code == 2, run.output
+    assert run.stdout == ""
+    assert "head (the working tree)" in run.stderr
+    assert "postgresql-ha" in run.stderr
+    assert "removed" not in run.output
+    assert "Traceback" not in run.output
+
+
+def test_chart_major_bump_is_a_warning(stack: Path) -> None:
+    edit(stack, GITEA, "version: 12.4.0", "version: 13.0.0")
+    render(stack)
+
+    code, report = diff_json(stack, "--base", "main")
+
+    finding = finding_of(report, "chart-major-bump")
+    assert finding["severity"] == "warning"
+    assert (finding["path"], finding["line"]) == (GITEA, line_of(stack, GITEA, "version: 13.0.0"))
+    assert "12.4.0" in finding["message"] and "13.0.0" in finding["message"]
+    assert not [f for f in report["findings"] if f["severity"] == "error"], report["findings"]
+    assert code == 0
+
+
+def test_chart_major_bump_of_an_oci_chart(stack: Path) -> None:
+    edit(stack, PG, "version: 16.3.4", "version: 17.0.0")
+
+    _, report = diff_json(stack, "--base", "main")
+
+    finding = finding_of(report, "chart-major-bump")
+    assert finding["severity"] == "warning"
+    assert (finding["path"], finding["line"]) == (PG, line_of(stack, PG, "version: 17.0.0"))
+    assert changes_of(report, "OCIRepository", "postgresql-ha")
+
+
+def test_chart_minor_bump_passes(stack: Path) -> None:
+    edit(stack, VALKEY, "version: 4.0.2", "version: 4.0.3")
+
+    _, report = diff_json(stack, "--base", "main")
+
+    assert "chart-major-bump" not in rules_of(report)
+    assert report["summary"]["modified"] >= 1
+
+
+def test_chart_major_bump_blocks_under_strict(stack: Path) -> None:
+    edit(stack, GITEA, "version: 12.4.0", "version: 13.0.0")
+
+    code, report = diff_json(stack, "--base", "main", "--strict")
+
+    assert "chart-major-bump" in rules_of(report)
+    assert code == 1
+
+
+def test_subchart_switched_on(stack: Path) -> None:
+    edit(stack, GITEA, "postgresql-ha:\n    enabled: false", "postgresql-ha:\n    enabled: true")
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert code == 1
+    assert_only_rule(report, "subchart-enabled")
+    finding = finding_of(report, "subchart-enabled")
+    assert (finding["path"], finding["line"]) == (GITEA, line_of(stack, GITEA, "enabled: true", after="postgresql-ha:"))
+    assert finding["severity"] == "error"
+    assert "postgresql-ha" in finding["message"]
+    assert finding["change"] == "modified"
+    # Reported once, as the diff rule, not again as a new lint finding.
+    assert "subchart-coupling" not in rules_of(report)
+
+
+def test_release_name_change_is_a_stateful_relocation(stack: Path) -> None:
+    edit(stack, PG, "class: database\n", "class: database\nreleaseName: pg-main\n")
+
+    _, report = diff_json(stack, "--base", "main")
+
+    finding = finding_of(report, "stateful-relocation")
+    assert (finding["path"], finding["line"]) == (PG, line_of(stack, PG, "releaseName: pg-main"))
+    assert finding["change"] == "modified"
+    assert "spec.releaseName" in finding["message"]
+
+
+def test_release_name_change_recorded_as_a_migration_passes(stack: Path) -> None:
+    edit(
+        stack,
+        PG,
+        "class: database\n",
+        "class: database\nreleaseName: pg-main\nmigration:\n  reason: pg_basebackup into the new release, ticket OPS-12\n",
+    )
+
+    _, report = diff_json(stack, "--base", "main")
+
+    assert "stateful-relocation" not in rules_of(report)
+
+
+def test_namespace_move_in_a_manifest_repository(manifests: Path) -> None:
+    path = "s3-platform/helmrelease-postgresql-ha.yaml"
+    edit(manifests, path, "  namespace: platform\n", "  namespace: data\n")
+
+    code, report = diff_json(manifests, "--base", "main")
+
+    assert code == 1
+    moved = only(changes_of(report, "HelmRelease", "postgresql-ha"))
+    assert moved["change"] == "moved"
+    assert moved["from"]["namespace"] == "platform"
+    finding = finding_of(report, "stateful-relocation")
+    assert (finding["path"], finding["line"]) == (path, line_of(manifests, path, "namespace: data"))
+
+
+def test_target_namespace_change_in_a_manifest_repository(manifests: Path) -> None:
+    path = "s3-platform/helmrelease-valkey.yaml"
+    edit(manifests, path, "spec:\n", "spec:\n  targetNamespace: cache\n")
+
+    code, report = diff_json(manifests, "--base", "main")
+
+    assert code == 1
+    finding = finding_of(report, "stateful-relocation")
+    assert finding["change"] == "modified"
+    assert (finding["path"], finding["line"]) == (path, line_of(manifests, path, "targetNamespace: cache"))

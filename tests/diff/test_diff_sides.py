@@ -1,0 +1,292 @@
+"""Reading the two sides: the working tree, the index (``--staged``), a revision
+(``--head``); a side that cannot be read is exit 2 with the reason, never shown as
+everything deleted; reading changes nothing in the repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from gitstack import (
+    build_stack,
+    clone,
+    commit,
+    diff_json,
+    edit,
+    git,
+    git_state,
+    init,
+    line_of,
+    rail,
+    rail_process,
+    render,
+    rules_of,
+    template,
+    write,
+)
+
+PG = "releases/s3/postgresql-ha.yaml"
+VALKEY = "releases/s3/valkey.yaml"
+GITEA = "releases/s5/gitea.yaml"
+
+
+@pytest.fixture
+def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
+
+
+def changed_names(report: dict) -> set[str]:  # type: ignore[type-arg]
+    return {change["object"]["name"] for change in report["changes"]}
+
+
+def assert_broken(run_output: str, exit_code: int) -> None:
+    """Exit 2, a reason, and nothing that reads as a diff (no deletions, no traceback)."""
+    assert exit_code == 2, run_output
+    assert "Traceback" not in run_output
+    assert "removed" not in run_output
+    assert "internal error" not in run_output
+
+
+# One side broken ------------------------------------------------------------------------------
+
+
+def test_yaml_syntax_error_in_the_head_spec(stack: Path) -> None:
+    edit(stack, VALKEY, "architecture: standalone", "architecture: [standalone")
+
+    run = rail_process(stack, "diff", "--base", "main")
+
+    assert_broken(run.output, run.exit_code)
+    assert run.stdout == ""
+    line = line_of(stack, VALKEY, "architecture:")
+    assert f"{VALKEY}:{line + 1}" in run.stderr or f"{VALKEY}:{line}" in run.stderr
+    assert "head (the working tree)" in run.stderr
+    assert "YAML" in run.stderr
+
+
+def test_yaml_syntax_error_in_the_head_spec_json_format(stack: Path) -> None:
+    edit(stack, VALKEY, "architecture: standalone", "architecture: [standalone")
+
+    run = rail_process(stack, "diff", "--base", "main", "--format", "json")
+
+    assert_broken(run.output, run.exit_code)
+    assert run.stdout == ""  # no half report that a tool could read as "nothing changed"
+
+
+def test_broken_base_revision(stack: Path) -> None:
+    edit(stack, GITEA, "class: application", "class: [application")
+    commit(stack, "broken gitea spec")
+    edit(stack, GITEA, "class: [application", "class: application")
+
+    run = rail_process(stack, "diff", "--base", "main")
+
+    assert_broken(run.output, run.exit_code)
+    assert "base 'main'" in run.stderr
+    assert f"{GITEA}:" in run.stderr
+
+
+def test_head_revision_that_fails_to_render(stack: Path) -> None:
+    edit(stack, GITEA, "  - valkey\n", "  - valkey\n  - no-such-release\n")
+
+    run = rail_process(stack, "diff", "--base", "main")
+
+    assert_broken(run.output, run.exit_code)
+    assert "head (the working tree)" in run.stderr
+    assert GITEA in run.stderr
+    assert "no-such-release" in run.stderr
+
+
+def test_broken_manifest_in_a_manifest_repository(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    repo = tmp_path / "manifests"
+    shutil.copytree(template("stack", tmp_path_factory, build_stack) / "rendered/flux", repo)
+    init(repo)
+    path = "s3-platform/helmrelease-valkey.yaml"
+    edit(repo, path, "kind: HelmRelease", "kind: [HelmRelease")
+
+    run = rail_process(repo, "diff", "--base", "main")
+
+    assert_broken(run.output, run.exit_code)
+    assert "head (the working tree)" in run.stderr
+    assert path in run.stderr
+
+
+def test_base_revision_that_does_not_exist(stack: Path) -> None:
+    run = rail_process(stack, "diff", "--base", "no-such-branch")
+
+    assert_broken(run.output, run.exit_code)
+    assert "base 'no-such-branch'" in run.stderr
+    assert "unknown git revision" in run.stderr
+    assert "git log" in run.stderr
+
+
+def test_head_revision_that_does_not_exist(stack: Path) -> None:
+    run = rail_process(stack, "diff", "--base", "main", "--head", "no-such-commit")
+
+    assert_broken(run.output, run.exit_code)
+    assert "head (no-such-commit)" in run.stderr
+
+
+def test_shallow_clone_missing_the_base(stack: Path, tmp_path: Path) -> None:
+    base = git(stack, "rev-parse", "HEAD").strip()
+    edit(stack, PG, "size: 10Gi", "size: 20Gi")
+    render(stack)
+    commit(stack, "bigger volume")
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{stack}", str(shallow))
+    assert git(shallow, "rev-parse", "--is-shallow-repository").strip() == "true"
+
+    run = rail_process(shallow, "diff", "--base", base)
+
+    assert_broken(run.output, run.exit_code)
+    assert f"base '{base}'" in run.stderr
+    assert "shallow clone" in run.stderr
+    assert f"git fetch origin {base}" in run.stderr
+    assert "fetch-depth: 0" in run.stderr
+
+    # After fetching the base as told, the same command works.
+    git(shallow, "fetch", "-q", "origin", base)
+    code, report = diff_json(shallow, "--base", base)
+    assert changed_names(report) == {"postgresql-ha"}
+    assert code == 0, report["findings"]
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    folder = tmp_path / "plain"
+    write(folder, "app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: apps}\n")
+
+    run = rail_process(folder, "diff", "--base", "main")
+
+    assert_broken(run.output, run.exit_code)
+    assert "git" in run.stderr
+
+
+# --staged and --head ----------------------------------------------------------------------------
+
+
+def test_staged_compares_the_index_with_head(stack: Path) -> None:
+    edit(stack, PG, "size: 10Gi", "size: 8Gi")
+    git(stack, "add", PG)
+    edit(stack, VALKEY, "size: 2Gi", "size: 1Gi")  # not staged
+    write(stack, "releases/s3/scratch.yaml", "name: [unfinished\n")  # untracked, not staged
+
+    code, report = diff_json(stack, "--staged")
+
+    assert changed_names(report) == {"postgresql-ha"}
+    assert "persistence-shrink" in rules_of(report)
+    assert all("valkey" not in finding["message"] for finding in report["findings"])
+    assert report["summary"]["base"] == "HEAD"
+    assert report["summary"]["head"] == "the index"
+    assert code == 1
+
+
+def test_staged_with_nothing_staged_is_clean(stack: Path) -> None:
+    edit(stack, VALKEY, "size: 2Gi", "size: 1Gi")  # not staged
+
+    code, report = diff_json(stack, "--staged", "--base", "main")
+
+    assert report["changes"] == []
+    assert code == 0
+
+
+def test_staged_does_not_take_head(stack: Path) -> None:
+    run = rail(stack, "diff", "--staged", "--head", "main")
+
+    assert run.exit_code == 2
+    assert "--staged" in run.stderr
+
+
+def test_head_revision_compares_two_commits(stack: Path) -> None:
+    git(stack, "switch", "-q", "-c", "feature")
+    edit(stack, PG, "size: 10Gi", "size: 8Gi")
+    render(stack)
+    feature = commit(stack, "smaller volume")
+    edit(stack, VALKEY, "size: 2Gi", "size: 1Gi")  # uncommitted: not part of --head feature
+
+    code, report = diff_json(stack, "--base", "main", "--head", "feature")
+    _, by_sha = diff_json(stack, "--base", "main", "--head", feature)
+
+    assert changed_names(report) == {"postgresql-ha"}
+    assert rules_of(report) == ["persistence-shrink"]
+    assert report["findings"][0]["line"] == line_of(stack, PG, "size: 8Gi")
+    assert report["summary"]["head"] == "feature"
+    assert by_sha["changes"] == report["changes"]
+    assert code == 1
+
+
+EXTRA_RELEASE = """\
+name: extra
+layer: S3
+namespace: platform
+class: cache
+chart: {source: bitnami, name: valkey, version: 4.0.2}
+values:
+  auth: {enabled: false}
+"""
+
+
+def test_working_tree_includes_uncommitted_and_untracked_changes(stack: Path) -> None:
+    edit(stack, PG, "size: 10Gi", "size: 20Gi")
+    write(stack, "releases/s3/extra.yaml", EXTRA_RELEASE)  # untracked
+
+    _, report = diff_json(stack, "--base", "main")
+
+    assert {"postgresql-ha", "extra"} <= changed_names(report)
+
+
+# Reading changes nothing ------------------------------------------------------------------------
+
+
+def _tree(repo: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(repo).as_posix(): path.read_bytes()
+        for path in sorted(repo.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(repo).parts
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--base", "main"),
+        ("--staged",),
+        ("--base", "main", "--head", "feature"),
+        ("--base", "main", "--format", "markdown"),
+        ("--base", "no-such-branch"),
+    ],
+    ids=["worktree", "staged", "head-rev", "markdown", "failing"],
+)
+def test_reading_never_changes_the_repository(stack: Path, args: tuple[str, ...]) -> None:
+    git(stack, "branch", "feature")
+    edit(stack, PG, "size: 10Gi", "size: 8Gi")
+    git(stack, "add", PG)
+    edit(stack, VALKEY, "size: 2Gi", "size: 1Gi")
+    write(stack, "notes.txt", "untracked\n")
+    before, tree_before, cwd_before = git_state(stack), _tree(stack), os.getcwd()
+
+    run = rail(stack, "diff", *args)
+
+    assert run.exit_code in (0, 1, 2)
+    assert git_state(stack) == before
+    assert _tree(stack) == tree_before
+    assert os.getcwd() == cwd_before
+    assert git(stack, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+
+
+def test_stack_in_a_subfolder_of_the_repository(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    repo = tmp_path / "monorepo"
+    stack_dir = repo / "stacks/prod"
+    shutil.copytree(template("stack", tmp_path_factory, build_stack), stack_dir, ignore=shutil.ignore_patterns(".git"))
+    write(repo, "README.md", "a monorepo\n")
+    write(repo, "other/app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: apps}\n")
+    init(repo)
+    edit(stack_dir, PG, "size: 10Gi", "size: 8Gi")
+    write(repo, "other/app.yaml", "not: [yaml\n")  # outside the stack: not read
+    git(repo, "add", "-A")
+
+    code, report = diff_json(stack_dir / "releases", "--staged")
+
+    assert changed_names(report) == {"postgresql-ha"}
+    finding = [f for f in report["findings"] if f["rule"] == "persistence-shrink"][0]
+    assert finding["path"] == PG
+    assert code == 1
