@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from .errors import InputError, Problem
 from .load import find_root, load_stack
-from .render import TARGETS, render
+from .render import render
 from .render.output import Plan, plan, write
 
 if TYPE_CHECKING:
@@ -32,9 +32,12 @@ def run_render(start: Path, target: str, check: bool) -> RenderOutcome:
     """
     root = find_root(start)
     loaded = load_stack(root)
-    targets = TARGETS if target == "all" else (target,)
+    config = loaded.stack.config
+    targets = config.targets if target == "all" else (target,)
     files = render(loaded, targets)
-    current = plan(root, loaded.stack.config.output, files)
+    # Rendering one target judges only its folder: the others' files are not stale.
+    scope = () if set(targets) >= set(config.targets) else targets
+    current = plan(root, config.output, files, scope)
     if current.conflicts:
         raise InputError(
             [

@@ -46,7 +46,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command("render")
 @click.option(
     "--target",
-    type=click.Choice(["flux", "all"]),
+    type=click.Choice(["flux", "argo", "all"]),
     default="all",
     show_default=True,
     help="Which output to render.",

@@ -61,23 +61,40 @@ class DiffResult:
 
 
 def _strip_noise(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The object without noise, and the noise taken out (to count what differs)."""
-    metadata = data.get("metadata")
-    if not isinstance(metadata, dict):
-        return data, {}
+    """The object without noise, and the noise taken out (to count what differs).
+
+    Every ``metadata`` is cleaned, not only the object's own: charts put their
+    ``checksum/config`` annotations on the pod template (``spec.template.metadata``).
+    """
     noise: dict[str, Any] = {}
-    clean_metadata = dict(metadata)
+    clean = _strip(data, "", noise)
+    return clean if isinstance(clean, dict) else data, noise
+
+
+def _strip(value: Any, where: str, noise: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _strip_metadata(item, f"{where}{key}", noise)
+            if key == "metadata" and isinstance(item, dict)
+            else _strip(item, f"{where}{key}.", noise)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_strip(item, f"{where}{index}.", noise) for index, item in enumerate(value)]
+    return value
+
+
+def _strip_metadata(metadata: dict[str, Any], where: str, noise: dict[str, Any]) -> dict[str, Any]:
+    clean = dict(metadata)
     labels = metadata.get("labels")
     if isinstance(labels, dict):
-        kept = {k: v for k, v in labels.items() if k not in _NOISE_LABELS}
-        noise.update({f"label:{k}": v for k, v in labels.items() if k in _NOISE_LABELS})
-        clean_metadata["labels"] = kept
+        clean["labels"] = {k: v for k, v in labels.items() if k not in _NOISE_LABELS}
+        noise.update({f"{where}:label:{k}": v for k, v in labels.items() if k in _NOISE_LABELS})
     annotations = metadata.get("annotations")
     if isinstance(annotations, dict):
-        kept = {k: v for k, v in annotations.items() if not _NOISE_ANNOTATION.match(str(k))}
-        noise.update({f"annotation:{k}": v for k, v in annotations.items() if _NOISE_ANNOTATION.match(str(k))})
-        clean_metadata["annotations"] = kept
-    return {**data, "metadata": clean_metadata}, noise
+        clean["annotations"] = {k: v for k, v in annotations.items() if not _NOISE_ANNOTATION.match(str(k))}
+        noise.update({f"{where}:annotation:{k}": v for k, v in annotations.items() if _NOISE_ANNOTATION.match(str(k))})
+    return clean
 
 
 def _keyed(value: Any) -> Any:
@@ -197,6 +214,10 @@ def _contains_secret(value: Any) -> bool:
     if isinstance(value, str):
         return value.startswith("ENC[") or has_credential_url(value)
     if isinstance(value, dict):
+        # An env var {name: DB_PASSWORD, value: ...} added or removed as a whole item.
+        name = value.get("name")
+        if isinstance(name, str) and is_secret_key(name) and value.get("value") is not None:
+            return True
         return any(is_secret_key(k) or _contains_secret(v) for k, v in value.items()) or "sops" in value
     if isinstance(value, list):
         return any(_contains_secret(item) for item in value)

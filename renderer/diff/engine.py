@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..errors import InputError
 from ..lint.engine import LintResult
 from ..lint.finding import ERROR, WARNING, Finding
 from ..lint.rule import LintOptions
@@ -51,8 +52,8 @@ def run(
     repository = Repository.of(stack_root)
     head_side = head or (INDEX if staged else WORKTREE)
     base_label, head_label = f"base '{base}'", f"head ({side_label(head, staged)})"
-    base_files = repository.files(base)
-    head_files = repository.files(head_side)
+    base_files = _files(repository, base, base_label)
+    head_files = _files(repository, head_side, head_label)
     with materialized(base_files) as base_root, materialized(head_files) as head_root:
         base_view = read_side(base_label, base_root)
         head_view = read_side(head_label, head_root)
@@ -78,6 +79,16 @@ def run(
         lint_unchanged=unchanged,
         strict=options.strict,
     )
+
+
+def _files(repository: Repository, side: str, label: str) -> dict[str, bytes]:
+    """The side's files; an error names the side (an unknown base is not an unknown head)."""
+    try:
+        return repository.files(side)
+    except InputError as error:
+        raise InputError(
+            [replace(problem, message=f"{label}: {problem.message}") for problem in error.problems]
+        ) from None
 
 
 def _lint(side: Side, options: LintOptions) -> LintResult:

@@ -69,6 +69,8 @@ class Side:
                     return _location(document, values)
             if spec is not None and key_path[:2] == ("metadata", "namespace"):
                 return _location(spec, ("namespace",))
+            if spec is not None and key_path[:2] == ("spec", "releaseName"):
+                return _location(spec, ("releaseName",) if ("releaseName",) in spec.positions else ("name",))
             if spec is not None and key_path[:2] in (("spec", "chart"), ("spec", "ref")):
                 return _location(spec, ("chart", "version"))
         if obj.document is not None:

@@ -23,6 +23,10 @@ from .layers import CLASS_LABEL, LAYER_LABEL, LayerAssignment, assign
 from .manifests import Manifest, patch_files
 
 HELM_GROUP = "helm.toolkit.fluxcd.io"
+ARGO_GROUP = "argoproj.io"
+ARGO_VALUES = ("spec", "source", "helm", "valuesObject")
+FLUX_VALUES = ("spec", "values")
+DEPENDS_ON_ANNOTATION = "railiance.io/depends-on"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
 
 
@@ -54,12 +58,27 @@ class ReleaseNode:
     unknown_values: tuple[str, ...]  # objects whose values the repository does not show
     spec: Release | None = None
     ha: bool = False
+    values_path: tuple[str, ...] = FLUX_VALUES  # where the manifest keeps its inline values
 
     @property
     def namespace(self) -> str | None:
-        """Where the release installs: ``spec.targetNamespace``, else its own namespace."""
-        target = self.manifest.spec().get("targetNamespace")
+        """Where the release installs: a HelmRelease's ``spec.targetNamespace``, else its
+        own namespace; an Argo CD Application's ``spec.destination.namespace``."""
+        spec = self.manifest.spec()
+        if self.ref.kind == "Application":
+            destination = spec.get("destination")
+            target = destination.get("namespace") if isinstance(destination, dict) else None
+            return target if isinstance(target, str) else None
+        target = spec.get("targetNamespace")
         return target if isinstance(target, str) else self.ref.namespace
+
+    @property
+    def inline_values(self) -> dict[str, Any]:
+        """The values written in the manifest itself (not those of ``valuesFrom``)."""
+        current: Any = self.manifest.data
+        for part in self.values_path:
+            current = current.get(part) if isinstance(current, dict) else None
+        return current if isinstance(current, dict) else {}
 
 
 @dataclass
@@ -87,7 +106,7 @@ class ReleaseGraph:
     ) -> tuple[Location, tuple[Location, ...]]:
         """Where a values key was written (spec, values file or manifest), and the rendered place."""
         parts = tuple(value_path)
-        rendered = _locate(node.manifest.document, ("spec", "values", *parts))
+        rendered = _locate(node.manifest.document, (*node.values_path, *parts))
         if node.spec is None or self.loaded is None:
             return rendered, ()
         spec_document = self.loaded.spec_documents.get(node.spec.origin)
@@ -133,6 +152,9 @@ def build(
     graph.patch_files = patch_files(manifests)
     specs = {release.origin: release for release in loaded.stack.releases} if loaded else {}
     for manifest in manifests:
+        if manifest.group == ARGO_GROUP and manifest.kind == "Application":
+            _add_application(graph, manifest, specs)
+            continue
         if manifest.group != HELM_GROUP or manifest.kind != "HelmRelease":
             continue
         spec = manifest.spec()
@@ -160,9 +182,102 @@ def build(
             graph.notes.append(f"{manifest.path}: {node.ref} is also defined in {first}; the first one is linted")
             continue
         graph.releases[node.ref] = node
+    _drop_second_target(graph)
     for node in graph.releases.values():
-        graph.edges.extend(_edges(graph, node))
+        graph.edges.extend(_argo_edges(graph, node) if node.ref.kind == "Application" else _edges(graph, node))
     return graph
+
+
+def _drop_second_target(graph: ReleaseGraph) -> None:
+    """A spec rendered for Flux and for Argo CD is one release: lint it once, as its HelmRelease."""
+    flux_specs = {node.spec.origin for node in graph.releases.values() if node.spec and node.ref.kind == "HelmRelease"}
+    for ref, node in list(graph.releases.items()):
+        if node.ref.kind == "Application" and node.spec is not None and node.spec.origin in flux_specs:
+            del graph.releases[ref]
+
+
+def _add_application(graph: ReleaseGraph, manifest: Manifest, specs: dict[str, Release]) -> None:
+    """An Argo CD Application with a Helm chart source is a release like a HelmRelease."""
+    spec = manifest.spec()
+    source = spec.get("source")
+    if not manifest.name or not isinstance(source, dict):
+        if manifest.name and isinstance(spec.get("sources"), list):
+            graph.notes.append(
+                f"{manifest.path}: Application {manifest.name} has several sources: not linted as a release"
+            )
+        return
+    repo = source.get("repoURL")
+    chart = source.get("chart")
+    if not isinstance(chart, str):
+        # Argo CD's native OCI source names the chart in the URL; a Git path is not a Helm release.
+        if not (isinstance(repo, str) and repo.startswith("oci://")):
+            return
+        chart = repo.rstrip("/").rsplit("/", 1)[-1]
+    version = source.get("targetRevision")
+    release = specs.get(manifest.origin) if manifest.origin else None
+    destination = spec.get("destination")
+    namespace = destination.get("namespace") if isinstance(destination, dict) else None
+    layer = assign(
+        graph.config,
+        manifest.labels().get(LAYER_LABEL),
+        manifest.path,
+        namespace if isinstance(namespace, str) else None,
+    )
+    helm_source = source.get("helm")
+    helm: dict[str, Any] = helm_source if isinstance(helm_source, dict) else {}
+    values = helm.get("valuesObject")
+    unknown: list[str] = []
+    if values is None and isinstance(helm.get("values"), str):
+        try:
+            values = load_document(helm["values"], f"{manifest.path}#helm.values").data
+        except Exception:  # noqa: BLE001 - an embedded values string is its owner's problem
+            unknown.append(f"Application {manifest.name} helm.values")
+    if helm.get("valueFiles"):
+        unknown.append(f"Application {manifest.name} helm.valueFiles")
+    node = ReleaseNode(
+        ref=ObjectRef("Application", manifest.namespace, manifest.name),
+        manifest=manifest,
+        layer=layer,
+        service_class=_service_class(manifest, release, chart),
+        chart=ChartInfo(
+            name=chart,
+            version=str(version) if version is not None else None,
+            source=None,
+            version_location=_locate(manifest.document, ("spec", "source", "targetRevision")),
+        ),
+        values=values if isinstance(values, dict) else {},
+        unknown_values=tuple(unknown),
+        spec=release,
+        ha=bool(release.ha) if release else manifest.annotations().get("railiance.io/ha") == "true",
+        values_path=ARGO_VALUES,
+    )
+    if node.ref not in graph.releases:
+        graph.releases[node.ref] = node
+
+
+def _argo_edges(graph: ReleaseGraph, node: ReleaseNode) -> list[Edge]:
+    """Argo CD has no dependsOn: rail records the dependencies as an annotation
+    (``namespace/name`` of each release, the waves order them)."""
+    by_destination = {
+        (other.namespace, other.ref.name): other.ref
+        for other in graph.releases.values()
+        if other.ref.kind == "Application"
+    }
+    text = node.manifest.annotations().get(DEPENDS_ON_ANNOTATION)
+    if not isinstance(text, str):
+        return []
+    referenced = set(graph.referenced.get(node.spec.name, ())) if node.spec else set()
+    explicit = set(node.spec.depends_on) if node.spec else set()
+    location = _locate(node.manifest.document, ("metadata", "annotations", DEPENDS_ON_ANNOTATION))
+    edges = []
+    for item in text.split(","):
+        namespace, _, name = item.strip().rpartition("/")
+        target = by_destination.get(
+            (namespace or node.namespace, name), ObjectRef("Application", node.ref.namespace, name)
+        )
+        kind = "reference" if name in referenced and name not in explicit else "dependsOn"
+        edges.append(Edge(node.ref, target, kind, location))
+    return edges
 
 
 def _service_class(manifest: Manifest, release: Release | None, chart: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from .stack import (
     SERVICE_CLASSES,
+    ArgoSettings,
     Chart,
     Export,
     FluxSettings,
@@ -15,6 +16,7 @@ from .stack import (
 
 __all__ = [
     "SERVICE_CLASSES",
+    "ArgoSettings",
     "Chart",
     "Export",
     "FluxSettings",

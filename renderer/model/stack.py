@@ -72,6 +72,30 @@ class FluxSettings:
 
 
 @dataclass(frozen=True)
+class ArgoSettings:
+    namespace: str = "argocd"
+    repo_url: str = ""
+    target_revision: str = "HEAD"
+    server: str = "https://kubernetes.default.svc"
+    automated: bool = True
+    prune: bool = True
+    self_heal: bool = True
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ArgoSettings:
+        sync = data.get("syncPolicy", {})
+        return cls(
+            namespace=data.get("namespace", "argocd"),
+            repo_url=data.get("repoURL", ""),
+            target_revision=data.get("targetRevision", "HEAD"),
+            server=data.get("server", "https://kubernetes.default.svc"),
+            automated=sync.get("automated", True),
+            prune=sync.get("prune", True),
+            self_heal=sync.get("selfHeal", True),
+        )
+
+
+@dataclass(frozen=True)
 class StackConfig:
     name: str
     path: str
@@ -86,6 +110,8 @@ class StackConfig:
     flux_sops_secret: str
     flux_defaults: FluxSettings
     lint: Mapping[str, Any] = field(default_factory=dict)
+    flux_service_accounts: bool = False
+    argo: ArgoSettings = field(default_factory=ArgoSettings)
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], document: Document) -> StackConfig:
@@ -135,6 +161,14 @@ class StackConfig:
                         "type 'oci' takes an oci:// URL, type 'helm' an http(s):// URL",
                     )
                 )
+        if "argo" in data.get("targets", ()) and not data.get("argo", {}).get("repoURL"):
+            problems.add(
+                document.problem(
+                    ("targets",),
+                    "the argo target needs argo.repoURL: the Git URL the root application reads",
+                    "add argo: {repoURL: https://git.example.com/org/stack.git}",
+                )
+            )
         problems.raise_if_any()
         flux = data.get("flux", {})
         return cls(
@@ -151,6 +185,8 @@ class StackConfig:
             flux_sops_secret=flux.get("sopsSecret", "sops-age"),
             flux_defaults=FluxSettings.from_data(flux.get("release", {})),
             lint=data.get("lint", {}),
+            flux_service_accounts=flux.get("serviceAccounts", False),
+            argo=ArgoSettings.from_data(data.get("argo", {})),
         )
 
     @classmethod

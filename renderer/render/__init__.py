@@ -7,13 +7,14 @@ from pathlib import Path
 
 from ..load.stack import LoadedStack
 from ..resources import data_dir
+from .argo import ArgoTarget
 from .docs import render_docs
 from .flux import FluxTarget, OutputFile
 from .graph import check_acyclic, edges
 from .references import Resolution, resolve
 from .templating import Templates
 
-TARGETS = ("flux",)
+TARGETS = ("flux", "argo")
 
 
 def template_folder(root: Path, target: str) -> tuple[Path, str]:
@@ -22,6 +23,11 @@ def template_folder(root: Path, target: str) -> tuple[Path, str]:
     if own.is_dir():
         return own, f"templates/{target}"
     return data_dir("templates") / target, f"(rail)/templates/{target}"
+
+
+def templates_for(root: Path, target: str) -> Templates:
+    """A target's templates, then the ones every target shares (``common``)."""
+    return Templates((template_folder(root, target), template_folder(root, "common")))
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,12 @@ def render_stack(loaded: LoadedStack, targets: tuple[str, ...]) -> Rendered:
     check_acyclic(loaded.stack, graph, loaded.spec_documents)
     files: list[OutputFile] = []
     for target in targets:
-        folder, display = template_folder(loaded.root, target)
+        templates = templates_for(loaded.root, target)
         if target == "flux":
-            files.extend(FluxTarget(loaded, resolution, graph, Templates(folder, display)).files())
-    docs_folder, docs_display = template_folder(loaded.root, "docs")
-    files.extend(render_docs(loaded, resolution, Templates(docs_folder, docs_display)))
+            files.extend(FluxTarget(loaded, resolution, graph, templates).files())
+        elif target == "argo":
+            files.extend(ArgoTarget(loaded, resolution, graph, templates).files())
+    files.extend(render_docs(loaded, resolution, templates_for(loaded.root, "docs")))
     return Rendered(files=sorted(files, key=lambda f: f.path), resolution=resolution)
 
 

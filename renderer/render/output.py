@@ -43,13 +43,16 @@ def _owned_by_rail(path: Path, listed: set[Path]) -> bool:
         return False
 
 
-def _existing(root: Path, output: str) -> tuple[dict[str, Path], set[Path]]:
+def _existing(root: Path, output: str, scope: tuple[str, ...] = ()) -> tuple[dict[str, Path], set[Path]]:
     """Files now under ``output`` and rail's own docs, and the files generated kustomizations list."""
     found: dict[str, Path] = {}
     listed: set[Path] = set()
     out = root / output
-    if out.is_dir():
-        for path in sorted(out.rglob("*")):
+    folders = [out / name for name in scope] if scope else [out]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
             if path.is_file() or path.is_symlink():
                 found[path.relative_to(root).as_posix()] = path
                 if path.name == "kustomization.yaml" and _owned_by_rail(path, set()):
@@ -76,8 +79,10 @@ def _resources(kustomization: Path) -> list[str]:
     return [name for name in names if "/" not in name and name not in ("", ".", "..")]
 
 
-def plan(root: Path, output: str, files: list[OutputFile]) -> Plan:
-    existing, listed = _existing(root, output)
+def plan(root: Path, output: str, files: list[OutputFile], scope: tuple[str, ...] = ()) -> Plan:
+    """Compare ``files`` with the disk. ``scope``: only these folders of the output
+    (the targets rendered) are rail's to judge; empty means the whole output."""
+    existing, listed = _existing(root, output, scope)
     missing, stale, unchanged = [], [], []
     expected = {f.path for f in files}
     conflicts = []

@@ -30,12 +30,12 @@ def _not_json(value: Any) -> Any:
 
 
 @cache
-def _environment(folder: Path) -> Any:
+def _environment(folders: tuple[Path, ...]) -> Any:
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(str(folder)),
+        loader=FileSystemLoader([str(folder) for folder in folders]),
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -45,21 +45,28 @@ def _environment(folder: Path) -> Any:
 
 
 class Templates:
-    """The templates of one folder, rendered to text or to parsed YAML documents."""
+    """Templates looked up in ``folders`` in order (a target's own, then the shared
+    ``common``), each with the name errors show for it; rendered to text or to
+    parsed YAML documents."""
 
-    def __init__(self, folder: Path, display: str) -> None:
-        self.folder = folder
-        self.display = display
+    def __init__(self, folders: tuple[tuple[Path, str], ...]) -> None:
+        self.folders = folders
 
     def exists(self, name: str) -> bool:
-        return (self.folder / name).is_file()
+        return any((folder / name).is_file() for folder, _ in self.folders)
+
+    def _where(self, name: str) -> str:
+        for folder, display in self.folders:
+            if (folder / name).is_file():
+                return f"{display}/{name}"
+        return f"{self.folders[0][1]}/{name}"
 
     def text(self, name: str, context: dict[str, Any]) -> str:
         from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 
-        where = f"{self.display}/{name}"
+        where = self._where(name)
         try:
-            return str(_environment(self.folder).get_template(name).render(**context))
+            return str(_environment(tuple(f for f, _ in self.folders)).get_template(name).render(**context))
         except TemplateNotFound:
             raise InputError(
                 Problem(path=where, message="template not found", hint="restore it from rail's templates/")
@@ -93,12 +100,12 @@ class Templates:
     def documents(self, name: str, context: dict[str, Any]) -> list[Document]:
         text = self.text(name, context)
         try:
-            return [d for d in load_documents(text, f"{self.display}/{name} (output)") if d.data is not None]
+            return [d for d in load_documents(text, f"{self._where(name)} (output)") if d.data is not None]
         except InputError as error:
             raise InputError(
                 [
                     Problem(
-                        path=f"{self.display}/{name}",
+                        path=self._where(name),
                         message=f"template output is not valid YAML: {p.message} (output line {p.line})",
                         hint="pass spec values through the tojson filter",
                     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..diff.compare import ADDED, MODIFIED, MOVED, REMOVED, ObjectChange
 from ..diff.engine import DiffOutcome
-from ..lint.finding import Finding
+from ..lint.finding import ERROR, Finding
 
 MARKDOWN_BUDGET = 65_000
 _SIGN = {ADDED: "+", REMOVED: "-", MODIFIED: "~", MOVED: ">"}
@@ -142,17 +142,23 @@ def markdown(outcome: DiffOutcome, budget: int = MARKDOWN_BUDGET) -> str:
         head.append("")
     else:
         head += ["No change to any rendered object.", ""]
+    tail = ["", _summary_line(outcome)]
+    # Every line costs its length and a newline; the cut notes are reserved up front.
+    used = sum(len(line) + 1 for line in head + tail) + 2 * _NOTE_RESERVE
     if outcome.findings:
-        head.append(
-            f"**{outcome.errors} error(s), {outcome.warnings} warning(s)**" + (" (blocking)" if outcome.failed else "")
-        )
-        head.append("")
-        head += [f"- `{f.rule}` {_md(f.message)} ({_md(f.location.path)})" for f in outcome.findings]
-        head.append("")
-    tail = [_summary_line(outcome)]
+        verdict = f"**{outcome.errors} error(s), {outcome.warnings} warning(s)**"
+        head += [verdict + (" (blocking)" if outcome.failed else ""), ""]
+        used += len(head[-2]) + 2
+        shown, left = _fit_findings(outcome.findings, budget - used)
+        lines = [_finding_item(f) for index, f in enumerate(outcome.findings) if index in shown]
+        if left:
+            lines.append(
+                f"_{left} more finding(s) left out to stay within {budget} characters; run `rail diff` locally._"
+            )
+        head += [*lines, ""]
+        used += sum(len(line) + 1 for line in lines) + 1
     sections = [_section(change) for change in outcome.result.changes]
     body: list[str] = []
-    used = len("\n".join(head + tail)) + 200
     for index, section in enumerate(sections):
         if used + len(section) + 1 > budget:
             left = len(sections) - index
@@ -162,7 +168,27 @@ def markdown(outcome: DiffOutcome, budget: int = MARKDOWN_BUDGET) -> str:
             break
         body.append(section)
         used += len(section) + 1
-    return "\n".join(head + body + ["", *tail]) + "\n"
+    return "\n".join(head + body + tail) + "\n"
+
+
+_NOTE_RESERVE = 160  # room for a "N more ... left out" line
+
+
+def _finding_item(finding: Finding) -> str:
+    return f"- `{finding.rule}` {_md(finding.message)} ({_md(finding.location.path)})"
+
+
+def _fit_findings(findings: tuple[Finding, ...], room: int) -> tuple[set[int], int]:
+    """Indices of the findings that fit in ``room`` characters, errors first; and how many did not."""
+    shown: set[int] = set()
+    ordered = sorted(range(len(findings)), key=lambda i: (findings[i].severity != ERROR, findings[i].sort_key()))
+    for count, index in enumerate(ordered):
+        cost = len(_finding_item(findings[index])) + 1
+        if cost > room:
+            return shown, len(ordered) - count
+        shown.add(index)
+        room -= cost
+    return shown, 0
 
 
 def _section(change: ObjectChange) -> str:

@@ -48,6 +48,15 @@ def _identity_changed(change: ObjectChange) -> list[str]:
     return [f.path for f in change.fields if f.path in _IDENTITY_FIELDS]
 
 
+def _key_path(change: ObjectChange) -> tuple[str, ...]:
+    """Where the move is written: the namespace, or the first identity field that changed."""
+    if change.change != MOVED:
+        for field in change.fields:
+            if field.path in _IDENTITY_FIELDS:
+                return tuple(field.path.split("."))
+    return ("metadata", "namespace")
+
+
 def check(context: DiffContext) -> Iterator[Finding]:
     for change in context.changes(MOVED, MODIFIED):
         if not is_release(change.new) or change.old is None or change.new is None:
@@ -65,7 +74,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
             " Helm installs it afresh with empty volumes; the old data stays behind",
             "migrate the data first (backup, pg_dump/pg_restore), then record it: migration: {reason: ...} in the spec",
             context=context,
-            key_path=("metadata", "namespace"),
+            key_path=_key_path(change),
         )
 
 

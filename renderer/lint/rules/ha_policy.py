@@ -111,7 +111,7 @@ def _integer(value: Any) -> int | None:
 
 def _source(node: ReleaseNode, path: str) -> tuple[str, bool]:
     """(where the value came from, in words; whether it is certain)."""
-    inline = node.manifest.spec().get("values")
+    inline = node.inline_values
     if helm_values.get(inline if isinstance(inline, dict) else {}, path) is not helm_values.MISSING:
         return "", True
     certain = not node.unknown_values
@@ -125,7 +125,7 @@ def _value_location(graph: ReleaseGraph, node: ReleaseNode, path: str) -> tuple[
     ``valuesFrom`` list when a ConfigMap or Secret found in the repository set it."""
     location, related = graph.value_location(node, path.split("."))
     if node.spec is None and helm_values.get(node.values, path) is not helm_values.MISSING:
-        inline = node.manifest.spec().get("values")
+        inline = node.inline_values
         if helm_values.get(inline if isinstance(inline, dict) else {}, path) is helm_values.MISSING:
             return graph.node_location(node, ("spec", "valuesFrom")), ()
     return location, related

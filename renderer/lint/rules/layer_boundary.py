@@ -48,13 +48,18 @@ def check(context: LintContext) -> Iterator[Finding]:
             rule=RULE.id,
             message=(
                 f"{node.service_class} release '{node.ref.name}' is in layer {layer.id} ({layer.name}),"
-                f" which owns only {', '.join(layer.owns) or 'nothing'}; a {node.service_class} belongs to {where}"
+                f" which owns only {', '.join(layer.owns) or 'nothing'};"
+                f" {_article(node.service_class)} {node.service_class} belongs to {where}"
             ),
             location=location,
             related=related,
             object=node.ref,
             hint=f"move the release to {where}" if owners else "give a layer this service class in rail.yaml",
         )
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 RULE = Rule(

@@ -143,7 +143,7 @@ def _sources(context: LintContext) -> Iterator[Finding]:
 def _rendered(graph: ReleaseGraph, node: ReleaseNode | None, values_path: tuple[Any, ...]) -> tuple[Location, ...]:
     if node is None:
         return ()
-    return (graph.node_location(node, ("spec", "values", *values_path)),)
+    return (graph.node_location(node, (*node.values_path, *values_path)),)
 
 
 # --------------------------------------------------------------------------- manifests

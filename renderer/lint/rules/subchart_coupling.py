@@ -277,7 +277,7 @@ def _from_release(node: ReleaseNode, key: tuple[str, ...]) -> bool:
 
 
 def _inline(node: ReleaseNode, key: tuple[str, ...]) -> bool:
-    inline = node.manifest.spec().get("values")
+    inline = node.inline_values
     return isinstance(inline, dict) and path_value(inline, ".".join(key)) is True
 
 
