@@ -188,7 +188,7 @@ def _lint_rule_ids() -> set[str]:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["text", "json", "github", "markdown"]),
+    type=click.Choice(["text", "json", "github", "sarif", "markdown"]),
     help="Report format; repeat for several. markdown is for a pull-request comment.",
 )
 @_OUTPUT
@@ -220,6 +220,7 @@ def diff_command(
         "text": lambda: diff_report.text(outcome, colour=colour),
         "json": lambda: diff_report.as_json(outcome),
         "github": lambda: diff_report.github(outcome),
+        "sarif": lambda: diff_report.sarif(outcome),
         "markdown": lambda: diff_report.markdown(outcome),
     }
     for index, name in enumerate(formats or (_default_format(),)):

@@ -129,8 +129,8 @@ def _release_identity(obj: DiffObject) -> tuple[str, str, str] | None:
         chart = chart_spec.get("chart")
     elif isinstance(spec.get("chartRef"), dict):
         chart = spec["chartRef"].get("name")
-    elif isinstance(spec.get("source"), dict):  # Argo CD Application
-        chart = spec["source"].get("chart")
+    elif isinstance(spec.get("source"), dict):  # Argo CD Application (an OCI source names no chart)
+        chart = spec["source"].get("chart") or spec["source"].get("repoURL")
     release_name = spec.get("releaseName") or obj.name
     return (obj.kind, str(release_name), str(chart)) if chart else None
 

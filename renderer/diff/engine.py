@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -9,7 +11,7 @@ from ..errors import InputError
 from ..lint.engine import LintResult
 from ..lint.finding import ERROR, WARNING, Finding
 from ..lint.rule import LintOptions
-from .compare import MODIFIED, DiffResult, compare
+from .compare import MOVED, DiffResult, compare
 from .git import INDEX, WORKTREE, Repository
 from .rule import DiffContext
 from .rules import DIFF_RULES
@@ -67,7 +69,7 @@ def run(
         lint_base=lint_base.findings if lint_base else (),
         lint_head=lint_head.findings if lint_head else (),
     )
-    findings = [finding for rule in DIFF_RULES for finding in rule.check(context)]
+    findings = _merged([finding for rule in DIFF_RULES for finding in rule.check(context)])
     new, fixed, unchanged = _sort_lint(context)
     findings.extend(new)
     return DiffOutcome(
@@ -81,14 +83,47 @@ def run(
     )
 
 
-def _files(repository: Repository, side: str, label: str) -> dict[str, bytes]:
-    """The side's files; an error names the side (an unknown base is not an unknown head)."""
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """One finding per problem: a spec rendered for several targets (a Flux HelmRelease and
+    an Argo CD Application) gives the same finding at the same spec line once per target."""
+    merged: dict[tuple[object, ...], Finding] = {}
+    for index, finding in enumerate(findings):
+        where = finding.location
+        key: tuple[object, ...] = (
+            finding.rule,
+            finding.severity,
+            where.path,
+            where.line,
+            where.column,
+            finding.message,
+        )
+        if where.line is None:  # not pinned to a line: never taken for another object's finding
+            key = (index,)
+        if key in merged:
+            kept, other = merged[key], finding
+            if other.change == MOVED and kept.change != MOVED:  # "moved" says more than "modified"
+                kept, other = other, kept
+            related = kept.related + tuple(item for item in other.related if item not in kept.related)
+            merged[key] = replace(kept, related=related)
+        else:
+            merged[key] = finding
+    return list(merged.values())
+
+
+@contextmanager
+def _naming(label: str) -> Iterator[None]:
+    """Input errors inside name the side they are about (an unknown base is not an unknown head)."""
     try:
-        return repository.files(side)
+        yield
     except InputError as error:
         raise InputError(
             [replace(problem, message=f"{label}: {problem.message}") for problem in error.problems]
         ) from None
+
+
+def _files(repository: Repository, side: str, label: str) -> dict[str, bytes]:
+    with _naming(label):
+        return repository.files(side)
 
 
 def _lint(side: Side, options: LintOptions) -> LintResult:
@@ -96,27 +131,23 @@ def _lint(side: Side, options: LintOptions) -> LintResult:
 
     paths = [] if side.from_specs else [side.root]
     try:
-        return run_lint(side.root, paths, options)
+        with _naming(side.label):  # unreadable input is exit 2, not an internal error
+            return run_lint(side.root, paths, options)
+    except InputError:
+        raise
     except Exception as error:
         raise RuntimeError(f"linting {side.label} failed") from error
 
 
 def _sort_lint(context: DiffContext) -> tuple[list[Finding], list[Finding], int]:
     """Lint findings of both sides: only new ones count against the change."""
-    base = {finding.fingerprint() for finding in context.lint_base}
-    head = {finding.fingerprint() for finding in context.lint_head}
-    changes = {(c.current.kind, c.current.namespace or None, c.current.name): c.change for c in context.result.changes}
+    base = {context.lint_key(finding, base=True) for finding in context.lint_base}
+    head = {context.lint_key(finding, base=False) for finding in context.lint_head}
     new = [
-        replace(finding, change=_change_of(finding, changes))
+        replace(finding, change=context.change_of(finding))
         for finding in context.lint_head
-        if finding.fingerprint() not in base and finding.rule != COUPLING_RULE
+        if context.lint_key(finding, base=False) not in base and finding.rule != COUPLING_RULE
     ]
-    fixed = [finding for finding in context.lint_base if finding.fingerprint() not in head]
+    fixed = [finding for finding in context.lint_base if context.lint_key(finding, base=True) not in head]
     unchanged = len(base & head)
     return new, fixed, unchanged
-
-
-def _change_of(finding: Finding, changes: dict[tuple[str, str | None, str], str]) -> str:
-    if finding.object is None:
-        return MODIFIED
-    return changes.get((finding.object.kind, finding.object.namespace, finding.object.name), MODIFIED)

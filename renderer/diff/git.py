@@ -62,6 +62,16 @@ class Repository:
         )
         if done.returncode == 0:
             return done.stdout.decode().strip()
+        if revision == "HEAD" and self._unborn():
+            # The first commit of a repository (pre-commit's staged diff): the base is empty, as for git.
+            empty = subprocess.run(
+                ["git", "hash-object", "-t", "tree", "--stdin"],
+                cwd=self.top,
+                input=b"",
+                capture_output=True,
+                check=True,
+            )
+            return empty.stdout.decode().strip()
         shallow = _git(self.top, "rev-parse", "--is-shallow-repository", what="inspect the clone").strip() == b"true"
         hint = f"check the name with `git log --oneline {revision}`"
         if shallow:
@@ -70,6 +80,17 @@ class Repository:
                 f" `git fetch --deepen=100 origin` or `git fetch origin {revision}` (actions/checkout: fetch-depth: 0)"
             )
         raise InputError(Problem(path=str(self.top), message=f"unknown git revision '{revision}'", hint=hint))
+
+    def _unborn(self) -> bool:
+        """HEAD names a branch that has no commit yet (a new repository, an orphan branch)."""
+        branch = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=self.top, capture_output=True, check=False)
+        if branch.returncode != 0:
+            return False
+        ref = branch.stdout.decode().strip()
+        exists = subprocess.run(
+            ["git", "show-ref", "--verify", "-q", ref], cwd=self.top, capture_output=True, check=False
+        )
+        return exists.returncode != 0
 
     def _worktree(self) -> dict[str, bytes]:
         listing = _git(

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..lint.finding import Finding, Location, ObjectRef
-from .compare import DiffResult, ObjectChange
+from .compare import MODIFIED, MOVED, DiffResult, ObjectChange
 from .sides import Side
 
 
@@ -20,6 +20,38 @@ class DiffContext:
 
     def changes(self, *kinds: str) -> list[ObjectChange]:
         return [change for change in self.result.changes if not kinds or change.change in kinds]
+
+    def lint_key(self, finding: Finding, *, base: bool) -> tuple[str, str, str]:
+        """What makes a lint finding of one side the same as one of the other: rule, object
+        and message. A base finding on an object the change moves is taken to its new place,
+        so a moved release keeps its old findings as unchanged, not new."""
+        subject = finding.object
+        if base and subject is not None:
+            subject = self._moves().get(subject, subject)
+        return (finding.rule, str(subject) if subject else finding.location.path, finding.message)
+
+    def change_of(self, finding: Finding) -> str:
+        """How the change touches the finding's object (``modified`` if it is not changed)."""
+        if finding.object is not None:
+            for change in self.result.changes:
+                obj = change.current
+                if (obj.kind, obj.namespace or None, obj.name) == (
+                    finding.object.kind,
+                    finding.object.namespace,
+                    finding.object.name,
+                ):
+                    return change.change
+        return MODIFIED
+
+    def _moves(self) -> dict[ObjectRef, ObjectRef]:
+        moves = {}
+        for change in self.changes(MOVED):
+            if change.old is not None and change.new is not None:
+                old, new = change.old, change.new
+                moves[ObjectRef(old.kind, old.namespace or None, old.name)] = ObjectRef(
+                    new.kind, new.namespace or None, new.name
+                )
+        return moves
 
 
 @dataclass(frozen=True)

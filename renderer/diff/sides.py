@@ -56,8 +56,12 @@ class Side:
     loaded: LoadedStack | None = None
 
     def locate(self, obj: DiffObject, key_path: tuple[str | int, ...]) -> Location:
-        """Where ``key_path`` of ``obj`` was written: its spec or values file, else the manifest."""
-        values = key_path[2:] if key_path[:2] == ("spec", "values") else None
+        """Where ``key_path`` of ``obj`` was written: its spec or values file, else the manifest.
+
+        Rules name values as ``spec.values...`` (a HelmRelease); an Argo CD Application
+        keeps them under ``spec.source.helm.valuesObject``.
+        """
+        values = _values_path(key_path)
         if obj.origin and self.loaded is not None:
             spec = self.loaded.spec_documents.get(obj.origin)
             release = next((r for r in self.loaded.stack.releases if r.origin == obj.origin), None)
@@ -67,15 +71,37 @@ class Side:
                 document = self.loaded.values_documents.get(values_file)
                 if values is not None and document is not None and values in document.positions:
                     return _location(document, values)
-            if spec is not None and key_path[:2] == ("metadata", "namespace"):
-                return _location(spec, ("namespace",))
-            if spec is not None and key_path[:2] == ("spec", "releaseName"):
-                return _location(spec, ("releaseName",) if ("releaseName",) in spec.positions else ("name",))
-            if spec is not None and key_path[:2] in (("spec", "chart"), ("spec", "ref")):
-                return _location(spec, ("chart", "version"))
+            spec_key = _SPEC_KEYS.get(key_path[:4]) or _SPEC_KEYS.get(key_path[:3]) or _SPEC_KEYS.get(key_path[:2])
+            if spec is not None and spec_key is not None:
+                present = next((key for key in spec_key if key in spec.positions), spec_key[-1])
+                return _location(spec, present)
         if obj.document is not None:
+            if values is not None and obj.kind == "Application":
+                key_path = (*_ARGO_VALUES, *values)
             return _location(obj.document, key_path)
         return Location(obj.path)
+
+
+_ARGO_VALUES = ("spec", "source", "helm", "valuesObject")
+# Rendered fields -> the spec keys they come from (first one present wins).
+_SPEC_KEYS: dict[tuple[str | int, ...], tuple[tuple[str, ...], ...]] = {
+    ("metadata", "namespace"): (("namespace",),),
+    ("spec", "targetNamespace"): (("namespace",),),
+    ("spec", "destination", "namespace"): (("namespace",),),
+    ("spec", "releaseName"): (("releaseName",), ("name",)),
+    ("spec", "source", "helm", "releaseName"): (("releaseName",), ("name",)),
+    ("spec", "chart"): (("chart", "version"),),
+    ("spec", "ref"): (("chart", "version"),),
+    ("spec", "source", "targetRevision"): (("chart", "version"),),
+}
+
+
+def _values_path(key_path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    if key_path[:2] == ("spec", "values"):
+        return key_path[2:]
+    if key_path[:4] == _ARGO_VALUES:
+        return key_path[4:]
+    return None
 
 
 def _location(document: Document, key_path: tuple[str | int, ...]) -> Location:

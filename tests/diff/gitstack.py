@@ -87,6 +87,7 @@ def template(name: str, factory: pytest.TempPathFactory, build: Callable[[Path],
     """A committed repository built once per session by ``build(folder)``."""
     if name not in _templates:
         folder = factory.getbasetemp() / "diff-templates" / name
+        shutil.rmtree(folder, ignore_errors=True)  # a build that failed earlier in the session
         folder.mkdir(parents=True)
         build(folder)
         _templates[name] = folder
@@ -191,6 +192,12 @@ def fields_of(change: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
 
 def rules_of(report: dict[str, Any]) -> list[str]:
     return [finding["rule"] for finding in report["findings"]]
+
+
+def finding_of(report: dict[str, Any], rule: str) -> dict[str, Any]:
+    """The one finding of ``rule`` in a JSON report."""
+    found: dict[str, Any] = only([finding for finding in report["findings"] if finding["rule"] == rule])
+    return found
 
 
 def only(items: list[Any]) -> Any:

@@ -11,8 +11,10 @@ from gitstack import (
     build_stack,
     changes_of,
     clone,
+    commit,
     copy_stack_files,
     diff_json,
+    edit,
     fields_of,
     init,
     line_of,
@@ -139,3 +141,50 @@ def test_migration_text_report_names_the_move(migrated: Path) -> None:
     assert "spec.values.postgresql-ha.enabled: true -> false" in run.stdout
     assert "stateful-relocation" in run.stdout
     assert "removed HelmRelease" not in run.stdout
+
+
+def test_the_bundled_database_alone_makes_the_move_stateful(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No persistence block in the base spec: the bundled postgresql-ha still holds the data."""
+    shipped = template("stack", tmp_path_factory, build_stack)
+    repo = clone(template("cluster-gitea", tmp_path_factory, build_cluster_gitea), tmp_path / "repo")
+    edit(repo, "releases/s2/gitea.yaml", "  persistence:\n    enabled: true\n    size: 10Gi\n", "")
+    render(repo)
+    commit(repo, "gitea on chart defaults, bundled database on")
+    replace_tree(repo, shipped)
+
+    code, report = diff_json(repo, "--base", "main")
+
+    assert code == 1
+    assert "stateful-relocation" in rules_of(report)
+
+
+STATELESS = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+  namespace: {namespace}
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: podinfo
+      version: 6.7.1
+      sourceRef: {{kind: HelmRepository, name: podinfo, namespace: flux-system}}
+  values:
+    replicaCount: 2
+"""
+
+
+def test_a_stateless_release_moves_freely(tmp_path: Path) -> None:
+    repo = tmp_path / "manifests"
+    write(repo, "apps/podinfo.yaml", STATELESS.format(namespace="apps"))
+    init(repo)
+    write(repo, "apps/podinfo.yaml", STATELESS.format(namespace="web"))
+
+    _, report = diff_json(repo, "--base", "main")
+
+    assert only(report["changes"])["change"] == "moved"
+    assert "stateful-relocation" not in rules_of(report)

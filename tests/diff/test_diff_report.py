@@ -4,6 +4,7 @@ section per object, a hard budget of 65,000 characters that cuts whole objects).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -43,9 +44,9 @@ def _release(index: int, generation: int = 1, major: int = 1, size: str = "10Gi"
     )
 
 
-def _write_all(folder: Path, **kwargs: object) -> None:
+def _write_all(folder: Path, generation: int = 1, major: int = 1, size: str = "10Gi") -> None:
     for index in range(RELEASES):
-        write(folder, f"releases/app-{index:03d}.yaml", _release(index, **kwargs))  # type: ignore[arg-type]
+        write(folder, f"releases/app-{index:03d}.yaml", _release(index, generation, major, size))
 
 
 def build_many(folder: Path) -> None:
@@ -129,8 +130,9 @@ def test_markdown_of_a_small_change(stack: Path) -> None:
 
     assert run.exit_code == 1
     text = run.stdout
-    assert "| S3 | 0 | 0 | 1 | 0 |" in text
-    assert "| S5 | 0 | 0 | 1 | 0 |" in text
+    # One modified object per layer and target (a HelmRelease, and an Argo CD Application if rendered).
+    assert re.search(r"^\| S3 \| 0 \| 0 \| [12] \| 0 \|$", text, flags=re.MULTILINE)
+    assert re.search(r"^\| S5 \| 0 \| 0 \| [12] \| 0 \|$", text, flags=re.MULTILINE)
     assert "<details><summary>~ modified: HelmRelease platform/postgresql-ha</summary>" in text
     assert "<details><summary>~ modified: HelmRelease apps/gitea</summary>" in text
     assert '| `spec.values.persistence.size` | `"10Gi"` | `"8Gi"` |' in text
@@ -150,7 +152,9 @@ def test_json_findings_have_change_and_changes_list_objects(stack: Path) -> None
         assert {"rule", "severity", "message", "path", "line", "object", "change"} <= set(finding)
         assert finding["change"] in ("added", "removed", "modified", "moved")
         assert finding["severity"] in ("error", "warning")
-    (change,) = [c for c in report["changes"] if c["object"]["name"] == "postgresql-ha"]
+    (change,) = [
+        c for c in report["changes"] if c["object"]["name"] == "postgresql-ha" and c["object"]["kind"] == "HelmRelease"
+    ]
     assert change["change"] == "modified"
     assert change["object"] == {
         "group": "helm.toolkit.fluxcd.io",
@@ -177,6 +181,23 @@ def test_github_annotations(stack: Path) -> None:
     assert lines
     assert lines[0].startswith("::error ")
     assert f"file={PG}" in lines[0]
+
+
+def test_sarif(stack: Path) -> None:
+    edit(stack, PG, "size: 10Gi", "size: 8Gi")
+
+    run = rail(stack, "diff", "--base", "main", "--format", "sarif")
+
+    assert run.exit_code == 1
+    document = json.loads(run.stdout)
+    assert document["version"] == "2.1.0"
+    (result,) = [r for r in document["runs"][0]["results"] if r["ruleId"] == "persistence-shrink"]
+    assert result["level"] == "error"
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == PG
+    assert location["region"]["startLine"] > 0
+    described = {rule["id"] for rule in document["runs"][0]["tool"]["driver"]["rules"]}
+    assert {"persistence-shrink", "stateful-relocation", "plaintext-secret"} <= described
 
 
 def test_github_is_the_default_under_actions(stack: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitstack import (
@@ -14,6 +15,7 @@ from gitstack import (
     commit,
     diff_json,
     edit,
+    finding_of,
     init,
     line_of,
     only,
@@ -21,6 +23,7 @@ from gitstack import (
     render,
     rules_of,
     template,
+    write,
 )
 
 PG = "releases/s3/postgresql-ha.yaml"
@@ -30,12 +33,9 @@ VALKEY = "releases/s3/valkey.yaml"
 BLOCKING = {"persistence-shrink", "ha-downgrade", "dependency-removed", "subchart-enabled", "stateful-relocation"}
 
 
-def build_manifests(folder: Path) -> None:
+def build_manifests(folder: Path, source: Path) -> None:
     """A hand-written manifest repository (no rail.yaml): the shipped stack's Flux objects, committed."""
-    stack = folder.parent / "manifest-source"
-    stack.mkdir()
-    build_stack(stack)
-    shutil.copytree(stack / "rendered" / "flux", folder, dirs_exist_ok=True)
+    shutil.copytree(source / "rendered" / "flux", folder, dirs_exist_ok=True)
     init(folder, "manifests")
 
 
@@ -46,14 +46,12 @@ def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def manifests(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return clone(template("manifests", tmp_path_factory, build_manifests), tmp_path / "repo")
+    shipped = template("stack", tmp_path_factory, build_stack)
+    manifest_repo = template("manifests", tmp_path_factory, lambda folder: build_manifests(folder, shipped))
+    return clone(manifest_repo, tmp_path / "repo")
 
 
-def finding_of(report: dict, rule: str) -> dict:  # type: ignore[type-arg]
-    return only([finding for finding in report["findings"] if finding["rule"] == rule])
-
-
-def assert_only_rule(report: dict, rule: str) -> None:  # type: ignore[type-arg]
+def assert_only_rule(report: dict[str, Any], rule: str) -> None:
     """``rule`` fires, and nothing else blocking does (each case tests one rule)."""
     assert rule in rules_of(report), report["findings"]
     assert set(rules_of(report)) & BLOCKING <= {rule}, report["findings"]
@@ -69,7 +67,11 @@ def test_volume_shrink(stack: Path) -> None:
     finding = finding_of(report, "persistence-shrink")
     assert (finding["path"], finding["line"]) == (PG, line_of(stack, PG, "size: 8Gi"))
     assert "10Gi" in finding["message"] and "8Gi" in finding["message"]
-    assert finding["object"] == {"kind": "HelmRelease", "namespace": "platform", "name": "postgresql-ha"}
+    # One finding for the spec line, whichever target's object carries it.
+    assert finding["object"] in (
+        {"kind": "HelmRelease", "namespace": "platform", "name": "postgresql-ha"},
+        {"kind": "Application", "namespace": "argocd", "name": "postgresql-ha"},
+    )
     assert finding["change"] == "modified"
 
 
@@ -81,7 +83,7 @@ def test_volume_growth_passes(stack: Path) -> None:
 
     assert code == 0, report["findings"]
     assert report["findings"] == []
-    assert report["summary"]["modified"] == 1
+    assert {change["object"]["name"] for change in report["changes"]} == {"postgresql-ha"}
 
 
 def test_persistence_switched_off(stack: Path) -> None:
@@ -262,7 +264,7 @@ def test_release_name_change_is_a_stateful_relocation(stack: Path) -> None:
     finding = finding_of(report, "stateful-relocation")
     assert (finding["path"], finding["line"]) == (PG, line_of(stack, PG, "releaseName: pg-main"))
     assert finding["change"] == "modified"
-    assert "spec.releaseName" in finding["message"]
+    assert "release name postgresql-ha -> pg-main" in finding["message"]
 
 
 def test_release_name_change_recorded_as_a_migration_passes(stack: Path) -> None:
@@ -270,7 +272,8 @@ def test_release_name_change_recorded_as_a_migration_passes(stack: Path) -> None
         stack,
         PG,
         "class: database\n",
-        "class: database\nreleaseName: pg-main\nmigration:\n  reason: pg_basebackup into the new release, ticket OPS-12\n",
+        "class: database\nreleaseName: pg-main\n"
+        "migration:\n  reason: pg_basebackup into the new release, ticket OPS-12\n",
     )
 
     _, report = diff_json(stack, "--base", "main")
@@ -302,3 +305,53 @@ def test_target_namespace_change_in_a_manifest_repository(manifests: Path) -> No
     finding = finding_of(report, "stateful-relocation")
     assert finding["change"] == "modified"
     assert (finding["path"], finding["line"]) == (path, line_of(manifests, path, "targetNamespace: cache"))
+
+
+def test_subchart_switched_on_by_removing_its_off_switch(stack: Path) -> None:
+    """The chart turns postgresql-ha on by default: dropping `enabled: false` switches it on."""
+    edit(stack, GITEA, "  postgresql-ha:\n    enabled: false\n", "")
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert code == 1
+    finding = finding_of(report, "subchart-enabled")
+    assert finding["path"] == GITEA
+    assert "postgresql-ha" in finding["message"]
+
+
+NEW_APP = """\
+name: forge
+layer: S5
+namespace: apps
+class: application
+chart: {source: gitea, name: gitea, version: 12.4.0}
+"""
+
+
+def test_subchart_on_in_an_added_release(stack: Path) -> None:
+    write(stack, "releases/s5/forge.yaml", NEW_APP)  # the chart's defaults: postgresql-ha and valkey-cluster on
+
+    code, report = diff_json(stack, "--base", "main")
+
+    assert code == 1
+    findings = [f for f in report["findings"] if f["rule"] == "subchart-enabled"]
+    assert {"postgresql-ha", "valkey-cluster"} <= {
+        name for f in findings for name in ("postgresql-ha", "valkey-cluster") if name in f["message"]
+    }
+    assert {f["change"] for f in findings} == {"added"}
+    assert {f["path"] for f in findings} == {"releases/s5/forge.yaml"}
+
+
+def test_a_moved_release_keeps_its_old_lint_findings_as_unchanged(manifests: Path) -> None:
+    """Gitea already ran its own database before the move: the move does not switch it on."""
+    path = "s5-apps/helmrelease-gitea.yaml"
+    edit(manifests, path, "    postgresql-ha:\n      enabled: false\n", "    postgresql-ha:\n      enabled: true\n")
+    commit(manifests, "gitea with its own database")
+    edit(manifests, path, "  namespace: apps\n", "  namespace: forge\n")
+
+    _, report = diff_json(manifests, "--base", "main")
+
+    assert only(changes_of(report, "HelmRelease", "gitea"))["change"] == "moved"
+    assert "subchart-enabled" not in rules_of(report)
+    assert "subchart-coupling" not in rules_of(report)
+    assert report["summary"]["lint_unchanged"] >= 1

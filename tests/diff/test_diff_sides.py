@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitstack import (
@@ -37,7 +38,7 @@ def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
 
 
-def changed_names(report: dict) -> set[str]:  # type: ignore[type-arg]
+def changed_names(report: dict[str, Any]) -> set[str]:
     return {change["object"]["name"] for change in report["changes"]}
 
 
@@ -287,6 +288,23 @@ def test_stack_in_a_subfolder_of_the_repository(tmp_path: Path, tmp_path_factory
     code, report = diff_json(stack_dir / "releases", "--staged")
 
     assert changed_names(report) == {"postgresql-ha"}
-    finding = [f for f in report["findings"] if f["rule"] == "persistence-shrink"][0]
+    finding = next(f for f in report["findings"] if f["rule"] == "persistence-shrink")
     assert finding["path"] == PG
     assert code == 1
+
+
+def test_staged_diff_before_the_first_commit(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """pre-commit on a new repository: no HEAD yet, so the base is empty and everything is added."""
+    repo = tmp_path / "new"
+    shutil.copytree(template("stack", tmp_path_factory, build_stack), repo, ignore=shutil.ignore_patterns(".git"))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+
+    code, report = diff_json(repo, "--staged")
+    named = rail(repo, "diff", "--base", "main")
+
+    assert report["changes"]
+    assert {change["change"] for change in report["changes"]} == {"added"}
+    assert code == 0, report["findings"]
+    assert named.exit_code == 2  # only the default base HEAD stands for "nothing yet"
+    assert "unknown git revision 'main'" in named.stderr

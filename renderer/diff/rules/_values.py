@@ -22,7 +22,10 @@ def chart_of(obj: DiffObject) -> tuple[str | None, str | None]:
         return _text(chart_spec.get("chart")), _text(chart_spec.get("version"))
     source = spec.get("source") if isinstance(spec, dict) else None
     if isinstance(source, dict):
-        return _text(source.get("chart")), _text(source.get("targetRevision"))
+        chart, url = _text(source.get("chart")), _text(source.get("repoURL"))
+        if chart is None and url is not None and url.startswith("oci://"):
+            chart = url.rstrip("/").rsplit("/", 1)[-1]  # Argo CD OCI source: the chart is the URL's last part
+        return chart, _text(source.get("targetRevision"))
     chart_ref = spec.get("chartRef") if isinstance(spec, dict) else None
     if isinstance(chart_ref, dict):
         return _text(chart_ref.get("name")), None

@@ -4,7 +4,8 @@ A new major version of a chart may rename values, change defaults or need a
 manual step (Gitea 12 replaced Redis with Valkey; Bitnami majors bump the
 application's major). Read the chart's upgrade notes before merging.
 
-Warns: ``gitea`` 11.0.1 -> 12.4.0, or an OCIRepository tag 15.3.8 -> 16.3.4.
+Warns: ``gitea`` 11.0.1 -> 12.4.0, an OCIRepository tag 15.3.8 -> 16.3.4, or an Argo CD
+Application's ``spec.source.targetRevision`` 15.3.8 -> 16.3.4.
 
 Passes: ``valkey`` 4.0.1 -> 4.0.2.
 """
@@ -32,6 +33,14 @@ def _version(obj: DiffObject) -> tuple[str | None, str | None]:
     return chart_of(obj) if is_release(obj) else (None, None)
 
 
+def _version_key(obj: DiffObject) -> tuple[str, ...]:
+    if obj.kind == "OCIRepository":
+        return ("spec", "ref", "tag")
+    if obj.kind == "Application":
+        return ("spec", "source", "targetRevision")
+    return ("spec", "chart")
+
+
 def check(context: DiffContext) -> Iterator[Finding]:
     for change in context.changes(MODIFIED, MOVED):
         if change.old is None or change.new is None:
@@ -47,7 +56,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
                 f"chart {name} changes major version: {before} -> {after}",
                 "read the chart's upgrade notes; run `rail diff` on the rendered values",
                 context=context,
-                key_path=("spec", "ref", "tag") if change.new.kind == "OCIRepository" else ("spec", "chart"),
+                key_path=_version_key(change.new),
             )
 
 

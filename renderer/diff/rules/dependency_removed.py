@@ -3,6 +3,9 @@
 A HelmRelease (or Argo CD Application) that the head revision removes, while a
 release of the head still names it in ``dependsOn`` (or refers to it): Flux then
 blocks the dependent release forever, and the application loses its database.
+An Argo CD Application's dependencies are its ``railiance.io/depends-on``
+annotation: ``namespace/name`` entries naming the destination namespace and the
+Application (the namespace defaults to the dependent's own destination).
 
 Fails: ``releases/s3/postgresql-ha.yaml`` is deleted; ``gitea`` still depends on it.
 
@@ -16,19 +19,42 @@ from collections.abc import Iterator
 from ...lint.finding import ERROR, Finding
 from ..compare import REMOVED
 from ..rule import DiffContext, DiffRule, finding
+from ..sides import DiffObject
 from ._values import is_release
 
+DEPENDS_ON = "railiance.io/depends-on"  # an Argo CD Application's dependencies, as rail renders them
 
-def _dependents(context: DiffContext) -> dict[tuple[str, str], list[str]]:
-    """(namespace, name) -> names of head releases that depend on it."""
-    found: dict[tuple[str, str], list[str]] = {}
+
+def _identity(obj: DiffObject) -> tuple[str, str]:
+    """What a dependency names: a HelmRelease's namespace and name; an Argo CD
+    Application's destination namespace and name."""
+    if obj.kind == "Application":
+        spec = obj.data.get("spec")
+        destination = spec.get("destination") if isinstance(spec, dict) else None
+        namespace = destination.get("namespace") if isinstance(destination, dict) else None
+        return (namespace if isinstance(namespace, str) else "", obj.name)
+    return (obj.namespace, obj.name)
+
+
+def _dependents(context: DiffContext) -> dict[tuple[str, str, str], list[str]]:
+    """(kind, namespace, name) -> names of head releases that depend on it."""
+    found: dict[tuple[str, str, str], list[str]] = {}
     for obj in context.head.objects.values():
         if not is_release(obj):
+            continue
+        if obj.kind == "Application":
+            annotations = (obj.data.get("metadata") or {}).get("annotations") or {}
+            text = annotations.get(DEPENDS_ON) if isinstance(annotations, dict) else None
+            own = _identity(obj)[0]
+            for entry in text.split(",") if isinstance(text, str) else []:
+                namespace, _, name = entry.strip().rpartition("/")
+                if name:
+                    found.setdefault(("Application", namespace or own, name), []).append(obj.name)
             continue
         spec = obj.data.get("spec") or {}
         for item in spec.get("dependsOn") or [] if isinstance(spec, dict) else []:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
-                key = (str(item.get("namespace") or obj.namespace), item["name"])
+                key = (obj.kind, str(item.get("namespace") or obj.namespace), item["name"])
                 found.setdefault(key, []).append(obj.name)
     return found
 
@@ -38,7 +64,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
     for change in context.changes(REMOVED):
         if not is_release(change.old) or change.old is None:
             continue
-        users = sorted(set(dependents.get((change.old.namespace, change.old.name), [])))
+        users = sorted(set(dependents.get((change.old.kind, *_identity(change.old)), [])))
         if users:
             yield finding(
                 RULE,

@@ -22,10 +22,12 @@ COUPLING_RULE = "subchart-coupling"
 
 
 def check(context: DiffContext) -> Iterator[Finding]:
-    before = {finding.fingerprint() for finding in context.lint_base if finding.rule == COUPLING_RULE}
+    before = {context.lint_key(finding, base=True) for finding in context.lint_base if finding.rule == COUPLING_RULE}
     for finding in context.lint_head:
-        if finding.rule == COUPLING_RULE and finding.fingerprint() not in before and finding.severity == ERROR:
-            yield replace(finding, rule=RULE.id, severity=RULE.severity, change="modified")
+        if finding.rule != COUPLING_RULE or finding.severity != ERROR:
+            continue
+        if context.lint_key(finding, base=False) not in before:
+            yield replace(finding, rule=RULE.id, severity=RULE.severity, change=context.change_of(finding))
 
 
 RULE = DiffRule(
