@@ -77,6 +77,7 @@ def _default_format() -> str:
 
 
 def _emit_reports(result: object, formats: tuple[str, ...], outputs: tuple[Path, ...]) -> None:
+    from .diff.rules import DIFF_RULES
     from .lint.rules import RULES
     from .report.findings import REPORTERS
 
@@ -84,7 +85,7 @@ def _emit_reports(result: object, formats: tuple[str, ...], outputs: tuple[Path,
         raise click.UsageError("more --output than --format options: pair each --output with a --format")
     chosen = formats or (_default_format(),)
     for index, name in enumerate(chosen):
-        text = REPORTERS[name](result, RULES)  # type: ignore[arg-type]
+        text = REPORTERS[name](result, [*RULES, *DIFF_RULES])  # type: ignore[arg-type]
         if index < len(outputs):
             outputs[index].write_text(text, encoding="utf-8")
         else:

@@ -115,6 +115,7 @@ CHARTS: Mapping[str, ChartFacts] = {
                 ),
             ),
             fix={"database": "gitea.config.database", "cache": "gitea.config.cache (and session, queue)"},
+            defaults={"persistence.enabled": True},
         ),
         ChartFacts(
             name="postgresql-ha",

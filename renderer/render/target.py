@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..errors import InputError, Problem
 from ..load.stack import LoadedStack
 from ..model import Layer
 from ..yamlio import dump
@@ -48,10 +49,9 @@ class Target:
 
     def files(self) -> list[OutputFile]:
         files: list[OutputFile] = []
-        for folder, entries in sorted(self.folders().items()):
+        for folder, listed in sorted(self.folders().items()):
+            entries = _unique(folder, listed)
             names = sorted(name for name, _ in entries)
-            if len(names) != len(set(names)):
-                raise AssertionError(f"two objects map to one file name in {folder}")
             resources = [name for name in names if not name.endswith(".sops.yaml") or self.lists_secrets]
             kustomization = self.document("kustomization.yaml.j2", {"resources": resources}, self.config.path)
             files.append(OutputFile(f"{self.base}/{folder}/kustomization.yaml", kustomization))
@@ -95,3 +95,20 @@ class Target:
             )
             entries.append((f"namespace-{namespace}.yaml", content))
         return entries
+
+
+def _unique(folder: str, entries: Entries) -> Entries:
+    """One file per name: the same Secret listed by two releases is written once;
+    two different contents under one name would silently lose one, so they are an error."""
+    seen: dict[str, bytes] = {}
+    for name, content in entries:
+        if name in seen and seen[name] != content:
+            raise InputError(
+                Problem(
+                    path=f"{folder}/{name}",
+                    message="two different objects would be written to this one file",
+                    hint="give the objects (or the Secrets the specs list) different names",
+                )
+            )
+        seen[name] = content
+    return list(seen.items())

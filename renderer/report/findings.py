@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from .. import __version__
 from ..lint.engine import LintResult
 from ..lint.finding import Finding
-from ..lint.rule import Rule
 
 FORMATS = ("text", "json", "github", "sarif")
+
+
+class Rule(Protocol):
+    """What a report needs of a rule (lint and diff rules both have it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def doc(self) -> str: ...
 
 
 def text(result: LintResult, rules: Sequence[Rule]) -> str:
