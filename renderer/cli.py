@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -76,20 +77,27 @@ def _default_format() -> str:
     return "github" if actions else "text"
 
 
+def _write_reports(render: Callable[[str, bool], str], formats: tuple[str, ...], outputs: tuple[Path, ...]) -> None:
+    """Each --format in turn; the i-th one goes to the i-th --output, the rest to stdout.
+
+    ``render(format, to_terminal)`` makes one report; colour only ever reaches a terminal.
+    """
+    if len(outputs) > max(len(formats), 1):
+        raise click.UsageError("more --output than --format options: pair each --output with a --format")
+    for index, name in enumerate(formats or (_default_format(),)):
+        if index < len(outputs):
+            outputs[index].write_text(render(name, False), encoding="utf-8")
+        else:
+            click.echo(render(name, sys.stdout.isatty()), nl=False)
+
+
 def _emit_reports(result: object, formats: tuple[str, ...], outputs: tuple[Path, ...]) -> None:
     from .diff.rules import DIFF_RULES
     from .lint.rules import RULES
     from .report.findings import REPORTERS
 
-    if len(outputs) > max(len(formats), 1):
-        raise click.UsageError("more --output than --format options: pair each --output with a --format")
-    chosen = formats or (_default_format(),)
-    for index, name in enumerate(chosen):
-        text = REPORTERS[name](result, [*RULES, *DIFF_RULES])  # type: ignore[arg-type]
-        if index < len(outputs):
-            outputs[index].write_text(text, encoding="utf-8")
-        else:
-            click.echo(text, nl=False)
+    rules = [*RULES, *DIFF_RULES]
+    _write_reports(lambda name, _: REPORTERS[name](result, rules), formats, outputs)  # type: ignore[arg-type]
 
 
 _FORMAT = click.option(
@@ -213,23 +221,20 @@ def diff_command(
 
     if staged and head:
         raise click.UsageError("--staged compares the index: it does not take --head")
-    if len(outputs) > max(len(formats), 1):
-        raise click.UsageError("more --output than --format options: pair each --output with a --format")
     outcome = run_diff(directory, base, head, staged, LintOptions(strict=strict))
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    reporters = {
-        "text": lambda: diff_report.text(outcome, colour=colour),
-        "json": lambda: diff_report.as_json(outcome),
-        "github": lambda: diff_report.github(outcome),
-        "sarif": lambda: diff_report.sarif(outcome),
-        "markdown": lambda: diff_report.markdown(outcome),
+    plain = {
+        "json": diff_report.as_json,
+        "github": diff_report.github,
+        "sarif": diff_report.sarif,
+        "markdown": diff_report.markdown,
     }
-    for index, name in enumerate(formats or (_default_format(),)):
-        text = reporters[name]()
-        if index < len(outputs):
-            outputs[index].write_text(text if name != "text" else diff_report.text(outcome), encoding="utf-8")
-        else:
-            click.echo(text, nl=False)
+
+    def render(name: str, terminal: bool) -> str:
+        if name == "text":
+            return diff_report.text(outcome, colour=terminal and not os.environ.get("NO_COLOR"))
+        return plain[name](outcome)
+
+    _write_reports(render, formats, outputs)
     sys.exit(EXIT_FINDINGS if outcome.failed else EXIT_OK)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..lint.engine import LintResult
-from ..lint.finding import ERROR, WARNING, Finding
+from ..lint.finding import Finding, Verdict
 from ..lint.rule import LintOptions
 from .compare import MOVED, DiffResult, compare
 from .git import INDEX, WORKTREE, Repository
@@ -20,7 +20,7 @@ from .sides import Side, materialized, read_side
 
 
 @dataclass(frozen=True)
-class DiffOutcome:
+class DiffOutcome(Verdict):
     base_label: str
     head_label: str
     result: DiffResult
@@ -28,18 +28,6 @@ class DiffOutcome:
     lint_fixed: tuple[Finding, ...]
     lint_unchanged: int
     strict: bool = False
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for finding in self.findings if finding.severity == ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for finding in self.findings if finding.severity == WARNING)
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.errors or (self.strict and self.warnings))
 
 
 def side_label(revision: str | None, staged: bool) -> str:

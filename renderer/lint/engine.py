@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import InputError, Problem
-from .finding import ERROR, WARNING, Finding, Location, ObjectRef
+from .finding import WARNING, Finding, Location, ObjectRef, Verdict
 from .rule import LintContext, Rule
 from .rules import RULES, SUPPRESSION_RULE, rule_ids
 
@@ -31,22 +31,10 @@ class Suppression:
 
 
 @dataclass(frozen=True)
-class LintResult:
+class LintResult(Verdict):
     findings: tuple[Finding, ...]
     notes: tuple[str, ...]
     strict: bool = False
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for finding in self.findings if finding.severity == ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for finding in self.findings if finding.severity == WARNING)
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.errors or (self.strict and self.warnings))
 
     def summary(self) -> dict[str, Any]:
         return {"errors": self.errors, "warnings": self.warnings, "failed": self.failed, "notes": list(self.notes)}

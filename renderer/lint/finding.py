@@ -79,3 +79,22 @@ class Finding:
         if self.change is not None:
             data["change"] = self.change
         return data
+
+
+class Verdict:
+    """Counts and the pass/fail of a run's findings (lint and diff share it)."""
+
+    findings: tuple[Finding, ...]
+    strict: bool
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for finding in self.findings if finding.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for finding in self.findings if finding.severity == WARNING)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or (self.strict and self.warnings))
