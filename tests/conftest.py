@@ -69,6 +69,12 @@ def stack_copy(tmp_path: Path) -> Path:
     return copy_stack(REPO_ROOT, tmp_path / "stack")
 
 
+@pytest.fixture
+def unrendered_stack(tmp_path: Path) -> Path:
+    """A private copy of the shipped stack's sources only (config, specs, values, secrets, templates)."""
+    return copy_stack(REPO_ROOT, tmp_path / "stack", outputs=False)
+
+
 @pytest.fixture(scope="session")
 def rendered_stack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the shipped stack, freshly rendered in-process. Shared: do not modify."""

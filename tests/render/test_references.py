@@ -3,7 +3,6 @@ on a temporary copy of the shipped stack through the real loader."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +20,9 @@ PG_HOST = "postgresql-ha-pgpool.platform.svc.cluster.local"
 VALKEY_HOST = "valkey-primary.platform.svc.cluster.local"
 
 
-def copy_stack(destination: Path) -> Path:
-    """The shipped stack (config, specs, values, secrets, templates) under ``destination``."""
-    destination.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(REPO / "rail.yaml", destination / "rail.yaml")
-    for folder in ("releases", "values", "secrets", "templates"):
-        if (REPO / folder).is_dir():
-            shutil.copytree(REPO / folder, destination / folder)
-    return destination
-
-
 @pytest.fixture
-def stack(tmp_path: Path) -> Path:
-    return copy_stack(tmp_path / "stack")
+def stack(unrendered_stack: Path) -> Path:
+    return unrendered_stack
 
 
 def add_values(root: Path, spec: str, block: str) -> int:

@@ -13,7 +13,8 @@ def test_a_secret_listed_by_two_releases_is_one_file(stack_copy: Path) -> None:
     spec.write_text(
         spec.read_text().replace(
             "secrets:\n  - secrets/s3/valkey-credentials.sops.yaml\n",
-            "secrets:\n  - secrets/s3/valkey-credentials.sops.yaml\n  - secrets/s3/postgresql-ha-pgpool-users.sops.yaml\n",
+            "secrets:\n  - secrets/s3/valkey-credentials.sops.yaml\n"
+            "  - secrets/s3/postgresql-ha-pgpool-users.sops.yaml\n",
         )
     )
     run_render(stack_copy, "flux", check=False)
