@@ -37,6 +37,9 @@ class Edge:
     kind: str  # dependsOn, reference, valuesFrom, source
     location: Location
     optional: bool = False
+    # Whether the target was found, for edges resolved while the graph is built (an Argo CD
+    # Application's ``railiance.io/depends-on`` entries); None: the rules look the target up.
+    resolved: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,12 @@ class ReleaseNode:
             return target if isinstance(target, str) else None
         target = spec.get("targetNamespace")
         return target if isinstance(target, str) else self.ref.namespace
+
+    @property
+    def namespace_key(self) -> tuple[str, ...]:
+        """The manifest key rules point at for the release's namespace: an Argo CD
+        Application's ``spec.destination.namespace``, else ``metadata.namespace``."""
+        return ("spec", "destination", "namespace") if self.ref.kind == "Application" else ("metadata", "namespace")
 
     @property
     def inline_values(self) -> dict[str, Any]:
@@ -183,8 +192,12 @@ def build(
             continue
         graph.releases[node.ref] = node
     _drop_second_target(graph)
+    destinations = argo_destinations(graph.manifests)
     for node in graph.releases.values():
-        graph.edges.extend(_argo_edges(graph, node) if node.ref.kind == "Application" else _edges(graph, node))
+        if node.ref.kind == "Application":
+            graph.edges.extend(_argo_edges(graph, node, destinations))
+        else:
+            graph.edges.extend(_edges(graph, node))
     return graph
 
 
@@ -226,8 +239,10 @@ def _add_application(graph: ReleaseGraph, manifest: Manifest, specs: dict[str, R
     helm_source = source.get("helm")
     helm: dict[str, Any] = helm_source if isinstance(helm_source, dict) else {}
     values = helm.get("valuesObject")
+    values_path = ARGO_VALUES
     unknown: list[str] = []
     if values is None and isinstance(helm.get("values"), str):
+        values_path = (*ARGO_VALUES[:-1], "values")  # findings point at the embedded string
         try:
             values = load_document(helm["values"], f"{manifest.path}#helm.values").data
         except Exception:  # noqa: BLE001 - an embedded values string is its owner's problem
@@ -249,20 +264,33 @@ def _add_application(graph: ReleaseGraph, manifest: Manifest, specs: dict[str, R
         unknown_values=tuple(unknown),
         spec=release,
         ha=bool(release.ha) if release else manifest.annotations().get("railiance.io/ha") == "true",
-        values_path=ARGO_VALUES,
+        values_path=values_path,
     )
     if node.ref not in graph.releases:
         graph.releases[node.ref] = node
 
 
-def _argo_edges(graph: ReleaseGraph, node: ReleaseNode) -> list[Edge]:
+def argo_destinations(manifests: Iterable[Manifest]) -> dict[tuple[str | None, str], ObjectRef]:
+    """Every Argo CD Application by (destination namespace, name): what a
+    ``railiance.io/depends-on`` entry ``namespace/name`` names."""
+    found: dict[tuple[str | None, str], ObjectRef] = {}
+    for manifest in manifests:
+        if manifest.group != ARGO_GROUP or manifest.kind != "Application" or not manifest.name:
+            continue
+        destination = manifest.spec().get("destination")
+        namespace = destination.get("namespace") if isinstance(destination, dict) else None
+        key = (namespace if isinstance(namespace, str) else None, manifest.name)
+        found.setdefault(key, ObjectRef("Application", manifest.namespace, manifest.name))
+    return found
+
+
+def _argo_edges(
+    graph: ReleaseGraph, node: ReleaseNode, by_destination: dict[tuple[str | None, str], ObjectRef]
+) -> list[Edge]:
     """Argo CD has no dependsOn: rail records the dependencies as an annotation
-    (``namespace/name`` of each release, the waves order them)."""
-    by_destination = {
-        (other.namespace, other.ref.name): other.ref
-        for other in graph.releases.values()
-        if other.ref.kind == "Application"
-    }
+    (``namespace/name`` of each release: its destination namespace and Application
+    name; the namespace defaults to the release's own; the waves order them). An
+    entry no Application deploys is an unresolved edge to ``Application namespace/name``."""
     text = node.manifest.annotations().get(DEPENDS_ON_ANNOTATION)
     if not isinstance(text, str):
         return []
@@ -272,11 +300,13 @@ def _argo_edges(graph: ReleaseGraph, node: ReleaseNode) -> list[Edge]:
     edges = []
     for item in text.split(","):
         namespace, _, name = item.strip().rpartition("/")
-        target = by_destination.get(
-            (namespace or node.namespace, name), ObjectRef("Application", node.ref.namespace, name)
-        )
+        if not name:
+            continue
+        destination = (namespace or node.namespace, name)
+        found = by_destination.get(destination)
+        target = found or ObjectRef("Application", destination[0], name)
         kind = "reference" if name in referenced and name not in explicit else "dependsOn"
-        edges.append(Edge(node.ref, target, kind, location))
+        edges.append(Edge(node.ref, target, kind, location, resolved=found is not None))
     return edges
 
 

@@ -63,17 +63,21 @@ class ArgoTarget(Target):
                     hint="add argo: {repoURL: https://git.example.com/org/stack.git} to the stack config",
                 )
             )
-        problems = [
-            Problem(
-                path=release.origin,
-                key_path="valuesFrom",
-                message=f"release '{release.name}' takes values from a {release.values_from[0].kind}:"
-                " Argo CD's helm.valuesObject cannot read one",
-                hint="wire the secret through the chart's existingSecret keys instead, or render only --target flux",
+        problems = []
+        for release in self.stack.releases:
+            if not release.values_from:
+                continue
+            message = (
+                f"release '{release.name}' takes values from a {release.values_from[0].kind}:"
+                " Argo CD's helm.valuesObject cannot read one"
             )
-            for release in self.stack.releases
-            if release.values_from
-        ]
+            hint = "wire the secret through the chart's existingSecret keys instead, or render only --target flux"
+            document = self.loaded.spec_documents.get(release.origin)
+            problems.append(
+                document.problem(("valuesFrom",), message, hint)
+                if document is not None
+                else Problem(path=release.origin, key_path="valuesFrom", message=message, hint=hint)
+            )
         if problems:
             raise InputError(problems)
 

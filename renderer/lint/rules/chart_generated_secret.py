@@ -280,7 +280,11 @@ def _location(
     if parts:
         return graph.value_location(node, parts)
     spec = node.manifest.spec()
-    fallback = ("spec", "values") if "values" in spec else ("spec", "chartRef" if "chartRef" in spec else "chart")
+    fallback: tuple[str, ...]
+    if node.ref.kind == "Application":
+        fallback = node.values_path  # helm.valuesObject, else its nearest parent
+    else:
+        fallback = ("spec", "values") if "values" in spec else ("spec", "chartRef" if "chartRef" in spec else "chart")
     if node.spec is not None and graph.loaded is not None:
         document = graph.loaded.spec_documents.get(node.spec.origin)
         key = ("values",) if document is not None and ("values",) in document.positions else ("chart",)

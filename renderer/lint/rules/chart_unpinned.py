@@ -14,7 +14,13 @@ from the same commit run different charts. What counts as unpinned:
   (Flux pulls ``latest``), ``ref.tag: latest``, a ``ref`` with neither tag,
   semver nor digest, or a ``ref.semver`` range. ``ref.digest`` is pinned;
 - a ``HelmChart``'s ``spec.version`` (missing means ``*``), whether a HelmRelease
-  uses it through ``chartRef`` or it stands alone.
+  uses it through ``chartRef`` or it stands alone;
+- an Argo CD Application's ``spec.source.targetRevision``: for a Helm chart
+  source (``chart:`` set), missing, ``*``, a range (``12.*``, ``>=1.0.0``) or
+  anything but one exact version; for a native OCI source (``repoURL:
+  oci://.../chart``, the targetRevision is the tag), missing, ``latest`` or a
+  range. A digest (``sha256:...``) pins an OCI chart. Git sources are not Helm
+  releases here: their revision is a commit, tag or branch.
 
 A version that is a Flux ``${VAR}`` substitution is only known when Flux
 reconciles: it is noted, not reported. A source that names nothing is the job of
@@ -48,6 +54,7 @@ Passes::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -190,12 +197,60 @@ def _chart_spec(graph: ReleaseGraph, node: ReleaseNode) -> Iterator[Finding]:
     )
 
 
+_RANGE = re.compile(r"[*^~<>=|, ]|(^|\.)[xX](\.|$)")
+_DIGEST = re.compile(r"^sha256:[0-9a-fA-F]{64}$")
+_ARGO_REVISION = ("spec", "source", "targetRevision")
+
+
+def _argo_problem(revision: object, oci: bool) -> str | None:
+    """Why an Application's ``targetRevision`` does not pin its chart, or None when it does."""
+    text = str(revision).strip() if revision is not None else ""
+    if not text:
+        return "no targetRevision: no chart version is pinned, Argo CD takes whatever the source offers"
+    if is_exact(text) or (oci and _DIGEST.match(text)):
+        return None
+    if text == "*":
+        return "targetRevision '*' accepts any chart release: Argo CD syncs every new one"
+    if oci and text == "latest":
+        return "targetRevision 'latest' pulls whatever tag was pushed last"
+    if _RANGE.search(text):
+        return f"targetRevision '{text}' is a range, not one release: Argo CD syncs to any release it matches"
+    if oci:
+        return None  # a plain tag: pinned, as an OCIRepository's ref.tag
+    return f"targetRevision '{text}' is not one exact chart version"
+
+
+def _argo_source(graph: ReleaseGraph, node: ReleaseNode) -> Iterator[Finding]:
+    source = node.manifest.spec().get("source")
+    if not isinstance(source, dict):
+        return
+    oci = not isinstance(source.get("chart"), str)  # graph.build: a chart name, or a native OCI source
+    problem = _argo_problem(source.get("targetRevision"), oci)
+    if problem is None:
+        return
+    key = _ARGO_REVISION if "targetRevision" in source else ("spec", "source", "repoURL")
+    location, related = graph.node_location(node, key), tuple[Location, ...]()
+    if node.spec is not None:
+        location, related = graph.spec_location(node, ("chart", "version"), key)
+    tag = " (the OCI tag)" if oci else ""
+    yield Finding(
+        rule=RULE.id,
+        message=f"chart '{node.chart.name or '?'}' of release '{node.ref.name}' is not pinned: {problem}",
+        location=location,
+        related=related,
+        object=node.ref,
+        hint=_HINT + f" in spec.source.targetRevision{tag}" + (", or pin a digest (sha256:...)" if oci else ""),
+    )
+
+
 def check(context: LintContext) -> Iterator[Finding]:
     graph = context.graph
     used: set[ObjectRef] = set()
     for node in graph.releases.values():
         source = node.chart.source
-        if "chartRef" in node.manifest.spec():
+        if node.ref.kind == "Application":
+            yield from _argo_source(graph, node)
+        elif "chartRef" in node.manifest.spec():
             if source is not None and source.kind in ("OCIRepository", "HelmChart"):
                 used.add(source)
                 yield from _through_chart_ref(graph, node, source)

@@ -1,4 +1,4 @@
-"""dangling-reference: a ``dependsOn``, a chart source or a ``valuesFrom`` naming nothing.
+"""dangling-reference: a ``dependsOn``, a chart source, a ``valuesFrom`` or a depends-on entry naming nothing.
 
 Flux does not fail a HelmRelease whose ``dependsOn`` names a release that does
 not exist, whose chart source is missing or whose ``valuesFrom`` object is
@@ -17,7 +17,12 @@ in the linted files:
   namespace, or one a ``kustomization.yaml`` generator makes. An entry with
   ``optional: true`` may be missing. A missing Secret is a warning, not an
   error: Secrets are often created out of band (an operator, sealed-secrets,
-  ``kubectl create secret``), so the message says so.
+  ``kubectl create secret``), so the message says so;
+- an Argo CD Application's ``railiance.io/depends-on`` annotation (Argo CD has
+  no ``dependsOn``: rail records the dependencies there and orders them by sync
+  wave): each comma-separated ``namespace/name`` entry must be an Application
+  of that name whose ``spec.destination.namespace`` is that namespace (the
+  namespace defaults to the Application's own destination).
 
 Namespaces must match exactly. An object without ``metadata.namespace`` (its
 namespace comes from kustomize or the Flux Kustomization at apply time), or a
@@ -54,7 +59,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..finding import ERROR, WARNING, Finding, Location, ObjectRef
-from ..graph import Edge, ReleaseGraph, ReleaseNode
+from ..graph import DEPENDS_ON_ANNOTATION, Edge, ReleaseGraph, ReleaseNode
 from ..rule import LintContext, Rule
 
 _KUSTOMIZE_FILES = frozenset({"kustomization.yaml", "kustomization.yml"})
@@ -126,10 +131,17 @@ def _describe(edge: Edge) -> tuple[str, str]:
     """(what the edge is, how to fix it)."""
     target = edge.target
     where = f"{target.namespace}/{target.name}" if target.namespace else target.name
+    if edge.kind in ("dependsOn", "reference") and edge.source.kind == "Application":
+        return (
+            f"{DEPENDS_ON_ANNOTATION} names {where}, but no linted Application named '{target.name}'"
+            f" deploys into namespace {target.namespace or '(unset)'}",
+            f"fix the entry (destination namespace/Application name), add the Application, or remove the entry"
+            f" from {DEPENDS_ON_ANNOTATION}",
+        )
     if edge.kind in ("dependsOn", "reference"):
         return (
-            f"dependsOn names HelmRelease {where}, which is not in the linted files",
-            "fix the name or namespace, add the HelmRelease, or remove the dependency",
+            f"dependsOn names {target.kind} {where}, which is not in the linted files",
+            f"fix the name or namespace, add the {target.kind}, or remove the dependency",
         )
     if edge.kind == "source":
         return (
@@ -152,7 +164,7 @@ def check(context: LintContext) -> Iterator[Finding]:
             continue
         if edge.kind == "source" and edge.target == bootstrap:
             continue  # created by `flux bootstrap`, never in the repository
-        if _exists(index, edge.target):
+        if edge.resolved or (edge.resolved is None and _exists(index, edge.target)):
             continue
         node = graph.releases.get(edge.source)
         message, hint = _describe(edge)
@@ -179,7 +191,7 @@ def check(context: LintContext) -> Iterator[Finding]:
 RULE = Rule(
     id="dangling-reference",
     severity=ERROR,
-    summary="a dependsOn, chart source or valuesFrom naming nothing",
+    summary="a dependsOn, chart source, valuesFrom or Argo CD depends-on entry naming nothing",
     check=check,
     doc=__doc__ or "",
 )

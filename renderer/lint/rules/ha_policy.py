@@ -17,7 +17,9 @@ losing a node and a botched upgrade, which takes, each reported on its own key:
 - Flux remediation on install and on upgrade
   (``spec.install.remediation.retries`` and ``spec.upgrade.remediation.retries``
   above 0, or -1 for unlimited; absent means none): a failed upgrade of a
-  database is otherwise left half-applied.
+  database is otherwise left half-applied. For an Argo CD Application the
+  counterpart is a sync retry: ``spec.syncPolicy.retry.limit`` above 0 (or
+  negative, unlimited); absent or 0 means a failed sync is not retried.
 
 Values are the chart's defaults under the values the release really gets.
 When a ``valuesFrom`` object's content is unknown (a SOPS Secret, a missing
@@ -124,7 +126,9 @@ def _value_location(graph: ReleaseGraph, node: ReleaseNode, path: str) -> tuple[
     """Where ``path`` was set: the spec or values file, the manifest's values, or the
     ``valuesFrom`` list when a ConfigMap or Secret found in the repository set it."""
     location, related = graph.value_location(node, path.split("."))
-    if node.spec is None and helm_values.get(node.values, path) is not helm_values.MISSING:
+    # An Argo CD Application has no valuesFrom: its values are all in the manifest.
+    no_spec = node.spec is None and node.ref.kind != "Application"
+    if no_spec and helm_values.get(node.values, path) is not helm_values.MISSING:
         inline = node.inline_values
         if helm_values.get(inline if isinstance(inline, dict) else {}, path) is helm_values.MISSING:
             return graph.node_location(node, ("spec", "valuesFrom")), ()
@@ -185,7 +189,29 @@ def _remediates(manifest_spec: dict[str, Any], action: str) -> bool:
     return retries is not None and (retries > 0 or retries == -1)
 
 
+def _retries(graph: ReleaseGraph, node: ReleaseNode) -> Iterator[Finding]:
+    """Argo CD's counterpart of Flux remediation: ``spec.syncPolicy.retry.limit``."""
+    policy = node.manifest.spec().get("syncPolicy")
+    retry = policy.get("retry") if isinstance(policy, dict) else None
+    limit = _integer(retry.get("limit")) if isinstance(retry, dict) else None
+    if limit is not None and limit != 0:
+        return  # above 0, or negative: unlimited
+    yield Finding(
+        rule=RULE.id,
+        message=(
+            f"HA release '{node.ref.name}' has no sync retry (spec.syncPolicy.retry.limit absent or 0):"
+            " a failed sync of the database is left half-applied until someone syncs it again"
+        ),
+        location=graph.node_location(node, ("spec", "syncPolicy", "retry", "limit")),
+        object=node.ref,
+        hint="set spec.syncPolicy.retry.limit above 0 (or -1 for unlimited), with a backoff",
+    )
+
+
 def _remediation(graph: ReleaseGraph, node: ReleaseNode) -> Iterator[Finding]:
+    if node.ref.kind == "Application":
+        yield from _retries(graph, node)
+        return
     spec = node.manifest.spec()
     for action, failure in (
         ("install", "a failed install is left half-applied"),
@@ -231,7 +257,7 @@ def check(context: LintContext) -> Iterator[Finding]:
 RULE = Rule(
     id="ha-policy",
     severity=ERROR,
-    summary="an HA release without enough replicas, a pgpool, persistence, a PDB or Flux remediation",
+    summary="an HA release without enough replicas, a pgpool, persistence, a PDB, Flux remediation or Argo CD retry",
     check=check,
     doc=__doc__ or "",
     options_schema={"min_replicas": {"type": "integer", "minimum": 1}},

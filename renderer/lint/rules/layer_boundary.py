@@ -42,7 +42,7 @@ def check(context: LintContext) -> Iterator[Finding]:
         if node.spec is not None:
             location, related = context.graph.spec_location(node, ("layer",), ("metadata", "labels"))
         else:
-            key = ("metadata", "labels") if node.layer.reason == "label" else ("metadata", "namespace")
+            key = ("metadata", "labels") if node.layer.reason == "label" else node.namespace_key
             location, related = context.graph.node_location(node, key), ()
         yield Finding(
             rule=RULE.id,

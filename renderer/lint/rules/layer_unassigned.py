@@ -2,8 +2,9 @@
 
 A release's layer comes from its ``railiance.io/layer`` label, else the stack
 config's path globs, else its namespace (``spec.targetNamespace``, else
-``metadata.namespace``) in a layer's namespace list. A release none of these
-places is outside the boundary rule. A warning; an error with ``--exhaustive``.
+``metadata.namespace``; an Argo CD Application's ``spec.destination.namespace``)
+in a layer's namespace list. A release none of these places is outside the
+boundary rule. A warning; an error with ``--exhaustive``.
 
 Fails (namespace ``tools`` is in no layer)::
 
@@ -35,7 +36,7 @@ def check(context: LintContext) -> Iterator[Finding]:
             rule=RULE.id,
             severity=ERROR if context.options.exhaustive else "",
             message=f"no layer claims release '{node.ref.name}' (namespace {node.namespace or 'unset'})",
-            location=context.graph.node_location(node, ("metadata", "namespace")),
+            location=context.graph.node_location(node, node.namespace_key),
             object=node.ref,
             hint="add the label railiance.io/layer, or list its namespace or path under a layer in rail.yaml",
         )

@@ -286,7 +286,13 @@ def _chart_location(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart) -> tu
     spec = node.manifest.spec()
     if chart.by_path:
         return graph.node_location(node, ("spec", "chart", "spec", "chart")), ()
-    fallback = ("spec", "chart", "spec", "version") if isinstance(spec.get("chart"), dict) else ("spec", "chartRef")
+    fallback: tuple[str, ...]
+    if node.ref.kind == "Application":
+        fallback = ("spec", "source", "targetRevision")
+    elif isinstance(spec.get("chart"), dict):
+        fallback = ("spec", "chart", "spec", "version")
+    else:
+        fallback = ("spec", "chartRef")
     return graph.spec_location(node, ("chart", "version"), fallback)
 
 
