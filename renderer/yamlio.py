@@ -85,7 +85,8 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Do
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    yaml = YAML(typ="safe", pure=True)
+    # The C parser (ruamel.yaml.clib) composes the same nodes, with marks, ~7x faster.
+    yaml = YAML(typ="safe", pure=False)
     try:
         nodes = list(yaml.compose_all(text))
     except MarkedYAMLError as exc:
