@@ -56,24 +56,10 @@ def run_render(start: Path, target: str, check: bool) -> RenderOutcome:
 
 def run_lint(start: Path, paths: list[Path], options: LintOptions) -> LintResult:
     """Lint the stack found from ``start`` (if any) and the manifests under ``paths``."""
-    from .lint.engine import run, settings_from_config
-    from .lint.graph import build
+    from .lint.engine import lint_inputs
     from .lint.inputs import collect
-    from .lint.rule import LintContext
 
-    inputs = collect(start, paths)
-    settings = settings_from_config(inputs.config.lint, inputs.config.path)
-    graph = build(inputs.config, inputs.manifests, inputs.loaded, inputs.referenced)
-    context = LintContext(
-        graph=graph,
-        root=inputs.root,
-        loaded=inputs.loaded,
-        drift=inputs.drift,
-        source_documents=inputs.source_documents,
-        options=options,
-        rule_options=settings.options,
-    )
-    return run(context, settings, graph.notes)
+    return lint_inputs(collect(start, paths), options)
 
 
 def run_diff(start: Path, base: str, head: str | None, staged: bool, options: LintOptions) -> DiffOutcome:

@@ -115,16 +115,14 @@ def _files(repository: Repository, side: str, label: str) -> dict[str, bytes]:
 
 
 def _lint(side: Side, options: LintOptions) -> LintResult:
-    from ..app import run_lint
+    """Lint one side, reusing what reading it already loaded and rendered."""
+    from ..lint.engine import lint_inputs
+    from ..lint.inputs import collect, from_stack
 
-    paths = [] if side.from_specs else [side.root]
-    try:
-        with _naming(side.label):  # unreadable input is exit 2, not an internal error
-            return run_lint(side.root, paths, options)
-    except InputError:
-        raise
-    except Exception as error:
-        raise RuntimeError(f"linting {side.label} failed") from error
+    with _naming(side.label):  # unreadable input is exit 2 naming the side
+        if side.loaded is not None and side.rendered is not None:
+            return lint_inputs(from_stack(side.root, side.loaded, side.rendered, [], side.manifests), options)
+        return lint_inputs(collect(side.root, [side.root]), options)
 
 
 def _sort_lint(context: DiffContext) -> tuple[list[Finding], list[Finding], int]:

@@ -8,17 +8,19 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..lint.finding import Location
+from ..lint.inputs import rendered_manifests
 from ..lint.layers import LAYER_LABEL, assign
-from ..lint.manifests import Manifest, parse
+from ..lint.manifests import Manifest
 from ..load import CONFIG_NAME
 from ..load.stack import LoadedStack
 from ..model import StackConfig
+from ..render import Rendered
 from ..yamlio import Document
 
 ObjectKey = tuple[str, str, str, str]  # group, kind, namespace, name
@@ -54,6 +56,8 @@ class Side:
     from_specs: bool
     objects: dict[ObjectKey, DiffObject]
     loaded: LoadedStack | None = None
+    rendered: Rendered | None = None
+    manifests: list[Manifest] = field(default_factory=list)
 
     def locate(self, obj: DiffObject, key_path: tuple[str | int, ...]) -> Location:
         """Where ``key_path`` of ``obj`` was written: its spec or values file, else the manifest.
@@ -139,11 +143,9 @@ def _read(label: str, root: Path) -> Side:
 
         loaded = load_stack(root, refuse_plaintext=False)
         config = loaded.stack.config
-        manifests: list[Manifest] = []
-        for file in render_stack(loaded, config.targets).files:
-            if file.path.endswith((".yaml", ".yml")):
-                manifests.extend(parse(file.content.decode("utf-8"), file.path))
-        return Side(label, root, config, True, _objects(manifests, config), loaded)
+        rendered = render_stack(loaded, config.targets)
+        manifests = rendered_manifests(rendered)
+        return Side(label, root, config, True, _objects(manifests, config), loaded, rendered, manifests)
     from ..lint.manifests import read, yaml_files
 
     manifests = []

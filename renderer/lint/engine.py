@@ -9,7 +9,8 @@ from typing import Any
 
 from ..errors import InputError, Problem
 from .finding import WARNING, Finding, Location, ObjectRef, Verdict
-from .rule import LintContext, Rule
+from .inputs import LintInputs
+from .rule import LintContext, LintOptions, Rule
 from .rules import RULES, SUPPRESSION_RULE, rule_ids
 
 SUPPRESS_ANNOTATION = "railiance.io/suppress."
@@ -162,3 +163,21 @@ def _apply_suppressions(context: LintContext, findings: list[Finding], settings:
                 )
             )
     return kept + [replace(finding, severity=severity) for finding in invalid]
+
+
+def lint_inputs(inputs: LintInputs, options: LintOptions) -> LintResult:
+    """Build the release graph of ``inputs`` and run every rule on it."""
+    from .graph import build
+
+    settings = settings_from_config(inputs.config.lint, inputs.config.path)
+    graph = build(inputs.config, inputs.manifests, inputs.loaded, inputs.referenced)
+    context = LintContext(
+        graph=graph,
+        root=inputs.root,
+        loaded=inputs.loaded,
+        drift=inputs.drift,
+        source_documents=inputs.source_documents,
+        options=options,
+        rule_options=settings.options,
+    )
+    return run(context, settings, graph.notes)

@@ -12,7 +12,7 @@ from ..errors import InputError, Problem
 from ..load import CONFIG_NAME, find_root, load_stack
 from ..load.stack import LoadedStack
 from ..model import StackConfig
-from ..render import render_stack
+from ..render import Rendered, render_stack
 from ..render.output import Plan, plan
 from ..yamlio import Document
 from . import manifests as manifest_io
@@ -50,12 +50,18 @@ def collect(start: Path, paths: list[Path]) -> LintInputs:
             )
         return _manifests_only(start.resolve(), paths)
     loaded = load_stack(root, refuse_plaintext=False)
+    return from_stack(root, loaded, render_stack(loaded, loaded.stack.config.targets), paths)
+
+
+def from_stack(
+    root: Path, loaded: LoadedStack, rendered: Rendered, paths: list[Path], manifests: list[Manifest] | None = None
+) -> LintInputs:
+    """The inputs of a stack already loaded and rendered (``rail diff`` has both);
+    ``manifests``: the rendered files, if the caller parsed them already."""
     config = loaded.stack.config
-    rendered = render_stack(loaded, config.targets)
-    manifests: list[Manifest] = []
-    for file in rendered.files:
-        if file.path.endswith((".yaml", ".yml")):
-            manifests.extend(manifest_io.parse(file.content.decode("utf-8"), file.path))
+    if manifests is None:
+        manifests = rendered_manifests(rendered)
+    manifests = list(manifests)
     drift = plan(root, config.output, rendered.files)
     for relative in drift.foreign:
         path = root / relative
@@ -75,6 +81,14 @@ def collect(start: Path, paths: list[Path]) -> LintInputs:
         drift=drift,
         source_documents=tuple(documents),
     )
+
+
+def rendered_manifests(rendered: Rendered) -> list[Manifest]:
+    manifests: list[Manifest] = []
+    for file in rendered.files:
+        if file.path.endswith((".yaml", ".yml")):
+            manifests.extend(manifest_io.parse(file.content.decode("utf-8"), file.path))
+    return manifests
 
 
 def _manifests_only(cwd: Path, paths: list[Path]) -> LintInputs:
