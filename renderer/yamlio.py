@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from .errors import InputError, Problem
@@ -87,6 +88,7 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Do
 
     # The C parser (ruamel.yaml.clib) composes the same nodes, with marks, ~7x faster.
     yaml = YAML(typ="safe", pure=False)
+    yaml.Resolver = _resolver_class()
     try:
         nodes = list(yaml.compose_all(text))
     except MarkedYAMLError as exc:
@@ -110,10 +112,12 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Do
         ) from None
     except YAMLError as exc:
         raise InputError(Problem(path=path, message=f"YAML error: {type(exc).__name__}")) from None
+    # Only anchors and aliases can blow a small file up: skip the check without them.
+    may_alias = "&" in text or "*" in text
     documents = []
     for index, node in enumerate(nodes):
         builder = _Builder(path, strict_tags)
-        data = builder.build(node) if node is not None else None
+        data = builder.build(node, may_alias) if node is not None else None
         documents.append(Document(path=path, data=data, positions=builder.positions, index=index))
     return documents
 
@@ -142,8 +146,9 @@ class _Builder:
         self.positions: dict[KeyPath, tuple[int, int]] = {}
         self._built: dict[int, Any] = {}
 
-    def build(self, root: Any) -> Any:
-        self._check_expansion(root)
+    def build(self, root: Any, may_alias: bool = True) -> Any:
+        if may_alias:
+            self._check_expansion(root)
         self.positions[()] = _position(root)
         return self._node(root, ())
 
@@ -245,8 +250,12 @@ class _Builder:
         return result
 
     def _scalar(self, node: Any) -> Any:
-        tag: str = node.tag
         value: str = node.value
+        # The resolver hands out shared tag objects: their identity names the type.
+        kind = _KIND_OF_TAG.get(id(node.ctag))
+        if kind == "str":
+            return value
+        tag: str = node.tag
         if not tag.startswith(_TAG):
             self._check_tag(node)
             return value
@@ -286,6 +295,53 @@ def _redact_quoted(text: str) -> str:
         return match.group(0) if _HARMLESS_QUOTE.fullmatch(inner) else "(not shown)"
 
     return _QUOTED.sub(keep, text)
+
+
+_KIND_OF_TAG: dict[int, str] = {}
+
+
+@cache
+def _resolver_class() -> Any:
+    """ruamel's YAML 1.2 resolver, with its tables looked up once instead of per scalar.
+
+    The stock resolver recomputes the document's YAML version for every scalar; rail
+    reads every document as YAML 1.2 (the ``%YAML`` directive is not honoured), with
+    the same implicit types as ruamel's 1.2 resolver.
+    """
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
+    from ruamel.yaml.tag import Tag
+
+    tags: dict[str, Any] = {}
+
+    def shared(suffix: str) -> Any:
+        if suffix not in tags:
+            tags[suffix] = Tag(suffix=suffix)
+            _KIND_OF_TAG[id(tags[suffix])] = suffix[len(_TAG) :]
+        return tags[suffix]
+
+    table: dict[str, list[tuple[Any, Any]]] = {}  # first character -> (tag, compiled regexp)
+    for versions, suffix, regexp, first in implicit_resolvers:
+        if (1, 2) in versions:
+            for char in first:
+                table.setdefault(char, []).append((shared(suffix), regexp))
+    string, sequence, mapping = shared(_TAG + "str"), shared(_TAG + "seq"), shared(_TAG + "map")
+
+    class FastResolver(VersionedResolver):
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is ScalarNode:
+                if implicit[0]:
+                    for tag, regexp in table.get(value[:1], ()):
+                        if regexp.match(value):
+                            return tag
+                return string
+            if kind is SequenceNode:
+                return sequence
+            if kind is MappingNode:
+                return mapping
+            return super().resolve(kind, value, implicit)
+
+    return FastResolver
 
 
 def _key_text(key: Any) -> str:
