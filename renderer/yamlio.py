@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .errors import InputError, Problem
@@ -77,11 +77,12 @@ def format_key_path(parts: Iterable[str | int]) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Document]:
+def load_documents(text: str, path: str, *, strict_tags: bool = True, positions: bool = True) -> list[Document]:
     """Parse every document of ``text``; raise :class:`InputError` naming ``path``.
 
     With ``strict_tags`` a custom tag (``!something``) is an error; otherwise its
     scalar is read as a plain string, which is what a linter of foreign files wants.
+    ``positions=False`` skips recording where each key is (text nobody will point into).
     """
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -116,7 +117,7 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Do
     may_alias = "&" in text or "*" in text
     documents = []
     for index, node in enumerate(nodes):
-        builder = _Builder(path, strict_tags)
+        builder = _Builder(path, strict_tags, positions)
         data = builder.build(node, may_alias) if node is not None else None
         documents.append(Document(path=path, data=data, positions=builder.positions, index=index))
     return documents
@@ -140,9 +141,10 @@ def load_document(text: str, path: str) -> Document:
 class _Builder:
     """Builds plain data from a composed node graph, checking it as it goes."""
 
-    def __init__(self, path: str, strict_tags: bool) -> None:
+    def __init__(self, path: str, strict_tags: bool, record: bool = True) -> None:
         self.path = path
         self.strict_tags = strict_tags
+        self.record = record
         self.positions: dict[KeyPath, tuple[int, int]] = {}
         self._built: dict[int, Any] = {}
 
@@ -204,7 +206,8 @@ class _Builder:
         elif isinstance(node, SequenceNode):
             result = []
             for index, item in enumerate(node.value):
-                self.positions[(*key_path, index)] = _position(item)
+                if self.record:
+                    self.positions[(*key_path, index)] = _position(item)
                 result.append(self._node(item, (*key_path, index)))
         else:
             result = self._scalar(node)
@@ -243,7 +246,8 @@ class _Builder:
                     )
                 )
             seen[key] = line
-            self.positions[(*key_path, key)] = (line, column)
+            if self.record:
+                self.positions[(*key_path, key)] = (line, column)
             result[key] = self._node(value_node, (*key_path, key))
         for key, value in merged.items():
             result.setdefault(key, value)
@@ -411,9 +415,17 @@ _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 
 def dump(data: Any, header: str = "") -> str:
     """The canonical text of one document, with ``header`` as leading comments."""
-    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
-    lines.extend(_emit(data, 0, top=True))
-    return "\n".join(lines) + "\n"
+    return dump_document(data, header)[0]
+
+
+def dump_document(data: Any, header: str = "", path: str = "") -> tuple[str, Document]:
+    """The canonical text, and the document it reads back as: the writer knows where
+    it put every key, so a caller needs no second parse to locate one."""
+    comments = [f"# {line}" if line else "#" for line in header.splitlines()]
+    writer = _Writer(offset=len(comments))
+    writer.value(data, 0, (), top=True)
+    text = "\n".join([*comments, *writer.lines]) + "\n"
+    return text, Document(path=path, data=data, positions=writer.positions)
 
 
 def canonical_key_order(mapping: Mapping[Any, Any], *, top: bool = False, metadata: bool = False) -> list[Any]:
@@ -423,46 +435,79 @@ def canonical_key_order(mapping: Mapping[Any, Any], *, top: bool = False, metada
     return first + rest
 
 
-def _emit(value: Any, indent: int, *, top: bool = False, metadata: bool = False) -> list[str]:
-    pad = " " * indent
+class _Writer:
+    """Block-style lines, recording the line and column of every key and list item."""
+
+    def __init__(self, offset: int) -> None:
+        self.lines: list[str] = []
+        self.offset = offset
+        self.positions: dict[KeyPath, tuple[int, int]] = {(): (offset + 1, 1)}
+
+    def _line(self, text: str, path: KeyPath | None = None, column: int = 1) -> None:
+        if path is not None:
+            self.positions[path] = (self.offset + len(self.lines) + 1, column)
+        self.lines.append(text)
+
+    def value(
+        self,
+        value: Any,
+        indent: int,
+        path: KeyPath,
+        *,
+        top: bool = False,
+        metadata: bool = False,
+        lead: str | None = None,
+    ) -> None:
+        """``lead`` starts the first line instead of the indentation (a list item's ``- ``)."""
+        pad = " " * indent
+        first = pad if lead is None else lead
+        if isinstance(value, Mapping) and value:
+            for index, key in enumerate(canonical_key_order(value, top=top, metadata=metadata)):
+                start = first if index == 0 else pad
+                self._entry(start, key, value[key], indent, (*path, key), metadata=top and key == "metadata")
+        elif isinstance(value, list) and value:
+            for index, item in enumerate(value):
+                self._item(first if index == 0 else pad, item, indent, (*path, index))
+        else:
+            self._line(first + _inline(value))
+
+    def _entry(self, start: str, key: Any, item: Any, indent: int, path: KeyPath, *, metadata: bool) -> None:
+        head = f"{start}{_scalar(key, key=True)}:"
+        column = len(start) + 1
+        if isinstance(item, (Mapping, list)) and item:
+            self._line(head, path, column)
+            self.value(item, indent + 2, path, metadata=metadata)
+        elif isinstance(item, str) and _block_ok(item):
+            self._line(f"{head} {_block_header(item)}", path, column)
+            self.lines.extend(_block_lines(item, indent + 2))
+        else:
+            self._line(f"{head} {_inline(item)}", path, column)
+
+    def _item(self, start: str, item: Any, indent: int, path: KeyPath) -> None:
+        lead = start + "- "
+        column = len(lead) + 1
+        if isinstance(item, (Mapping, list)) and item:
+            self.positions[path] = (self.offset + len(self.lines) + 1, column)
+            self.value(item, indent + 2, path, lead=lead)
+        elif isinstance(item, str) and _block_ok(item):
+            self._line(lead + _block_header(item), path, column)
+            self.lines.extend(_block_lines(item, indent + 2))
+        else:
+            self._line(lead + _inline(item), path, column)
+
+
+def _inline(value: Any) -> str:
+    """A value on one line: a scalar, or an empty mapping or list."""
     if isinstance(value, Mapping):
-        if not value:
-            return [pad + "{}"]
-        lines: list[str] = []
-        for key in canonical_key_order(value, top=top, metadata=metadata):
-            item = value[key]
-            head = f"{pad}{_scalar(key, key=True)}:"
-            lines.extend(_emit_entry(head, item, indent, metadata=top and key == "metadata"))
-        return lines
+        return "{}"
     if isinstance(value, list):
-        if not value:
-            return [pad + "[]"]
-        lines = []
-        for item in value:
-            lines.extend(_emit_item(item, indent))
-        return lines
-    return [pad + _scalar(value)]
-
-
-def _emit_entry(head: str, item: Any, indent: int, *, metadata: bool) -> list[str]:
-    if isinstance(item, (Mapping, list)) and item:
-        return [head, *_emit(item, indent + 2, metadata=metadata)]
-    if isinstance(item, str) and _block_ok(item):
-        return [head + " " + _block_header(item), *_block_lines(item, indent + 2)]
-    return [head + " " + _emit(item, 0)[0]]
-
-
-def _emit_item(item: Any, indent: int) -> list[str]:
-    pad = " " * indent
-    if isinstance(item, (Mapping, list)) and item:
-        inner = _emit(item, indent + 2)
-        return [pad + "- " + inner[0][indent + 2 :], *inner[1:]]
-    if isinstance(item, str) and _block_ok(item):
-        return [pad + "- " + _block_header(item), *_block_lines(item, indent + 2)]
-    return [pad + "- " + _emit(item, 0)[0]]
+        return "[]"
+    return _scalar(value)
 
 
 def _scalar(value: Any, *, key: bool = False) -> str:
+    if type(value) is str:
+        return _string(value)
     if value is None:
         return "null"
     if value is True:
@@ -481,7 +526,12 @@ def _scalar(value: Any, *, key: bool = False) -> str:
         if "." not in mantissa:
             mantissa += ".0"
         return f"{mantissa}e{exponent}" if exponent else mantissa
-    text = str(value)
+    return _string(str(value))
+
+
+@lru_cache(maxsize=65536)
+def _string(text: str) -> str:
+    # Keys and common values repeat across thousands of objects: decide each once.
     return text if _plain_ok(text) else _double_quoted(text)
 
 

@@ -84,9 +84,13 @@ def from_stack(
 
 
 def rendered_manifests(rendered: Rendered) -> list[Manifest]:
+    """The rendered objects; those rail wrote itself come with their positions already."""
     manifests: list[Manifest] = []
     for file in rendered.files:
-        if file.path.endswith((".yaml", ".yml")):
+        if file.document is not None and isinstance(file.document.data, dict):
+            origin = manifest_io.origin_of(file.content[:1024].decode("utf-8", errors="replace"))
+            manifests.append(Manifest(document=file.document, origin=origin))
+        elif file.path.endswith((".yaml", ".yml")):
             manifests.extend(manifest_io.parse(file.content.decode("utf-8"), file.path))
     return manifests
 

@@ -51,7 +51,7 @@ class ArgoTarget(Target):
         # The folder the root application reads: every folder but the root itself.
         top = sorted({f.path.split("/")[-2] for f in files} - {ROOT_FOLDER})
         content = self.document("kustomization.yaml.j2", {"resources": top}, self.config.path)
-        return sorted([*files, OutputFile(f"{self.base}/kustomization.yaml", content)], key=lambda f: f.path)
+        return sorted([*files, self.output(f"{self.base}/kustomization.yaml", content)], key=lambda f: f.path)
 
     def _refuse_values_from(self) -> None:
         if not self.config.argo.repo_url:

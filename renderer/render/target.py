@@ -4,13 +4,13 @@ folder, labels, headers, the namespaces the cluster layer owns."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from ..errors import InputError, Problem
 from ..load.stack import LoadedStack
 from ..model import Layer
-from ..yamlio import dump
+from ..yamlio import Document, dump_document
 from .references import Resolution
 from .templating import Templates
 
@@ -24,6 +24,8 @@ Entries = list[tuple[str, bytes]]  # file name in its folder, content
 class OutputFile:
     path: str  # relative to the stack root, POSIX separators
     content: bytes
+    # What a YAML file reads back as, positions included: lint needs no second parse.
+    document: Document | None = None
 
 
 def header(origin: str) -> str:
@@ -43,6 +45,7 @@ class Target:
         self.graph = graph
         self.templates = templates
         self.base = f"{self.config.output}/{self.name}"
+        self._written: dict[bytes, Document] = {}
 
     def folders(self) -> dict[str, Entries]:
         raise NotImplementedError
@@ -54,9 +57,13 @@ class Target:
             names = sorted(name for name, _ in entries)
             resources = [name for name in names if not name.endswith(".sops.yaml") or self.lists_secrets]
             kustomization = self.document("kustomization.yaml.j2", {"resources": resources}, self.config.path)
-            files.append(OutputFile(f"{self.base}/{folder}/kustomization.yaml", kustomization))
-            files.extend(OutputFile(f"{self.base}/{folder}/{name}", content) for name, content in entries)
+            files.append(self.output(f"{self.base}/{folder}/kustomization.yaml", kustomization))
+            files.extend(self.output(f"{self.base}/{folder}/{name}", content) for name, content in entries)
         return sorted(files, key=lambda f: f.path)
+
+    def output(self, path: str, content: bytes) -> OutputFile:
+        written = self._written.get(content)
+        return OutputFile(path, content, replace(written, path=path) if written else None)
 
     lists_secrets = True
 
@@ -77,7 +84,10 @@ class Target:
         documents = self.templates.documents(template, context)
         if len(documents) != 1:
             raise AssertionError(f"template {template} must render exactly one object")
-        return dump(documents[0].data, header=header(origin)).encode("utf-8")
+        text, written = dump_document(documents[0].data, header=header(origin))
+        content = text.encode("utf-8")
+        self._written[content] = written
+        return content
 
     namespace_annotations: ClassVar[Mapping[str, str]] = {}
 

@@ -5,7 +5,10 @@ writes; spec values reach them only as data and leave through ``tojson``.
 from __future__ import annotations
 
 import json
+import secrets
 import traceback
+from contextvars import ContextVar
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,10 +16,52 @@ from typing import Any
 from ..errors import InputError, Problem
 from ..yamlio import Document, load_documents
 
+# While a template renders for its parsed documents, large values are left out of
+# the text as a unique placeholder string and put back into the parsed data: the
+# YAML parser then reads only the template's own small skeleton. The nonce makes a
+# placeholder impossible to forge from spec text; it never reaches any output.
+_HOLES: ContextVar[tuple[str, dict[str, Any]] | None] = ContextVar("rail_template_holes", default=None)
+
 
 def _tojson(value: Any) -> str:
+    holes = _HOLES.get()
+    if holes is not None and isinstance(value, (dict, list)) and value:
+        _check_plain(value)
+        nonce, table = holes
+        token = f"{nonce}{len(table)}"
+        table[token] = value
+        return json.dumps(token)
     # JSON is YAML: a JSON-encoded value can never become YAML syntax.
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_not_json)
+
+
+def _check_plain(value: Any) -> None:
+    """What ``json.dumps`` would refuse, refused the same way without encoding."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                _not_json(key)
+            _check_plain(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_plain(item)
+    elif not (value is None or isinstance(value, (str, int, float, bool))):
+        _not_json(value)
+
+
+def _fill(data: Any, nonce: str, table: dict[str, Any]) -> Any:
+    if isinstance(data, str):
+        if nonce not in data:
+            return data
+        if data in table:
+            return table[data]
+        # A mapping or list spliced into a larger string: no YAML value can say that.
+        raise ValueError("a mapping or list passed through tojson inside a string")
+    if isinstance(data, dict):
+        return {key: _fill(item, nonce, table) for key, item in data.items()}
+    if isinstance(data, list):
+        return [_fill(item, nonce, table) for item in data]
+    return data
 
 
 def _not_json(value: Any) -> Any:
@@ -98,9 +143,20 @@ class Templates:
             ) from None
 
     def documents(self, name: str, context: dict[str, Any]) -> list[Document]:
-        text = self.text(name, context)
+        nonce = f"rail-value-{secrets.token_hex(12)}-"
+        table: dict[str, Any] = {}
+        reset = _HOLES.set((nonce, table))
         try:
-            return [d for d in load_documents(text, f"{self._where(name)} (output)") if d.data is not None]
+            text = self.text(name, context)
+        finally:
+            _HOLES.reset(reset)
+        try:
+            documents = load_documents(text, f"{self._where(name)} (output)", positions=False)
+            return [replace(d, data=_fill(d.data, nonce, table)) for d in documents if d.data is not None]
+        except ValueError as exc:
+            raise InputError(
+                Problem(path=self._where(name), message=f"template output: {exc}", hint="use tojson on its own")
+            ) from None
         except InputError as error:
             raise InputError(
                 [

@@ -27,3 +27,13 @@ def test_a_quoted_replica_count_renders(stack_copy: Path) -> None:
     spec.write_text(spec.read_text().replace("    replicaCount: 3", '    replicaCount: "3"'))
     run_render(stack_copy, "all", check=False)
     assert 'replicaCount: "3"' in (stack_copy / "rendered/flux/s3-platform/helmrelease-postgresql-ha.yaml").read_text()
+
+
+def test_a_mapping_spliced_into_a_string_is_refused(stack_copy: Path) -> None:
+    template = stack_copy / "templates/flux/namespace.yaml.j2"
+    if not template.exists():
+        template = stack_copy / "templates/common/namespace.yaml.j2"
+    template.write_text(template.read_text().replace("name: {{ name | tojson }}", "name: ns-{{ labels | tojson }}"))
+    with pytest.raises(InputError) as raised:
+        run_render(stack_copy, "flux", check=True)
+    assert "inside a string" in raised.value.problems[0].message
