@@ -84,12 +84,9 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True, positions:
     scalar is read as a plain string, which is what a linter of foreign files wants.
     ``positions=False`` skips recording where each key is (text nobody will point into).
     """
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    # The C parser (ruamel.yaml.clib) composes the same nodes, with marks, ~7x faster.
-    yaml = YAML(typ="safe", pure=False)
-    yaml.Resolver = _resolver_class()
+    yaml = _parser()
     try:
         nodes = list(yaml.compose_all(text))
     except MarkedYAMLError as exc:
@@ -302,6 +299,17 @@ def _redact_quoted(text: str) -> str:
 
 
 _KIND_OF_TAG: dict[int, str] = {}
+
+
+@cache
+def _parser() -> Any:
+    """One parser for the process: building ruamel's YAML object costs more than a small file."""
+    from ruamel.yaml import YAML
+
+    # The C parser (ruamel.yaml.clib) composes the same nodes, with marks, ~7x faster.
+    yaml = YAML(typ="safe", pure=False)
+    yaml.Resolver = _resolver_class()
+    return yaml
 
 
 @cache
