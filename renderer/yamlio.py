@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from .errors import InputError, Problem
@@ -34,12 +34,23 @@ _TAG = "tag:yaml.org,2002:"
 
 @dataclass(frozen=True)
 class Document:
-    """One YAML document: its data and where each key path sits in the file."""
+    """One YAML document: its data, and where each key path sits in the file.
+
+    Positions are worked out from ``text`` the first time someone asks: a clean
+    run never needs one, and a map of every key of 10,000 releases would cost
+    more memory than the releases themselves.
+    """
 
     path: str
     data: Any
-    positions: Mapping[KeyPath, tuple[int, int]] = field(default_factory=dict)
     index: int = 0
+    text: str | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def positions(self) -> Mapping[KeyPath, tuple[int, int]]:
+        if self.text is None:
+            return {}
+        return _positions(self.text, self.path, self.index)
 
     def locate(self, key_path: Iterable[str | int]) -> tuple[int | None, int | None]:
         """Line and column (1-based) of ``key_path``, or of its nearest known parent."""
@@ -77,12 +88,11 @@ def format_key_path(parts: Iterable[str | int]) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def load_documents(text: str, path: str, *, strict_tags: bool = True, positions: bool = True) -> list[Document]:
+def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Document]:
     """Parse every document of ``text``; raise :class:`InputError` naming ``path``.
 
     With ``strict_tags`` a custom tag (``!something``) is an error; otherwise its
     scalar is read as a plain string, which is what a linter of foreign files wants.
-    ``positions=False`` skips recording where each key is (text nobody will point into).
     """
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -114,10 +124,20 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True, positions:
     may_alias = "&" in text or "*" in text
     documents = []
     for index, node in enumerate(nodes):
-        builder = _Builder(path, strict_tags, positions)
+        builder = _Builder(path, strict_tags, record=False)
         data = builder.build(node, may_alias) if node is not None else None
-        documents.append(Document(path=path, data=data, positions=builder.positions, index=index))
+        documents.append(Document(path=path, data=data, index=index, text=text))
     return documents
+
+
+def _positions(text: str, path: str, index: int) -> dict[KeyPath, tuple[int, int]]:
+    """Line and column of every key and list item of the ``index``-th document of ``text``."""
+    nodes = list(_parser().compose_all(text))
+    if index >= len(nodes) or nodes[index] is None:
+        return {}
+    builder = _Builder(path, strict_tags=False, record=True)
+    builder.build(nodes[index], may_alias=False)
+    return builder.positions
 
 
 def load_document(text: str, path: str) -> Document:
@@ -427,13 +447,12 @@ def dump(data: Any, header: str = "") -> str:
 
 
 def dump_document(data: Any, header: str = "", path: str = "") -> tuple[str, Document]:
-    """The canonical text, and the document it reads back as: the writer knows where
-    it put every key, so a caller needs no second parse to locate one."""
+    """The canonical text, and the document it reads back as (without a parse)."""
     comments = [f"# {line}" if line else "#" for line in header.splitlines()]
-    writer = _Writer(offset=len(comments))
-    writer.value(data, 0, (), top=True)
+    writer = _Writer()
+    writer.value(data, 0, top=True)
     text = "\n".join([*comments, *writer.lines]) + "\n"
-    return text, Document(path=path, data=data, positions=writer.positions)
+    return text, Document(path=path, data=data, text=text)
 
 
 def canonical_key_order(mapping: Mapping[Any, Any], *, top: bool = False, metadata: bool = False) -> list[Any]:
@@ -444,64 +463,46 @@ def canonical_key_order(mapping: Mapping[Any, Any], *, top: bool = False, metada
 
 
 class _Writer:
-    """Block-style lines, recording the line and column of every key and list item."""
+    """Block-style lines in the canonical form."""
 
-    def __init__(self, offset: int) -> None:
+    def __init__(self) -> None:
         self.lines: list[str] = []
-        self.offset = offset
-        self.positions: dict[KeyPath, tuple[int, int]] = {(): (offset + 1, 1)}
-
-    def _line(self, text: str, path: KeyPath | None = None, column: int = 1) -> None:
-        if path is not None:
-            self.positions[path] = (self.offset + len(self.lines) + 1, column)
-        self.lines.append(text)
 
     def value(
-        self,
-        value: Any,
-        indent: int,
-        path: KeyPath,
-        *,
-        top: bool = False,
-        metadata: bool = False,
-        lead: str | None = None,
+        self, value: Any, indent: int, *, top: bool = False, metadata: bool = False, lead: str | None = None
     ) -> None:
         """``lead`` starts the first line instead of the indentation (a list item's ``- ``)."""
         pad = " " * indent
         first = pad if lead is None else lead
         if isinstance(value, Mapping) and value:
             for index, key in enumerate(canonical_key_order(value, top=top, metadata=metadata)):
-                start = first if index == 0 else pad
-                self._entry(start, key, value[key], indent, (*path, key), metadata=top and key == "metadata")
+                self._entry(first if index == 0 else pad, key, value[key], indent, metadata=top and key == "metadata")
         elif isinstance(value, list) and value:
             for index, item in enumerate(value):
-                self._item(first if index == 0 else pad, item, indent, (*path, index))
+                self._item(first if index == 0 else pad, item, indent)
         else:
-            self._line(first + _inline(value))
+            self.lines.append(first + _inline(value))
 
-    def _entry(self, start: str, key: Any, item: Any, indent: int, path: KeyPath, *, metadata: bool) -> None:
+    def _entry(self, start: str, key: Any, item: Any, indent: int, *, metadata: bool) -> None:
         head = f"{start}{_scalar(key, key=True)}:"
-        column = len(start) + 1
         if isinstance(item, (Mapping, list)) and item:
-            self._line(head, path, column)
-            self.value(item, indent + 2, path, metadata=metadata)
+            self.lines.append(head)
+            self.value(item, indent + 2, metadata=metadata)
         elif isinstance(item, str) and _block_ok(item):
-            self._line(f"{head} {_block_header(item)}", path, column)
+            self.lines.append(f"{head} {_block_header(item)}")
             self.lines.extend(_block_lines(item, indent + 2))
         else:
-            self._line(f"{head} {_inline(item)}", path, column)
+            self.lines.append(f"{head} {_inline(item)}")
 
-    def _item(self, start: str, item: Any, indent: int, path: KeyPath) -> None:
+    def _item(self, start: str, item: Any, indent: int) -> None:
         lead = start + "- "
-        column = len(lead) + 1
         if isinstance(item, (Mapping, list)) and item:
-            self.positions[path] = (self.offset + len(self.lines) + 1, column)
-            self.value(item, indent + 2, path, lead=lead)
+            self.value(item, indent + 2, lead=lead)
         elif isinstance(item, str) and _block_ok(item):
-            self._line(lead + _block_header(item), path, column)
+            self.lines.append(lead + _block_header(item))
             self.lines.extend(_block_lines(item, indent + 2))
         else:
-            self._line(lead + _inline(item), path, column)
+            self.lines.append(lead + _inline(item))
 
 
 def _inline(value: Any) -> str:

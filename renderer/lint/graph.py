@@ -31,15 +31,32 @@ SOURCE_GROUP = "source.toolkit.fluxcd.io"
 
 
 @dataclass(frozen=True)
+class Place:
+    """A key of a document, located only when a finding needs it: working out
+    positions costs a parse, and a clean run never needs one."""
+
+    document: Document
+    key_path: tuple[Any, ...]
+
+    @property
+    def location(self) -> Location:
+        return _locate(self.document, self.key_path)
+
+
+@dataclass(frozen=True)
 class Edge:
     source: ObjectRef
     target: ObjectRef
     kind: str  # dependsOn, reference, valuesFrom, source
-    location: Location
+    place: Place
     optional: bool = False
     # Whether the target was found, for edges resolved while the graph is built (an Argo CD
     # Application's ``railiance.io/depends-on`` entries); None: the rules look the target up.
     resolved: bool | None = None
+
+    @property
+    def location(self) -> Location:
+        return self.place.location
 
 
 @dataclass(frozen=True)
@@ -47,7 +64,11 @@ class ChartInfo:
     name: str | None
     version: str | None
     source: ObjectRef | None
-    version_location: Location | None = None
+    version_place: Place | None = None
+
+    @property
+    def version_location(self) -> Location | None:
+        return self.version_place.location if self.version_place else None
 
 
 @dataclass(frozen=True)
@@ -258,7 +279,7 @@ def _add_application(graph: ReleaseGraph, manifest: Manifest, specs: dict[str, R
             name=chart,
             version=str(version) if version is not None else None,
             source=None,
-            version_location=_locate(manifest.document, ("spec", "source", "targetRevision")),
+            version_place=Place(manifest.document, ("spec", "source", "targetRevision")),
         ),
         values=values if isinstance(values, dict) else {},
         unknown_values=tuple(unknown),
@@ -296,7 +317,7 @@ def _argo_edges(
         return []
     referenced = set(graph.referenced.get(node.spec.name, ())) if node.spec else set()
     explicit = set(node.spec.depends_on) if node.spec else set()
-    location = _locate(node.manifest.document, ("metadata", "annotations", DEPENDS_ON_ANNOTATION))
+    location = Place(node.manifest.document, ("metadata", "annotations", DEPENDS_ON_ANNOTATION))
     edges = []
     for item in text.split(","):
         namespace, _, name = item.strip().rpartition("/")
@@ -352,7 +373,7 @@ def _chart(graph: ReleaseGraph, manifest: Manifest) -> ChartInfo:
         source = ObjectRef(kind, chart_ref.get("namespace") or namespace, str(chart_ref.get("name", "")))
         oci = graph.objects.get(source)
         name = version = None
-        version_location = None
+        version_place = None
         if oci is not None and kind == "OCIRepository":
             url = oci.spec().get("url")
             name = url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else None
@@ -360,11 +381,11 @@ def _chart(graph: ReleaseGraph, manifest: Manifest) -> ChartInfo:
             if isinstance(ref, dict):
                 tag = ref.get("tag")
                 version = tag if isinstance(tag, str) else None
-            version_location = _locate(oci.document, ("spec", "ref", "tag"))
+            version_place = Place(oci.document, ("spec", "ref", "tag"))
         elif oci is not None and kind == "HelmChart":
             name = oci.spec().get("chart")
             version = oci.spec().get("version")
-        return ChartInfo(name=name, version=version, source=source, version_location=version_location)
+        return ChartInfo(name=name, version=version, source=source, version_place=version_place)
     chart_spec = (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), dict) else None
     if not isinstance(chart_spec, dict):
         return ChartInfo(name=None, version=None, source=None)
@@ -380,7 +401,7 @@ def _chart(graph: ReleaseGraph, manifest: Manifest) -> ChartInfo:
         name=name.rstrip("/").rsplit("/", 1)[-1] if isinstance(name, str) else None,
         version=str(version) if version is not None else None,
         source=chart_source,
-        version_location=_locate(manifest.document, ("spec", "chart", "spec", "version")),
+        version_place=Place(manifest.document, ("spec", "chart", "spec", "version")),
     )
 
 
@@ -451,7 +472,7 @@ def _edges(graph: ReleaseGraph, node: ReleaseNode) -> list[Edge]:
             continue
         target = ObjectRef("HelmRelease", item.get("namespace") or node.ref.namespace, item["name"])
         kind = "reference" if item["name"] in referenced and item["name"] not in explicit else "dependsOn"
-        edges.append(Edge(node.ref, target, kind, _locate(document, ("spec", "dependsOn", index))))
+        edges.append(Edge(node.ref, target, kind, Place(document, ("spec", "dependsOn", index))))
     for index, item in enumerate(spec.get("valuesFrom") or []):
         if isinstance(item, dict) and isinstance(item.get("name"), str):
             target = ObjectRef(str(item.get("kind", "")), node.ref.namespace, item["name"])
@@ -460,11 +481,11 @@ def _edges(graph: ReleaseGraph, node: ReleaseNode) -> list[Edge]:
                     node.ref,
                     target,
                     "valuesFrom",
-                    _locate(document, ("spec", "valuesFrom", index)),
+                    Place(document, ("spec", "valuesFrom", index)),
                     optional=bool(item.get("optional")),
                 )
             )
     if node.chart.source is not None:
         key = ("spec", "chartRef") if "chartRef" in spec else ("spec", "chart", "spec", "sourceRef")
-        edges.append(Edge(node.ref, node.chart.source, "source", _locate(document, key)))
+        edges.append(Edge(node.ref, node.chart.source, "source", Place(document, key)))
     return edges

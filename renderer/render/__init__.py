@@ -38,11 +38,15 @@ class Rendered:
 
 def render(loaded: LoadedStack, targets: tuple[str, ...]) -> list[OutputFile]:
     """Every file rail owns for ``targets``, in memory: nothing is written here."""
-    return render_stack(loaded, targets).files
+    return render_stack(loaded, targets, documents=False).files
 
 
-def render_stack(loaded: LoadedStack, targets: tuple[str, ...]) -> Rendered:
-    """The rendered files with what was learnt on the way (references resolved)."""
+def render_stack(loaded: LoadedStack, targets: tuple[str, ...], documents: bool = True) -> Rendered:
+    """The rendered files with what was learnt on the way (references resolved).
+
+    ``documents``: keep each YAML file's parsed form with positions (lint and diff
+    read them); ``rail render`` only writes bytes and saves the memory.
+    """
     resolution = resolve(loaded)
     graph = edges(loaded.stack, resolution.referenced)
     check_acyclic(loaded.stack, graph, loaded.spec_documents)
@@ -50,9 +54,9 @@ def render_stack(loaded: LoadedStack, targets: tuple[str, ...]) -> Rendered:
     for target in targets:
         templates = templates_for(loaded.root, target)
         if target == "flux":
-            files.extend(FluxTarget(loaded, resolution, graph, templates).files())
+            files.extend(FluxTarget(loaded, resolution, graph, templates, documents).files())
         elif target == "argo":
-            files.extend(ArgoTarget(loaded, resolution, graph, templates).files())
+            files.extend(ArgoTarget(loaded, resolution, graph, templates, documents).files())
     files.extend(render_docs(loaded, resolution, templates_for(loaded.root, "docs")))
     return Rendered(files=sorted(files, key=lambda f: f.path), resolution=resolution)
 

@@ -36,8 +36,14 @@ class Target:
     name = ""
 
     def __init__(
-        self, loaded: LoadedStack, resolution: Resolution, graph: dict[str, tuple[str, ...]], templates: Templates
+        self,
+        loaded: LoadedStack,
+        resolution: Resolution,
+        graph: dict[str, tuple[str, ...]],
+        templates: Templates,
+        documents: bool = True,
     ) -> None:
+        self.keep_documents = documents
         self.loaded = loaded
         self.stack = loaded.stack
         self.config = loaded.stack.config
@@ -86,7 +92,8 @@ class Target:
             raise AssertionError(f"template {template} must render exactly one object")
         text, written = dump_document(documents[0].data, header=header(origin))
         content = text.encode("utf-8")
-        self._written[content] = written
+        if self.keep_documents:
+            self._written[content] = written
         return content
 
     namespace_annotations: ClassVar[Mapping[str, str]] = {}

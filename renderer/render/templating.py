@@ -151,7 +151,7 @@ class Templates:
         finally:
             _HOLES.reset(reset)
         try:
-            documents = load_documents(text, f"{self._where(name)} (output)", positions=False)
+            documents = load_documents(text, f"{self._where(name)} (output)")
             return [replace(d, data=_fill(d.data, nonce, table)) for d in documents if d.data is not None]
         except ValueError as exc:
             raise InputError(

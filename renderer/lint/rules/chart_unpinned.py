@@ -147,11 +147,14 @@ def _through_chart_ref(graph: ReleaseGraph, node: ReleaseNode, source: ObjectRef
         problem, key, value = _helmchart_problem(target)
         described = f"HelmChart '{source.name}'"
         hint = _HINT + " in the HelmChart's spec.version"
-    location = _locate(target, key) if key else Location(target.path)
+    # Locating costs a parse of the file: only where something is reported.
     if problem is None:
         if _substituted(value):
-            _note_substitution(graph, location, f"the chart version of {described}")
+            _note_substitution(
+                graph, _locate(target, key) if key else Location(target.path), f"the chart version of {described}"
+            )
         return
+    location = _locate(target, key) if key else Location(target.path)
     release_key = graph.node_location(node, ("spec", "chartRef"))
     related: tuple[Location, ...] = (release_key,)
     if node.spec is not None:
@@ -177,14 +180,13 @@ def _chart_spec(graph: ReleaseGraph, node: ReleaseNode) -> Iterator[Finding]:
         return
     version: Any = chart_spec.get("version")
     key = ("spec", "chart", "spec", "version") if "version" in chart_spec else ("spec", "chart", "spec", "chart")
-    rendered = graph.node_location(node, key)
     if _substituted(version):
-        _note_substitution(graph, rendered, f"the chart version of HelmRelease '{node.ref.name}'")
+        _note_substitution(graph, graph.node_location(node, key), f"the chart version of HelmRelease '{node.ref.name}'")
         return
     problem = _version_problem(version)
     if problem is None:
         return
-    location, related = rendered, tuple[Location, ...]()
+    location, related = graph.node_location(node, key), tuple[Location, ...]()
     if node.spec is not None:
         location, related = graph.spec_location(node, ("chart", "version"), key)
     yield Finding(
