@@ -128,7 +128,11 @@ def _strays(root: Path, folders: list[str], output: str, checked: set[str]) -> I
         seen.add(start)
         for current_name, dirs, files in os.walk(root / folder):
             current = Path(current_name)
-            dirs[:] = sorted(d for d in dirs if d not in _PRUNED and (current / d).resolve() != output_dir)
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if d not in _PRUNED and not d.startswith(".venv") and (current / d).resolve() != output_dir
+            )
             candidates.extend(current / name for name in sorted(files))
     for path in candidates:
         display = path.relative_to(root).as_posix()
