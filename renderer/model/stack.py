@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..errors import ProblemCollector
@@ -374,7 +375,12 @@ class Stack:
     releases: tuple[Release, ...]
 
     def release(self, name: str) -> Release | None:
-        return next((release for release in self.releases if release.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Release]:
+        # Looked up for every dependency of every release: a scan would make render quadratic.
+        return {release.name: release for release in self.releases}
 
     def layer_of(self, release: Release) -> Layer:
         layer = self.config.layer(release.layer)

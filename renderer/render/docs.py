@@ -23,6 +23,12 @@ def doc_header(origin: str, template: str) -> str:
 
 def render_docs(loaded: LoadedStack, resolution: Resolution, templates: Templates) -> list[OutputFile]:
     files = []
+    consumers: dict[str, list[str]] = {}
+    for other in loaded.stack.releases:
+        for target in resolution.referenced[other.name]:
+            consumers.setdefault(target, []).append(other.name)
+    for names in consumers.values():
+        names.sort()
     for release in loaded.stack.releases:
         template = f"{release.chart.name}.md.j2"
         if not templates.exists(template):
@@ -36,9 +42,7 @@ def render_docs(loaded: LoadedStack, resolution: Resolution, templates: Template
             "endpoints": endpoints,
             "secrets": secrets,
             "values": resolution.values[release.name],
-            "consumers": sorted(
-                other.name for other in loaded.stack.releases if release.name in resolution.referenced[other.name]
-            ),
+            "consumers": consumers.get(release.name, []),
         }
         text = doc_header(release.origin, template) + templates.text(template, context).rstrip("\n") + "\n"
         files.append(OutputFile(f"{DOCS_FOLDER}/{release.name}.md", text.encode("utf-8")))

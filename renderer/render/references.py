@@ -57,6 +57,7 @@ def resolve(loaded: LoadedStack) -> Resolution:
     merged = {release.name: loaded.merged_values(release) for release in stack.releases}
     endpoints = _endpoints(loaded, merged, problems)
     referenced: dict[str, tuple[str, ...]] = {}
+    stack_names = {r.name for r in stack.releases}
     for release in stack.releases:
         targets: set[str] = set()
         origins: list[tuple[Document, tuple[Any, ...], Any]] = [
@@ -66,9 +67,7 @@ def resolve(loaded: LoadedStack) -> Resolution:
         for document, prefix, data in origins:
             for key_path, text in _strings(data, prefix):
                 for match in REFERENCE.finditer(text):
-                    target = _check_reference(
-                        match.group(1), release, endpoints, stack_names={r.name for r in stack.releases}
-                    )
+                    target = _check_reference(match.group(1), release, endpoints, stack_names)
                     if isinstance(target, str):
                         targets.add(target)
                     else:
