@@ -123,22 +123,6 @@ _DIRECTORY = click.option(
 )
 
 
-def _lint(
-    paths: tuple[Path, ...],
-    formats: tuple[str, ...],
-    outputs: tuple[Path, ...],
-    strict: bool,
-    exhaustive: bool,
-    directory: Path,
-) -> None:
-    from .app import run_lint
-    from .lint.rule import LintOptions
-
-    result = run_lint(directory, list(paths), LintOptions(exhaustive=exhaustive, strict=strict))
-    _emit_reports(result, formats, outputs)
-    sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)
-
-
 @main.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @_FORMAT
@@ -155,7 +139,12 @@ def lint_command(
     directory: Path,
 ) -> None:
     """Lint the stack (specs and rendered/) and any manifest files or folders named."""
-    _lint(paths, formats, outputs, strict, exhaustive, directory)
+    from .app import run_lint
+    from .lint.rule import LintOptions
+
+    result = run_lint(directory, list(paths), LintOptions(exhaustive=exhaustive, strict=strict))
+    _emit_reports(result, formats, outputs)
+    sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)
 
 
 @main.command("check")

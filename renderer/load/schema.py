@@ -26,7 +26,7 @@ _PATTERN_HINTS = {
     "timeout": "use a Go duration such as 10m or 1h30m",
 }
 # How to write a value of the type the schema wants; quotes make any scalar a string.
-_TYPE_HINTS = {
+TYPE_HINTS = {
     "boolean": "write true or false, without quotes",
     "integer": "write a whole number, without quotes",
     "number": "write a number, without quotes",
@@ -85,7 +85,7 @@ def _problem(document: Document, error: Any) -> Problem:
         return document.problem(
             path,
             f"wrong type: expected {expected_text}, got {_type_name(error.instance)}",
-            _TYPE_HINTS.get(expected_text, "change the value's type"),
+            TYPE_HINTS.get(expected_text, "change the value's type"),
         )
     if kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from ...load.schema import TYPE_HINTS as _TYPE_HINTS
 from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..manifests import Manifest
@@ -72,14 +73,6 @@ _FLUX_SUFFIX = ".toolkit.fluxcd.io"
 _VALUE_ERRORS = frozenset(
     {"type", "pattern", "enum", "const", "minimum", "maximum", "minLength", "maxLength", "anyOf", "oneOf", "format"}
 )
-_TYPE_HINTS = {
-    "boolean": "write true or false, without quotes",
-    "integer": "write a whole number, without quotes",
-    "number": "write a number, without quotes",
-    "string": "quote the value",
-    "array": "write a list ([a, b] or one '- item' a line)",
-    "object": "write a mapping of keys to values",
-}
 _DURATION_KEYS = frozenset({"interval", "timeout", "retryInterval", "maxAge"})
 
 
