@@ -9,6 +9,7 @@ refuses what the linter forbids.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from ..model import Layer, Release
@@ -143,12 +144,14 @@ class FluxTarget(Target):
 
     def _first_in_namespace(self, release: Release) -> bool:
         """Whether ``release`` is the first of its namespace to use its chart source."""
-        same = [
-            r
-            for r in self.stack.releases
-            if r.namespace == release.namespace and r.chart.source == release.chart.source
-        ]
-        return same[0] is release
+        return self._first_users.get((release.namespace, release.chart.source)) is release
+
+    @cached_property
+    def _first_users(self) -> dict[tuple[str, str], Release]:
+        first: dict[tuple[str, str], Release] = {}
+        for release in self.stack.releases:
+            first.setdefault((release.namespace, release.chart.source), release)
+        return first
 
     def _depends_on(self, release: Release) -> list[dict[str, str]]:
         result = []
