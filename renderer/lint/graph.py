@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import InputError
 from ..load.stack import LoadedStack
 from ..model import Release, StackConfig
 from ..yamlio import Document, load_document
@@ -266,7 +267,7 @@ def _add_application(graph: ReleaseGraph, manifest: Manifest, specs: dict[str, R
         values_path = (*ARGO_VALUES[:-1], "values")  # findings point at the embedded string
         try:
             values = load_document(helm["values"], f"{manifest.path}#helm.values").data
-        except Exception:  # noqa: BLE001 - an embedded values string is its owner's problem
+        except InputError:  # an embedded values string is its owner's problem
             unknown.append(f"Application {manifest.name} helm.values")
     if helm.get("valueFiles"):
         unknown.append(f"Application {manifest.name} helm.valueFiles")
@@ -432,7 +433,7 @@ def _values(graph: ReleaseGraph, manifest: Manifest) -> tuple[dict[str, Any], li
         else:
             try:
                 document = load_document(content, f"{source.path if source else name}#{key}")
-            except Exception:  # noqa: BLE001 - a ConfigMap's embedded YAML is its owner's problem
+            except InputError:  # a ConfigMap's embedded YAML is its owner's problem
                 unknown.append(f"{kind} {manifest.namespace}/{name}")
                 continue
             if isinstance(document.data, dict):

@@ -13,6 +13,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import InputError
+from ..yamlio import load_document
 from .docs import DOCS_FOLDER
 from .flux import OutputFile
 
@@ -66,17 +68,14 @@ def _existing(root: Path, output: str, scope: tuple[str, ...] = ()) -> tuple[dic
 
 
 def _resources(kustomization: Path) -> list[str]:
-    names = []
-    in_resources = False
-    for line in kustomization.read_text(encoding="utf-8", errors="replace").splitlines():
-        if line.startswith("resources:"):
-            in_resources = True
-        elif in_resources and line.startswith("  - "):
-            names.append(line[4:].strip().strip('"'))
-        elif in_resources and line and not line.startswith(" "):
-            in_resources = False
+    """The files a kustomization.yaml rail wrote lists (unreadable: none)."""
+    try:
+        data = load_document(kustomization.read_text(encoding="utf-8"), kustomization.name).data
+    except (InputError, OSError, UnicodeDecodeError):
+        return []
+    names = data.get("resources") if isinstance(data, dict) else None
     # A name with a path separator is not one of ours: never trust it.
-    return [name for name in names if "/" not in name and name not in ("", ".", "..")]
+    return [n for n in names or [] if isinstance(n, str) and "/" not in n and n not in ("", ".", "..")]
 
 
 def plan(root: Path, output: str, files: list[OutputFile], scope: tuple[str, ...] = ()) -> Plan:

@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ...errors import InputError
 from ...secrets import find_plaintext, is_literal, is_secret_key
 from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
@@ -90,7 +91,7 @@ def _hand_edited(context: LintContext) -> Iterator[Finding]:
     for relative in changed:
         try:
             committed = read(root / relative, relative)
-        except Exception:  # noqa: BLE001 - unreadable: rendered-drift reports the file
+        except InputError:  # unreadable: rendered-drift reports the file
             continue
         for manifest in committed:
             for finding in _manifest(manifest):
@@ -253,7 +254,7 @@ def _embedded_yaml(value: Any, path: str) -> Any:
 
     try:
         documents = load_documents(value, path, strict_tags=False)
-    except Exception:  # noqa: BLE001 - not YAML: read as a plain value
+    except InputError:  # not YAML: read as a plain value
         return None
     data = [document.data for document in documents if isinstance(document.data, (dict, list))]
     if not data:

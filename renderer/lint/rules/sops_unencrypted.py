@@ -46,6 +46,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ...errors import InputError
 from ...load.stack import LoadedStack
 from ...secrets import is_sops_encrypted
 from ...yamlio import Document, load_documents
@@ -143,7 +144,7 @@ def _strays(root: Path, folders: list[str], output: str, checked: set[str]) -> I
             from ...load.files import read_text
 
             documents = _parse(read_text(path, display), display, strict=True)
-        except Exception:  # noqa: BLE001 - any reading problem becomes a finding, never a crash
+        except InputError:  # any reading problem becomes a finding, never a crash
             yield Finding(
                 rule=RULE.id,
                 message="cannot be read as YAML, so whether it is encrypted could not be checked",
@@ -159,7 +160,7 @@ def _strays(root: Path, folders: list[str], output: str, checked: set[str]) -> I
 def _parse(text: str, path: str, *, strict: bool = False) -> list[Document]:
     try:
         return [d for d in load_documents(text, path, strict_tags=False) if isinstance(d.data, dict)]
-    except Exception:
+    except InputError:
         if strict:
             raise
         return []
