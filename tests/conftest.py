@@ -50,6 +50,14 @@ def rail(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """rail's compiled-template cache in a folder of the test run's, not the user's home."""
+    folder = tmp_path_factory.mktemp("rail-cache")
+    os.environ["RAIL_CACHE_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT

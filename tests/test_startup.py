@@ -23,3 +23,33 @@ def test_importing_the_cli_imports_no_heavy_module() -> None:
 def test_render_check_does_not_import_deepdiff() -> None:
     code = "from pathlib import Path\nfrom renderer.app import run_render\nrun_render(Path('.'), 'all', True)"
     assert "deepdiff" not in _modules_after(code)
+
+
+def test_lint_of_a_valid_stack_does_not_import_jsonschema() -> None:
+    """Valid specs, values and manifests are judged by renderer.schemacheck; jsonschema
+    is only imported to explain an invalid one (pre-commit runs lint on every commit)."""
+    code = (
+        "from pathlib import Path\nfrom renderer.app import run_lint\nfrom renderer.lint.rule import LintOptions\n"
+        "result = run_lint(Path('.'), [], LintOptions())\nassert not result.findings, result.findings"
+    )
+    modules = _modules_after(code)
+    assert not {"jsonschema", "referencing", "deepdiff"} & modules
+    assert "renderer.schemacheck" in modules
+
+
+def test_lint_of_an_invalid_spec_imports_jsonschema_to_explain_it(tmp_path: Path) -> None:
+    import shutil
+
+    for name in ("rail.yaml", ".sops.yaml"):
+        shutil.copy2(REPO / name, tmp_path / name)
+    for folder in ("releases", "values", "secrets", "rendered"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    spec = tmp_path / "releases" / "s3" / "valkey.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "replicaz: 3\n", encoding="utf-8")
+    code = (
+        "from pathlib import Path\nfrom renderer.app import run_lint\nfrom renderer.lint.rule import LintOptions\n"
+        "from renderer.errors import InputError\n"
+        f"try:\n    run_lint(Path({str(tmp_path)!r}), [], LintOptions())\n"
+        "except InputError as error:\n    assert 'replicaz' in str(error.problems), error.problems\n"
+    )
+    assert "jsonschema" in _modules_after(code)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import InputError, Problem
+from ..schemacheck import Validator
 from .finding import WARNING, Finding, Location, ObjectRef, Verdict
 from .inputs import LintInputs
 from .rule import LintContext, LintOptions, Rule
@@ -76,9 +77,13 @@ def settings_from_config(data: Mapping[str, Any] | None, path: str) -> RuleSetti
 
 
 def _check_options(rule: Rule, options: Mapping[str, Any], path: str) -> list[Problem]:
-    from jsonschema import Draft202012Validator
-
     schema = {"type": "object", "additionalProperties": False, "properties": dict(rule.options_schema)}
+
+    def full() -> Any:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(schema)
+
     return [
         Problem(
             path=path,
@@ -86,7 +91,7 @@ def _check_options(rule: Rule, options: Mapping[str, Any], path: str) -> list[Pr
             message=f"invalid option ({error.validator})",
             hint=f"options of {rule.id}: {', '.join(sorted(rule.options_schema)) or 'none'}",
         )
-        for error in Draft202012Validator(schema).iter_errors(dict(options))
+        for error in Validator(schema, full).iter_errors(dict(options))
     ]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..resources import data_dir
+from ..schemacheck import Validator
 from ..yamlio import Document, format_key_path
 
 # Why a pattern failed, in words, by the key that failed it.
@@ -38,18 +39,22 @@ _PATH_HINT = "use a path relative to the stack root, without '..' or a leading '
 
 
 @cache
-def _validator(name: str) -> Any:
-    from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
-
+def _validator(name: str) -> Validator:
     folder = data_dir("schemas")
-    resources = []
+    resources = {}
     for schema_name in ("stack.schema.json", "release.schema.json"):
         schema = json.loads((folder / schema_name).read_text(encoding="utf-8"))
-        resources.append((schema["$id"], Resource.from_contents(schema)))
-    registry = Registry().with_resources(resources)
+        resources[schema["$id"]] = schema
     schema = json.loads((folder / name).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, registry=registry)
+
+    def full() -> Any:
+        from jsonschema import Draft202012Validator
+        from referencing import Registry, Resource
+
+        registry = Registry().with_resources((uri, Resource.from_contents(doc)) for uri, doc in resources.items())
+        return Draft202012Validator(schema, registry=registry)
+
+    return Validator(schema, full, resources)
 
 
 def validate(document: Document, schema_name: str) -> list[Problem]:

@@ -5,7 +5,7 @@ writes; spec values reach them only as data and leave through ``tojson``.
 from __future__ import annotations
 
 import json
-import secrets
+import os
 import traceback
 from contextvars import ContextVar
 from dataclasses import replace
@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import InputError, Problem
 from ..yamlio import Document, load_documents
+from .bytecode import bytecode_cache
 
 # While a template renders for its parsed documents, large values are left out of
 # the text as a unique placeholder string and put back into the parsed data: the
@@ -79,13 +80,12 @@ def _environment(folders: tuple[Path, ...]) -> Any:
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader([str(folder) for folder in folders]),
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-    )
+    settings = {"undefined": StrictUndefined, "autoescape": False, "keep_trailing_newline": True}
+    env = ImmutableSandboxedEnvironment(loader=FileSystemLoader([str(folder) for folder in folders]), **settings)
     env.filters["tojson"] = _tojson
+    # Everything that shapes the generated code: a change never reuses old code.
+    salt = repr((type(env).__name__, sorted(settings.items(), key=str), sorted(env.filters), sorted(env.tests)))
+    env.bytecode_cache = bytecode_cache(salt)
     return env
 
 
@@ -143,7 +143,7 @@ class Templates:
             ) from None
 
     def documents(self, name: str, context: dict[str, Any]) -> list[Document]:
-        nonce = f"rail-value-{secrets.token_hex(12)}-"
+        nonce = f"rail-value-{os.urandom(12).hex()}-"
         table: dict[str, Any] = {}
         reset = _HOLES.set((nonce, table))
         try:

@@ -26,6 +26,10 @@ class Rule(Protocol):
     def doc(self) -> str: ...
 
 
+# The formats whose report lists the rules themselves (the others only need findings).
+RULE_CATALOG_FORMATS = frozenset({"sarif"})
+
+
 def text(result: LintResult, rules: Sequence[Rule]) -> str:
     lines = []
     for finding in result.findings:

@@ -99,24 +99,20 @@ def discover(root: Path, skip: Iterable[str] = ()) -> LocalCharts:
     """
     charts = LocalCharts()
     skipped = {posixpath.normpath(path.strip("/")) for path in skip if path.strip("/")}
-    for folder, dirnames, filenames in os.walk(root):
-        here = Path(folder)
-        relative = here.relative_to(root).as_posix()
+    start = os.fspath(root)
+    # Plain strings, not Path objects: this walk visits every folder of the repository.
+    for folder, dirnames, filenames in os.walk(start):
+        relative = folder[len(start) + 1 :].replace(os.sep, "/")
+        prefix = f"{relative}/" if relative else ""
         dirnames[:] = sorted(
-            name
-            for name in dirnames
-            if not name.startswith(".")
-            and name not in SKIPPED_DIRS
-            and (name if relative == "." else f"{relative}/{name}") not in skipped
+            name for name in dirnames if name[0] != "." and name not in SKIPPED_DIRS and prefix + name not in skipped
         )
         if CHART_FILE in filenames:
-            _add(charts, _read_folder(here, "" if relative == "." else relative, charts.notes))
-        for name in sorted(filenames):
-            if name.endswith(PACKAGE_SUFFIX):
-                path = here / name
-                display = name if relative == "." else f"{relative}/{name}"
-                if not path.is_symlink():
-                    _add(charts, _read_package(path, display, charts.notes))
+            _add(charts, _read_folder(Path(folder), relative, charts.notes))
+        for name in sorted(n for n in filenames if n.endswith(PACKAGE_SUFFIX)):
+            path = Path(folder, name)
+            if not path.is_symlink():
+                _add(charts, _read_package(path, prefix + name, charts.notes))
     return charts
 
 

@@ -56,6 +56,7 @@ from functools import cache
 from typing import Any
 
 from ...load.schema import TYPE_HINTS as _TYPE_HINTS
+from ...schemacheck import Validator
 from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..manifests import Manifest
@@ -95,12 +96,16 @@ def validator(api_key: str) -> Any:
     name = schema_index().get(api_key)
     if name is None:
         return None
-    from jsonschema import Draft202012Validator
-
     from ...resources import data_dir
 
     schema = json.loads((data_dir("schemas") / "crds" / name).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+
+    def full() -> Any:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(schema)
+
+    return Validator(schema, full)
 
 
 def _served(group: str, kind: str) -> list[str]:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ...resources import data_dir
+from ...schemacheck import Validator
 from ...yamlio import format_key_path
 from ..finding import ERROR, WARNING, Finding
 from ..graph import ReleaseGraph, ReleaseNode
@@ -72,7 +73,7 @@ class _Schema:
     path: Path
     shown: str  # the stack's own file, repo-relative, or rail's bundled one by name
     root: Mapping[str, Any]
-    validator: Any
+    validator: Validator
 
 
 def check(context: LintContext) -> Iterator[Finding]:
@@ -110,18 +111,22 @@ def _folders(root: Path | None) -> list[Path]:
 def _load(path: Path, graph: ReleaseGraph, root: Path | None) -> _Schema | None:
     """Read a schema and build its validator; never checked against the metaschema here
     (rail's own are checked by the test suite; a stack's own are its owner's)."""
-    from jsonschema.validators import validator_for
-    from referencing import Registry
-
     try:
         if path.stat().st_size > MAX_SCHEMA_BYTES:
             raise ValueError("too large")
         schema = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(schema, dict):
             raise ValueError("not a JSON object")
-        cls = validator_for(schema, default=_draft_2020_12())
-        # An empty registry: a $ref to another document fails instead of being fetched.
-        return _Schema(path=path, shown=_shown(path, root), root=schema, validator=cls(schema, registry=Registry()))
+
+        def full() -> Any:
+            from jsonschema.validators import validator_for
+            from referencing import Registry
+
+            cls = validator_for(schema, default=_draft_2020_12())
+            # An empty registry: a $ref to another document fails instead of being fetched.
+            return cls(schema, registry=Registry())
+
+        return _Schema(path=path, shown=_shown(path, root), root=schema, validator=Validator(schema, full))
     except (OSError, ValueError) as exc:
         graph.notes.append(f"values-schema: {path.name} is not a usable JSON Schema ({exc}): not checked")
         return None
@@ -143,16 +148,17 @@ def _draft_2020_12() -> Any:
 
 
 def _check_node(graph: ReleaseGraph, node: ReleaseNode, schema: _Schema) -> list[Finding]:
-    from referencing.exceptions import Unresolvable
-
     try:
         return list(_findings(graph, node, schema))
-    except Unresolvable:
-        graph.notes.append(f"values-schema: {schema.path.name} refers to a schema rail cannot resolve: not checked")
     except Exception as exc:  # noqa: BLE001 - a stack's own schema may be malformed in any way
-        graph.notes.append(
-            f"values-schema: {schema.path.name} is not a valid JSON Schema ({type(exc).__name__}): not checked"
-        )
+        from referencing.exceptions import Unresolvable  # jsonschema raised it, so it is loaded
+
+        if isinstance(exc, Unresolvable):
+            graph.notes.append(f"values-schema: {schema.path.name} refers to a schema rail cannot resolve: not checked")
+        else:
+            graph.notes.append(
+                f"values-schema: {schema.path.name} is not a valid JSON Schema ({type(exc).__name__}): not checked"
+            )
     return []
 
 
