@@ -76,6 +76,7 @@ class Command:
     cwd: Path
     expect: frozenset[int] = frozenset({0})
     prepare: Callable[[], None] | None = None
+    env: tuple[tuple[str, str], ...] = ()  # set for this command only
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,12 @@ class Summary:
 # --------------------------------------------------------------------------- processes
 
 
-def child_env() -> dict[str, str]:
+def child_env(extra: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
     """The environment minus what would switch rail's report format (CI annotations)."""
     env = dict(os.environ)
     for name in ("GITHUB_ACTIONS", "GITEA_ACTIONS"):
         env.pop(name, None)
+    env.update(extra)
     return env
 
 
@@ -115,8 +117,9 @@ def measure(command: Command, log: Path, timeout: float) -> Sample:
     argv = (sys.executable, "-S", str(SPAWN), str(report), *command.argv)
     with log.open("wb") as out:
         start = time.perf_counter()
+        env = child_env(command.env)
         process = subprocess.Popen(
-            argv, cwd=command.cwd, stdout=out, stderr=subprocess.STDOUT, env=child_env(), start_new_session=True
+            argv, cwd=command.cwd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
         fired = threading.Event()
         timer = threading.Timer(timeout, _kill_group, (process.pid, fired))
@@ -372,7 +375,11 @@ def bench_size(
 def bench_shipped(args: argparse.Namespace, errors: list[str]) -> dict[str, Any]:
     """Pre-commit latency on the shipped stack itself: rail lint vs yamllint on its rendered/."""
     print(f"shipped stack ({args.shipped_root}): rail lint vs yamllint", flush=True)
-    commands = [Command("lint", (args.rail, "lint"), args.shipped_root)]
+    commands = [
+        Command("lint", (args.rail, "lint"), args.shipped_root),
+        # With no compiled templates kept from an earlier run (a first run, or RAIL_NO_CACHE=1).
+        Command("lint-cold", (args.rail, "lint"), args.shipped_root, env=(("RAIL_NO_CACHE", "1"),)),
+    ]
     if args.peers:
         commands.append(yamllint(args.shipped_root))
     commands = selected(commands, args.commands)
@@ -406,6 +413,13 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
     yamllint_shipped = shipped.get("yamllint", {}).get("median_s")
     found = [
         _ratio("pre-commit: rail lint / yamllint (shipped stack)", lint_shipped, yamllint_shipped, 1.0, "wall time"),
+        _ratio(
+            "pre-commit, no template cache: rail lint / yamllint (shipped stack)",
+            shipped.get("lint-cold", {}).get("median_s"),
+            yamllint_shipped,
+            1.0,
+            "RAIL_NO_CACHE=1: every template compiled",
+        ),
     ]
     yl, cj = median_of(results, 1000, "yamllint"), median_of(results, 1000, "check-jsonschema")
     peers_sum = yl + cj if yl is not None and cj is not None else None
@@ -558,6 +572,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rail-bench-snapshot-", dir=args.workdir) as folder:
+        # rail's compiled-template cache: the bench's own, filled by the warm-up round.
+        os.environ["RAIL_CACHE_DIR"] = str(Path(folder) / "rail-cache")
         args.shipped_root = ROOT
         if args.snapshot:
             args.snapshot = run_quiet(["git", "rev-parse", args.snapshot], ROOT, "git rev-parse").strip()
