@@ -24,6 +24,12 @@ class _Group(click.Group):
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader stopped reading (rail explain | head): not rail's error to report.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except Exception as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -33,6 +39,37 @@ class _Group(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_INTERNAL)
+
+
+def entry() -> None:
+    """The ``rail`` command: ``main``, tuned for a process that runs once and ends.
+
+    Like mypy, collect cyclic garbage rarely: a run allocates far more objects than
+    it leaves in cycles, and the default collector spends ~10 ms of a pre-commit lint
+    walking them. At the end, skip the interpreter's teardown (freeing every object
+    costs ~20 ms): by then every file rail wrote is closed, and rail registers no exit
+    handler. Tests call ``main`` in-process and get the ordinary behaviour.
+    """
+    import contextlib
+    import gc
+    import os
+
+    gc.set_threshold(200_000, 30, 30)
+    try:
+        main()
+        code: object = EXIT_OK
+    except SystemExit as done:
+        code = done.code
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe (rail lint | head): nothing more can be said.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    if code is None:
+        code = EXIT_OK
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    os._exit(code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

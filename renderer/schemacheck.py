@@ -42,11 +42,21 @@ _SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs")
 class Validator:
     """``iter_errors`` like jsonschema's, answered without jsonschema when the instance is valid."""
 
-    def __init__(self, schema: Any, full: Callable[[], Any], resources: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        full: Callable[[], Any],
+        resources: Mapping[str, Any] | None = None,
+        *,
+        bundled: bool = False,
+    ) -> None:
+        """``bundled``: one of rail's own schemas, whose keywords the test suite checks
+        (tests/test_schemacheck.py), so the walk over them is not paid at run time."""
         self.schema = schema
         self._full = full
         self._built: Any = None
-        self._quick = _Quick(schema, resources or {}) if supported(schema) and _resources_supported(resources) else None
+        judged = bundled or (supported(schema) and _resources_supported(resources))
+        self._quick = _Quick(schema, resources or {}) if judged else None
 
     def is_valid(self, instance: Any) -> bool:
         return bool(self.fast_verdict(instance) or self.full().is_valid(instance))

@@ -122,3 +122,36 @@ def test_a_hand_written_doc_in_the_way_is_never_overwritten(stack_copy: Path, ru
     done = run_rail("render", cwd=stack_copy)
     assert done.returncode == 2 and "docs/valkey.md" in done.stderr and "in the way" in done.stderr
     assert doc.read_text() == "# our own notes\n"
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`rail explain | head -1`: the closed pipe ends rail quietly (exit 1), not as an internal error."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before rail writes a byte
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "rail"), "explain"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    error = done.stderr.decode()
+    assert done.returncode == 1, error
+    assert "internal error" not in error and "Traceback" not in error
+
+
+def test_the_installed_command_keeps_exit_codes_and_output(stack_copy: Path, run_rail: Any) -> None:
+    """The console script ends with os._exit: everything printed must still arrive."""
+    done = run_rail("lint", "--format", "json", cwd=stack_copy)
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("}")
+    (stack_copy / "releases" / "s3" / "valkey.yaml").write_text("name: [\n", encoding="utf-8")
+    broken = run_rail("lint", cwd=stack_copy)
+    assert broken.returncode == 2 and "valkey.yaml" in broken.stderr

@@ -54,7 +54,7 @@ def _validator(name: str) -> Validator:
         registry = Registry().with_resources((uri, Resource.from_contents(doc)) for uri, doc in resources.items())
         return Draft202012Validator(schema, registry=registry)
 
-    return Validator(schema, full, resources)
+    return Validator(schema, full, resources, bundled=True)
 
 
 def validate(document: Document, schema_name: str) -> list[Problem]:

@@ -99,21 +99,40 @@ def discover(root: Path, skip: Iterable[str] = ()) -> LocalCharts:
     """
     charts = LocalCharts()
     skipped = {posixpath.normpath(path.strip("/")) for path in skip if path.strip("/")}
-    start = os.fspath(root)
-    # Plain strings, not Path objects: this walk visits every folder of the repository.
-    for folder, dirnames, filenames in os.walk(start):
-        relative = folder[len(start) + 1 :].replace(os.sep, "/")
-        prefix = f"{relative}/" if relative else ""
-        dirnames[:] = sorted(
-            name for name in dirnames if name[0] != "." and name not in SKIPPED_DIRS and prefix + name not in skipped
-        )
-        if CHART_FILE in filenames:
-            _add(charts, _read_folder(Path(folder), relative, charts.notes))
-        for name in sorted(n for n in filenames if n.endswith(PACKAGE_SUFFIX)):
-            path = Path(folder, name)
-            if not path.is_symlink():
-                _add(charts, _read_package(path, prefix + name, charts.notes))
+    folders: list[str] = []
+    packages: list[str] = []
+    _scan(os.fspath(root), "", skipped, folders, packages)
+    # A walk's order, whatever order the file system listed them in: a folder's own
+    # chart, then the packages in it, then its subfolders by name (the first found wins).
+    found = [(tuple(f.split("/")) if f else (), f, False) for f in folders]
+    for package in packages:
+        folder, _, name = package.rpartition("/")
+        found.append(((*(folder.split("/") if folder else ()), "\0" + name), package, True))
+    for _, relative, packaged in sorted(found):
+        if packaged:
+            _add(charts, _read_package(root / relative, relative, charts.notes))
+        else:
+            _add(charts, _read_folder(root / relative if relative else root, relative, charts.notes))
     return charts
+
+
+def _scan(folder: str, relative: str, skipped: set[str], folders: list[str], packages: list[str]) -> None:
+    """Chart folders and packaged charts below ``folder``: plain ``scandir``, since this
+    visits every folder of the repository on each lint run."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    prefix = f"{relative}/" if relative else ""
+    for entry in entries:
+        name = entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if name[0] != "." and name not in SKIPPED_DIRS and prefix + name not in skipped:
+                _scan(entry.path, prefix + name, skipped, folders, packages)
+        elif name == CHART_FILE:
+            folders.append(relative)
+        elif name.endswith(PACKAGE_SUFFIX) and not entry.is_symlink():
+            packages.append(prefix + name)
 
 
 def _add(charts: LocalCharts, chart: LocalChart | None) -> None:

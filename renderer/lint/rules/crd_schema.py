@@ -105,7 +105,7 @@ def validator(api_key: str) -> Any:
 
         return Draft202012Validator(schema)
 
-    return Validator(schema, full)
+    return Validator(schema, full, bundled=True)
 
 
 def _served(group: str, kind: str) -> list[str]:
