@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from typing import Any
@@ -88,12 +90,37 @@ def format_key_path(parts: Iterable[str | int]) -> str:
 # --------------------------------------------------------------------------- reading
 
 
+# Parses kept while a caller reads several versions of one stack (``rail diff``: most
+# files are the same on both sides). Documents are never changed after parsing.
+_SHARED: ContextVar[dict[tuple[str, str, bool], list[Document]] | None] = ContextVar("rail_shared", default=None)
+
+
+@contextmanager
+def sharing_parses() -> Iterator[None]:
+    """Inside, a file parsed again with the same path and text is not parsed twice."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Document]:
     """Parse every document of ``text``; raise :class:`InputError` naming ``path``.
 
     With ``strict_tags`` a custom tag (``!something``) is an error; otherwise its
     scalar is read as a plain string, which is what a linter of foreign files wants.
     """
+    shared = _SHARED.get()
+    if shared is None:
+        return _load_documents(text, path, strict_tags)
+    key = (path, text, strict_tags)
+    if key not in shared:
+        shared[key] = _load_documents(text, path, strict_tags)
+    return list(shared[key])
+
+
+def _load_documents(text: str, path: str, strict_tags: bool) -> list[Document]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     yaml = _parser()

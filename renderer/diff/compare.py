@@ -114,6 +114,34 @@ def _keyed(value: Any) -> Any:
     return value
 
 
+def _differing(old: Any, new: Any) -> tuple[Any, Any]:
+    """Both values with the keys whose values are the same on both sides left out, at every level."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return old, new
+    old_part: dict[str, Any] = {}
+    new_part: dict[str, Any] = {}
+    for key, value in old.items():
+        if key not in new:
+            old_part[key] = value
+        elif not _same(value, new[key]):
+            old_part[key], new_part[key] = _differing(value, new[key])
+    for key, value in new.items():
+        if key not in old:
+            new_part[key] = value
+    return old_part, new_part
+
+
+def _same(one: Any, two: Any) -> bool:
+    """Equal as data: unlike ==, 1 is not true and 1 is not 1.0 (a diff shows those changes)."""
+    if type(one) is not type(two):
+        return False
+    if isinstance(one, dict):
+        return one.keys() == two.keys() and all(_same(value, two[key]) for key, value in one.items())
+    if isinstance(one, list):
+        return len(one) == len(two) and all(_same(a, b) for a, b in zip(one, two, strict=True))
+    return bool(one == two)
+
+
 def _digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
@@ -174,7 +202,10 @@ def field_changes(old: DiffObject, new: DiffObject) -> tuple[FieldChange, ...]:
 
     old_data, _ = _strip_noise(old.data)
     new_data, _ = _strip_noise(new.data)
-    diff = DeepDiff(_keyed(old_data), _keyed(new_data), view="tree", verbose_level=2)
+    # deepdiff only sees what differs: a 300-line values block with one changed tag
+    # costs it milliseconds, the changed leaf alone microseconds. Same reports.
+    old_part, new_part = _differing(_keyed(old_data), _keyed(new_data))
+    diff = DeepDiff(old_part, new_part, view="tree", verbose_level=2)
     changes = []
     secret_object = old.kind == "Secret" or new.kind == "Secret"
     for report in diff.values():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,12 +11,14 @@ from ..errors import InputError
 from ..lint.engine import LintResult
 from ..lint.finding import Finding, Verdict
 from ..lint.rule import LintOptions
+from ..render.target import sharing_renders
+from ..yamlio import sharing_parses
 from .compare import MOVED, DiffResult, compare
 from .git import INDEX, WORKTREE, Repository
 from .rule import DiffContext
 from .rules import DIFF_RULES
 from .rules.subchart_enabled import COUPLING_RULE
-from .sides import Side, materialized, read_side
+from .sides import Side, materialized, read_side, split_output
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,14 @@ def run(
     head_side = head or (INDEX if staged else WORKTREE)
     base_label, head_label = f"base '{base}'", f"head ({side_label(head, staged)})"
     base_files = _files(repository, base, base_label)
-    head_files = _files(repository, head_side, head_label)
-    with materialized(base_files) as base_root, materialized(head_files) as head_root:
-        base_view = read_side(base_label, base_root)
-        head_view = read_side(head_label, head_root)
+    with (
+        sharing_parses(),  # most files and releases are the same on both sides: read and render them once
+        sharing_renders(),
+        _revision_root(base_files) as (base_root, base_output),
+        _head_root(repository, stack_root, head_side, head_label) as (head_root, head_output),
+    ):
+        base_view = read_side(base_label, base_root, base_output)
+        head_view = read_side(head_label, head_root, head_output)
         result = compare(base_view.objects, head_view.objects)
         lint_base = _lint(base_view, options) if lint else None
         lint_head = _lint(head_view, options) if lint else None
@@ -109,6 +115,27 @@ def _naming(label: str) -> Iterator[None]:
         ) from None
 
 
+Root = tuple[Path, Mapping[str, bytes] | None]  # a side's folder, and its output files if kept in memory
+
+
+@contextmanager
+def _head_root(repository: Repository, stack_root: Path, side: str, label: str) -> Iterator[Root]:
+    """The working tree is read where it is, as ``rail lint`` reads it (copying thousands
+    of files costs more than the whole render); the index and revisions are written out."""
+    if side == WORKTREE:
+        yield stack_root.resolve(), None
+        return
+    with _revision_root(_files(repository, side, label)) as root:
+        yield root
+
+
+@contextmanager
+def _revision_root(files: dict[str, bytes]) -> Iterator[Root]:
+    written, output = split_output(files)
+    with materialized(written) as root:
+        yield root, output
+
+
 def _files(repository: Repository, side: str, label: str) -> dict[str, bytes]:
     with _naming(label):
         return repository.files(side)
@@ -121,7 +148,8 @@ def _lint(side: Side, options: LintOptions) -> LintResult:
 
     with _naming(side.label):  # unreadable input is exit 2 naming the side
         if side.loaded is not None and side.rendered is not None:
-            return lint_inputs(from_stack(side.root, side.loaded, side.rendered, [], side.manifests), options)
+            inputs = from_stack(side.root, side.loaded, side.rendered, [], side.manifests, side.output_files)
+            return lint_inputs(inputs, options)
         return lint_inputs(collect(side.root, [side.root]), options)
 
 

@@ -6,7 +6,7 @@ side, never an empty set of objects (which would read as everything deleted).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +21,8 @@ from ..load import CONFIG_NAME
 from ..load.stack import LoadedStack
 from ..model import StackConfig
 from ..render import Rendered
-from ..yamlio import Document
+from ..render.docs import DOCS_FOLDER
+from ..yamlio import Document, load_document
 
 ObjectKey = tuple[str, str, str, str]  # group, kind, namespace, name
 
@@ -58,6 +59,7 @@ class Side:
     loaded: LoadedStack | None = None
     rendered: Rendered | None = None
     manifests: list[Manifest] = field(default_factory=list)
+    output_files: Mapping[str, bytes] | None = None  # the output folder, kept in memory (not in ``root``)
 
     def locate(self, obj: DiffObject, key_path: tuple[str | int, ...]) -> Location:
         """Where ``key_path`` of ``obj`` was written: its spec or values file, else the manifest.
@@ -113,6 +115,36 @@ def _location(document: Document, key_path: tuple[str | int, ...]) -> Location:
     return Location(document.path, line, column)
 
 
+def split_output(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str, bytes] | None]:
+    """A revision's files: those to write out, and what rail renders into (its output
+    folder and docs), which only the drift check reads and which stays in memory.
+
+    Creating files is the slow part of reading a revision (a stack at 1,000 releases
+    renders 3,000 of them); the output is compared in memory instead. Without a
+    readable ``rail.yaml`` everything is written out and loading reports the error.
+    """
+    output = _configured_output(files.get(CONFIG_NAME))
+    if output is None:
+        return dict(files), None
+    kept = (f"{output}/", f"{DOCS_FOLDER}/")
+    in_memory = {path: content for path, content in files.items() if path.startswith(kept)}
+    written = {path: content for path, content in files.items() if not path.startswith(f"{output}/")}
+    return written, in_memory
+
+
+def _configured_output(config: bytes | None) -> str | None:
+    if config is None:
+        return None
+    try:
+        data = load_document(config.decode("utf-8"), CONFIG_NAME).data
+    except (InputError, UnicodeDecodeError):
+        return None
+    output = data.get("output", StackConfig.default().output) if isinstance(data, dict) else None
+    if not isinstance(output, str) or not output or output.startswith("/") or ".." in output.split("/"):
+        return None  # loading reports it
+    return output.rstrip("/")
+
+
 @contextmanager
 def materialized(files: dict[str, bytes]) -> Iterator[Path]:
     """The side's files in a private temporary folder (git objects written out, not a checkout)."""
@@ -127,16 +159,16 @@ def materialized(files: dict[str, bytes]) -> Iterator[Path]:
         yield root
 
 
-def read_side(label: str, root: Path) -> Side:
+def read_side(label: str, root: Path, output_files: Mapping[str, bytes] | None = None) -> Side:
     try:
-        return _read(label, root)
+        return _read(label, root, output_files)
     except InputError as error:
         raise InputError(
             [replace(problem, message=f"{label}: {problem.message}") for problem in error.problems]
         ) from None
 
 
-def _read(label: str, root: Path) -> Side:
+def _read(label: str, root: Path, output_files: Mapping[str, bytes] | None) -> Side:
     if (root / CONFIG_NAME).is_file():
         from ..load import load_stack
         from ..render import render_stack
@@ -145,7 +177,8 @@ def _read(label: str, root: Path) -> Side:
         config = loaded.stack.config
         rendered = render_stack(loaded, config.targets)
         manifests = rendered_manifests(rendered)
-        return Side(label, root, config, True, _objects(manifests, config), loaded, rendered, manifests)
+        objects = _objects(manifests, config)
+        return Side(label, root, config, True, objects, loaded, rendered, manifests, output_files)
     from ..lint.manifests import read, yaml_files
 
     manifests = []

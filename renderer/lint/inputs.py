@@ -5,6 +5,7 @@ or folders named on the command line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,19 +55,28 @@ def collect(start: Path, paths: list[Path]) -> LintInputs:
 
 
 def from_stack(
-    root: Path, loaded: LoadedStack, rendered: Rendered, paths: list[Path], manifests: list[Manifest] | None = None
+    root: Path,
+    loaded: LoadedStack,
+    rendered: Rendered,
+    paths: list[Path],
+    manifests: list[Manifest] | None = None,
+    output_files: Mapping[str, bytes] | None = None,
 ) -> LintInputs:
     """The inputs of a stack already loaded and rendered (``rail diff`` has both);
-    ``manifests``: the rendered files, if the caller parsed them already."""
+    ``manifests``: the rendered files, if the caller parsed them already;
+    ``output_files``: what the output folder holds, if it is not on disk (a git revision)."""
     config = loaded.stack.config
     if manifests is None:
         manifests = rendered_manifests(rendered)
     manifests = list(manifests)
-    drift = plan(root, config.output, rendered.files)
+    drift = plan(root, config.output, rendered.files, tree=output_files)
     for relative in drift.foreign:
-        path = root / relative
-        if path.suffix in (".yaml", ".yml") and path.is_file():
-            manifests.extend(manifest_io.read(path, relative))
+        if not relative.endswith((".yaml", ".yml")):
+            continue
+        if output_files is not None:
+            manifests.extend(manifest_io.read_content(output_files[relative], relative))
+        elif (root / relative).is_file():
+            manifests.extend(manifest_io.read(root / relative, relative))
     output = (root / config.output).resolve()
     extra = [p for p in paths if not _inside(p.resolve(), output)]
     for path, display in manifest_io.yaml_files(root, _existing(extra)):

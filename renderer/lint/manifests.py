@@ -136,6 +136,13 @@ def read(path: Path, display: str) -> list[Manifest]:
     return parse(read_text(path, display), display)
 
 
+def read_content(content: bytes, display: str) -> list[Manifest]:
+    """The manifests of a file already in memory (read from git objects)."""
+    from ..load.files import decode_text
+
+    return parse(decode_text(content, display), display)
+
+
 def patch_files(manifests: list[Manifest]) -> set[str]:
     """Paths of the files ``kustomization.yaml`` files apply as patches."""
     paths: set[str] = set()

@@ -28,15 +28,23 @@ def read_text(path: Path, display: str) -> str:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise InputError(Problem(path=display, message=f"file is too large ({size} bytes)"))
-        return path.read_bytes().decode("utf-8")
+        return decode_text(path.read_bytes(), display)
     except FileNotFoundError:
         raise InputError(Problem(path=display, message="file not found")) from None
+    except OSError as exc:
+        raise InputError(Problem(path=display, message=f"cannot read file: {exc.strerror}")) from None
+
+
+def decode_text(content: bytes, display: str) -> str:
+    """A file's bytes as text (read from disk or from git objects), with the same limits."""
+    if len(content) > MAX_FILE_BYTES:
+        raise InputError(Problem(path=display, message=f"file is too large ({len(content)} bytes)"))
+    try:
+        return content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
             Problem(path=display, message=f"not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8")
         ) from None
-    except OSError as exc:
-        raise InputError(Problem(path=display, message=f"cannot read file: {exc.strerror}")) from None
 
 
 def read_yaml(path: Path, display: str) -> Document:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,72 +36,137 @@ class Plan:
         return bool(self.missing or self.stale or self.obsolete or self.foreign)
 
 
-def _owned_by_rail(path: Path, listed: set[Path]) -> bool:
-    if path in listed:
-        return True
-    try:
-        with path.open("rb") as handle:
-            return GENERATED_MARK in handle.read(512)
-    except OSError:
-        return False
+class _Disk:
+    """The files of a stack on disk, by repository-relative POSIX path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def files_under(self, folder: str) -> list[str]:
+        base = self.root / folder
+        if not base.is_dir():
+            return []
+        return [p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file() or p.is_symlink()]
+
+    def docs(self) -> list[str]:
+        folder = self.root / DOCS_FOLDER
+        return [p.relative_to(self.root).as_posix() for p in folder.glob("*.md")] if folder.is_dir() else []
+
+    def head(self, relative: str) -> bytes:
+        try:
+            with (self.root / relative).open("rb") as handle:
+                return handle.read(512)
+        except OSError:
+            return b""
+
+    def read(self, relative: str) -> bytes | None:
+        path = self.root / relative
+        if path.is_symlink():
+            return None  # never rail's to have written: always rewritten
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def exists(self, relative: str) -> bool:
+        return (self.root / relative).exists()
 
 
-def _existing(root: Path, output: str, scope: tuple[str, ...] = ()) -> tuple[dict[str, Path], set[Path]]:
+class _Memory:
+    """The same, for files read from git objects (``rail diff``): nothing on disk."""
+
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self.files = files
+
+    def files_under(self, folder: str) -> list[str]:
+        prefix = folder.rstrip("/") + "/"
+        return [path for path in self.files if path.startswith(prefix)]
+
+    def docs(self) -> list[str]:
+        prefix = DOCS_FOLDER + "/"
+        return [p for p in self.files if p.startswith(prefix) and "/" not in p[len(prefix) :] and p.endswith(".md")]
+
+    def head(self, relative: str) -> bytes:
+        return self.files.get(relative, b"")[:512]
+
+    def read(self, relative: str) -> bytes | None:
+        return self.files.get(relative)
+
+    def exists(self, relative: str) -> bool:
+        return relative in self.files or any(path.startswith(relative.rstrip("/") + "/") for path in self.files)
+
+
+_Tree = _Disk | _Memory
+
+
+def _path_order(relative: str) -> tuple[str, ...]:
+    return tuple(relative.split("/"))
+
+
+def _owned_by_rail(tree: _Tree, relative: str, listed: set[str]) -> bool:
+    return relative in listed or GENERATED_MARK in tree.head(relative)
+
+
+def _existing(tree: _Tree, output: str, scope: tuple[str, ...] = ()) -> tuple[list[str], set[str]]:
     """Files now under ``output`` and rail's own docs, and the files generated kustomizations list."""
-    found: dict[str, Path] = {}
-    listed: set[Path] = set()
-    out = root / output
-    folders = [out / name for name in scope] if scope else [out]
+    found: list[str] = []
+    listed: set[str] = set()
+    folders = [f"{output}/{name}" for name in scope] if scope else [output]
     for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() or path.is_symlink():
-                found[path.relative_to(root).as_posix()] = path
-                if path.name == "kustomization.yaml" and _owned_by_rail(path, set()):
-                    listed.update(path.parent / name for name in _resources(path))
-    docs = root / DOCS_FOLDER
-    if docs.is_dir():
-        for path in sorted(docs.glob("*.md")):
-            if _owned_by_rail(path, set()):
-                found[path.relative_to(root).as_posix()] = path
+        for relative in sorted(tree.files_under(folder), key=_path_order):
+            found.append(relative)
+            if relative.rsplit("/", 1)[-1] == "kustomization.yaml" and _owned_by_rail(tree, relative, set()):
+                parent = relative.rsplit("/", 1)[0]
+                listed.update(f"{parent}/{name}" for name in _resources(tree, relative))
+    for relative in sorted(tree.docs(), key=_path_order):
+        if _owned_by_rail(tree, relative, set()):
+            found.append(relative)
     return found, listed
 
 
-def _resources(kustomization: Path) -> list[str]:
+def _resources(tree: _Tree, kustomization: str) -> list[str]:
     """The files a kustomization.yaml rail wrote lists (unreadable: none)."""
+    content = tree.read(kustomization)
     try:
-        data = load_document(kustomization.read_text(encoding="utf-8"), kustomization.name).data
-    except (InputError, OSError, UnicodeDecodeError):
+        data = load_document(content.decode("utf-8"), kustomization.rsplit("/", 1)[-1]).data if content else None
+    except (InputError, UnicodeDecodeError):
         return []
     names = data.get("resources") if isinstance(data, dict) else None
     # A name with a path separator is not one of ours: never trust it.
     return [n for n in names or [] if isinstance(n, str) and "/" not in n and n not in ("", ".", "..")]
 
 
-def plan(root: Path, output: str, files: list[OutputFile], scope: tuple[str, ...] = ()) -> Plan:
+def plan(
+    root: Path,
+    output: str,
+    files: list[OutputFile],
+    scope: tuple[str, ...] = (),
+    tree: Mapping[str, bytes] | None = None,
+) -> Plan:
     """Compare ``files`` with the disk. ``scope``: only these folders of the output
-    (the targets rendered) are rail's to judge; empty means the whole output."""
-    existing, listed = _existing(root, output, scope)
+    (the targets rendered) are rail's to judge; empty means the whole output.
+    ``tree``: compare with these files (repository-relative paths) instead of the disk."""
+    reader: _Tree = _Disk(root) if tree is None else _Memory(tree)
+    found, listed = _existing(reader, output, scope)
+    existing = set(found)
     missing, stale, unchanged = [], [], []
     expected = {f.path for f in files}
     conflicts = []
     for file in files:
-        path = existing.get(file.path)
-        if path is None and file.path.startswith(DOCS_FOLDER + "/") and (root / file.path).exists():
+        if file.path not in existing and file.path.startswith(DOCS_FOLDER + "/") and reader.exists(file.path):
             conflicts.append(file.path)
-        elif path is None:
+        elif file.path not in existing:
             missing.append(file.path)
-        elif path.is_symlink() or path.read_bytes() != file.content:
+        elif reader.read(file.path) != file.content:
             stale.append(file.path)
         else:
             unchanged.append(file.path)
     obsolete: list[str] = []
     foreign: list[str] = []
-    for relative, path in existing.items():
+    for relative in found:
         if relative in expected:
             continue
-        (obsolete if _owned_by_rail(path, listed) else foreign).append(relative)
+        (obsolete if _owned_by_rail(reader, relative, listed) else foreign).append(relative)
     return Plan(tuple(missing), tuple(stale), tuple(obsolete), tuple(foreign), tuple(unchanged), tuple(conflicts))
 
 

@@ -3,8 +3,13 @@ folder, labels, headers, the namespaces the cluster layer owns."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, fields, is_dataclass, replace
+from enum import Enum
 from typing import Any, ClassVar
 
 from ..errors import InputError, Problem
@@ -26,6 +31,43 @@ class OutputFile:
     content: bytes
     # What a YAML file reads back as, positions included: lint needs no second parse.
     document: Document | None = None
+
+
+# Rendered objects kept while a caller renders several versions of one stack (``rail
+# diff``: most releases are the same on both sides), by what produced them.
+_SHARED: ContextVar[dict[str, tuple[bytes, Document]] | None] = ContextVar("rail_shared_renders", default=None)
+
+
+@contextmanager
+def sharing_renders() -> Iterator[None]:
+    """Inside, a template rendered again with equal data and templates is not rendered twice."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _render_key(templates: str, template: str, context: dict[str, Any], origin: str) -> str | None:
+    """A digest of everything a rendered object depends on; None if the data cannot be spelt out."""
+    try:
+        text = json.dumps([templates, template, origin, context], sort_keys=True, default=_spelt, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _spelt(value: Any) -> Any:
+    """The model's values as JSON: a dataclass by its type and every field, sets sorted."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {"~type": type(value).__qualname__, **{f.name: getattr(value, f.name) for f in fields(value)}}
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(type(value).__name__)
 
 
 def header(origin: str) -> str:
@@ -87,11 +129,18 @@ class Target:
         }
 
     def document(self, template: str, context: dict[str, Any], origin: str) -> bytes:
-        documents = self.templates.documents(template, context)
-        if len(documents) != 1:
-            raise AssertionError(f"template {template} must render exactly one object")
-        text, written = dump_document(documents[0].data, header=header(origin))
-        content = text.encode("utf-8")
+        shared = _SHARED.get()
+        key = _render_key(self.templates.fingerprint, template, context, origin) if shared is not None else None
+        if shared is not None and key is not None and key in shared:
+            content, written = shared[key]
+        else:
+            documents = self.templates.documents(template, context)
+            if len(documents) != 1:
+                raise AssertionError(f"template {template} must render exactly one object")
+            text, written = dump_document(documents[0].data, header=header(origin))
+            content = text.encode("utf-8")
+            if shared is not None and key is not None:
+                shared[key] = (content, written)
         if self.keep_documents:
             self._written[content] = written
         return content

@@ -4,12 +4,13 @@ writes; spec values reach them only as data and leave through ``tojson``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import traceback
 from contextvars import ContextVar
 from dataclasses import replace
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,18 @@ class Templates:
 
     def __init__(self, folders: tuple[tuple[Path, str], ...]) -> None:
         self.folders = folders
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of every template file by name and content: what a rendered text can depend on."""
+        digest = hashlib.sha256()
+        for folder, _ in self.folders:
+            if folder.is_dir():
+                for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                    digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(b"\1")
+        return digest.hexdigest()
 
     def exists(self, name: str) -> bool:
         return any((folder / name).is_file() for folder, _ in self.folders)

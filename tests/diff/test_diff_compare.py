@@ -244,3 +244,26 @@ def test_noise_beside_a_real_change_is_still_hidden(manifests: Path) -> None:
     web = only(report["changes"])
     assert fields_of(web) == {"spec.template.spec.containers[name=web].image": ("nginx:1.27", "nginx:1.28")}
     assert report["summary"]["noise_hidden"] == 2
+
+
+def test_only_the_differing_parts_reach_deepdiff_and_bool_is_not_one() -> None:
+    """Equal subtrees are left out before deepdiff runs; 1 -> true and 1 -> 1.0 still show."""
+    from renderer.diff.compare import field_changes
+    from renderer.diff.sides import DiffObject
+
+    big = {f"key{i}": {"nested": [i, {"name": f"n{i}", "value": i}]} for i in range(200)}
+
+    def release(values: dict[str, object]) -> DiffObject:
+        data = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "spec": {"values": values}}
+        return DiffObject(("helm.toolkit.fluxcd.io", "HelmRelease", "apps", "x"), data, "x.yaml", None)
+
+    old = release({**big, "flag": 1, "ratio": 1, "gone": "x", "env": [{"name": "A", "value": "1"}]})
+    new = release({**big, "flag": True, "ratio": 1.0, "added": "y", "env": [{"name": "A", "value": "2"}]})
+    changes = {change.path: (change.old, change.new) for change in field_changes(old, new)}
+    assert changes == {
+        "spec.values.flag": (1, True),
+        "spec.values.ratio": (1, 1.0),
+        "spec.values.gone": ("x", None),
+        "spec.values.added": (None, "y"),
+        "spec.values.env[name=A].value": ("1", "2"),
+    }
