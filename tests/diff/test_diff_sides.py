@@ -308,3 +308,45 @@ def test_staged_diff_before_the_first_commit(tmp_path: Path, tmp_path_factory: p
     assert code == 0, report["findings"]
     assert named.exit_code == 2  # only the default base HEAD stands for "nothing yet"
     assert "unknown git revision 'main'" in named.stderr
+
+
+def test_an_output_folder_in_memory_is_judged_as_on_disk(tmp_path: Path) -> None:
+    """A revision's rendered/ stays in memory: the drift check must see exactly what it sees on disk."""
+    from renderer.load import load_stack
+    from renderer.render import render_stack
+    from renderer.render.output import plan
+    from tests.conftest import copy_stack, tree_bytes
+
+    root = copy_stack(Path(__file__).resolve().parents[2], tmp_path / "stack")
+    write(root, "rendered/flux/s3-platform/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    (root / "rendered" / "flux" / "s5-apps" / "kustomization.yaml").unlink()
+    stale = next((root / "rendered" / "flux" / "s3-platform").glob("helmrelease-*.yaml"))
+    stale.write_bytes(stale.read_bytes() + b"# edited\n")
+    loaded = load_stack(root, refuse_plaintext=False)
+    files = render_stack(loaded, loaded.stack.config.targets).files
+    tree = {f"rendered/{p}": c for p, c in tree_bytes(root / "rendered").items()}
+    tree.update({f"docs/{p}": c for p, c in tree_bytes(root / "docs").items()})
+    on_disk, in_memory = plan(root, "rendered", files), plan(root, "rendered", files, tree=tree)
+    assert on_disk == in_memory
+    assert on_disk.foreign == ("rendered/flux/s3-platform/extra.yaml",)
+    assert on_disk.missing == ("rendered/flux/s5-apps/kustomization.yaml",) and len(on_disk.stale) == 1
+
+
+def test_a_revision_writes_out_its_inputs_only() -> None:
+    from renderer.diff.sides import split_output
+
+    files = {
+        "rail.yaml": b"name: x\noutput: out\n",
+        "releases/a.yaml": b"name: a\n",
+        "out/flux/x.yaml": b"kind: X\n",
+        "docs/valkey.md": b"# doc\n",
+    }
+    written, in_memory = split_output(files)
+    assert sorted(written) == ["docs/valkey.md", "rail.yaml", "releases/a.yaml"]
+    assert in_memory == {"out/flux/x.yaml": b"kind: X\n", "docs/valkey.md": b"# doc\n"}
+    # Without a readable rail.yaml, loading must report it: everything is written out.
+    assert split_output({"rail.yaml": b"output: [\n", "out/x": b""}) == (
+        {"rail.yaml": b"output: [\n", "out/x": b""},
+        None,
+    )
+    assert split_output({"rail.yaml": b"output: ../elsewhere\n"})[1] is None
