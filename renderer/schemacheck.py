@@ -151,7 +151,7 @@ def _is_type(instance: Any, kind: str) -> bool:
     if kind == "string":
         return isinstance(instance, str)
     if kind == "object":
-        return isinstance(instance, Mapping)
+        return isinstance(instance, dict)  # as jsonschema's type checker: plain dicts
     if kind == "array":
         return isinstance(instance, list)
     if kind == "boolean":
@@ -173,11 +173,11 @@ def _equal(one: Any, two: Any) -> bool:
         return bool(one == two)
     if isinstance(one, list) and isinstance(two, list):
         return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two, strict=True))
-    if isinstance(one, Mapping) and isinstance(two, Mapping):
+    if isinstance(one, dict) and isinstance(two, dict):
         return one.keys() == two.keys() and all(_equal(one[key], two[key]) for key in one)
     if isinstance(one, bool) or isinstance(two, bool):
         return isinstance(one, bool) and isinstance(two, bool) and one is two
-    if isinstance(one, (list, Mapping)) or isinstance(two, (list, Mapping)):
+    if isinstance(one, (list, dict)) or isinstance(two, (list, dict)):
         return False
     return bool(one == two)
 
@@ -223,7 +223,7 @@ class _Quick:
         elif isinstance(instance, (int, float)) and not isinstance(instance, bool):
             if not _number(schema, instance):
                 return False
-        elif isinstance(instance, Mapping):
+        elif isinstance(instance, dict):
             if not self._object(schema, instance, base):
                 return False
         elif isinstance(instance, list) and not self._array(schema, instance, base):

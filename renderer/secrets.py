@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 _SECRET_KEY = re.compile(
@@ -25,13 +26,18 @@ _SOPS_VALUE = re.compile(r"^ENC\[AES256_GCM,data:[^\]]*,type:[a-z]+\]$")
 _PLACEHOLDER = re.compile(r"^(\$\(.+\)|\$\{.+\}|\{\{.+\}\}|ENC\[.+\])$")
 # Where a secret is kept, inside a value: Kubernetes $(VAR), ${VAR} (shell, Flux,
 # rail's ${ref:...}), a Go template. Only a complete one counts: `pa$(ss` is a password.
+_SEPARATORS = re.compile(r"[-_.]")
 _REFERENCE = re.compile(r"\$\([^()\s]+\)|\$\{[^{}\s]+\}|\{\{.*?\}\}")
 
 
 def is_secret_key(key: object) -> bool:
-    if not isinstance(key, str):
-        return False
-    normalized = re.sub(r"[-_.]", "", key).lower()
+    return isinstance(key, str) and _is_secret_name(key)
+
+
+@lru_cache(maxsize=8192)
+def _is_secret_name(key: str) -> bool:
+    # Keys repeat across every values file of a stack (enabled, image, tag, ...): judged once.
+    normalized = _SEPARATORS.sub("", key).lower()
     return bool(_SECRET_KEY.search(normalized)) and not _NOT_SECRET_KEY.search(normalized)
 
 
@@ -52,7 +58,7 @@ def is_sops_encrypted(value: object) -> bool:
 
 
 def has_credential_url(value: object) -> bool:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "@" not in value or "://" not in value:
         return False
     return any(not _PLACEHOLDER.match(match.group(1)) for match in _CREDENTIAL_URL.finditer(value))
 
@@ -63,28 +69,29 @@ def find_plaintext(data: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tu
 
 
 def _find(data: Any, prefix: tuple[Any, ...], under: str | None) -> Iterator[tuple[tuple[Any, ...], str]]:
-    """``under``: the secret-looking key a list sits under (its literal items are secrets)."""
+    """``under``: the secret-looking key a list sits under (its literal items are secrets).
+
+    Most leaves are no secret: their key path is only built for the ones that are."""
     if isinstance(data, dict):
-        env_name = data.get("name") if isinstance(data.get("name"), str) else None
+        name = data.get("name")
+        env_name = name if isinstance(name, str) and is_secret_key(name) else None
         for key, value in data.items():
-            path = (*prefix, key)
             if isinstance(value, list) and is_secret_key(key):
                 # `passwords: [a, b]`: every literal item is a secret.
-                yield from _find(value, path, str(key))
+                yield from _find(value, (*prefix, key), str(key))
             elif isinstance(value, (dict, list)):
-                yield from _find(value, path, None)
+                yield from _find(value, (*prefix, key), None)
             elif is_secret_key(key) and is_literal(value):
-                yield path, f"a literal value under the secret-looking key '{key}'"
-            elif key == "value" and env_name and is_secret_key(env_name) and is_literal(value):
-                yield path, f"a literal value for the secret-looking variable '{env_name}'"
+                yield (*prefix, key), f"a literal value under the secret-looking key '{key}'"
+            elif key == "value" and env_name and is_literal(value):
+                yield (*prefix, key), f"a literal value for the secret-looking variable '{env_name}'"
             elif has_credential_url(value):
-                yield path, "a URL with an embedded password (user:password@)"
+                yield (*prefix, key), "a URL with an embedded password (user:password@)"
     elif isinstance(data, list):
         for index, item in enumerate(data):
-            path = (*prefix, index)
             if isinstance(item, (dict, list)):
-                yield from _find(item, path, None)
+                yield from _find(item, (*prefix, index), None)
             elif under is not None and is_literal(item):
-                yield path, f"a literal value under the secret-looking key '{under}'"
+                yield (*prefix, index), f"a literal value under the secret-looking key '{under}'"
             elif has_credential_url(item):
-                yield path, "a URL with an embedded password (user:password@)"
+                yield (*prefix, index), "a URL with an embedded password (user:password@)"
