@@ -123,9 +123,8 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Do
 def _load_documents(text: str, path: str, strict_tags: bool) -> list[Document]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    yaml = _parser()
     try:
-        nodes = list(yaml.compose_all(text))
+        nodes = _compose_all(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         # The library's own message quotes the offending source line, which may
@@ -159,7 +158,7 @@ def _load_documents(text: str, path: str, strict_tags: bool) -> list[Document]:
 
 def _positions(text: str, path: str, index: int) -> dict[KeyPath, tuple[int, int]]:
     """Line and column of every key and list item of the ``index``-th document of ``text``."""
-    nodes = list(_parser().compose_all(text))
+    nodes = _compose_all(text)
     if index >= len(nodes) or nodes[index] is None:
         return {}
     builder = _Builder(path, strict_tags=False, record=True)
@@ -348,15 +347,36 @@ def _redact_quoted(text: str) -> str:
 _KIND_OF_TAG: dict[int, str] = {}
 
 
-@cache
-def _parser() -> Any:
-    """One parser for the process: building ruamel's YAML object costs more than a small file."""
-    from ruamel.yaml import YAML
+def _compose_all(text: str) -> list[Any]:
+    """Every document of ``text`` as a node graph (with marks), by ruamel's C parser."""
+    loader = _loader_class()(text)
+    try:
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
+        return nodes
+    finally:
+        loader.dispose()
 
-    # The C parser (ruamel.yaml.clib) composes the same nodes, with marks, ~7x faster.
-    yaml = YAML(typ="safe", pure=False)
-    yaml.Resolver = _resolver_class()
-    return yaml
+
+@cache
+def _loader_class() -> Any:
+    """The C parser (ruamel.yaml.clib: the same nodes as the pure one, ~7x faster) with
+    rail's resolver, as one class for the process. ruamel's own ``YAML.compose_all``
+    builds a new class on every call: a type, its functions and their cycles for the
+    garbage collector, thousands of them in a large stack."""
+    from _ruamel_yaml import CParser  # type: ignore[import-not-found]
+
+    resolver = _resolver_class()
+
+    class Loader(CParser, resolver):  # type: ignore[misc, valid-type]
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            # No reference back to itself (ruamel's loaders keep several): a loader
+            # in no cycle is freed as soon as its document is composed.
+            resolver.__init__(self, version=None, loadumper=None)
+
+    return Loader
 
 
 @cache
