@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -274,8 +275,9 @@ class _Builder:
                 continue
             if isinstance(key_node, (MappingNode, SequenceNode)):
                 raise InputError(self._at(key_node, "a mapping key must be a scalar", "quote the key"))
-            # Keys are strings, as Kubernetes and Helm read them (YAML `1:` is "1").
-            key = _key_text(self._scalar(key_node))
+            # Keys are strings, as Kubernetes and Helm read them (YAML `1:` is "1"); one
+            # object per distinct key (every values file repeats `image:`, `enabled:`).
+            key = sys.intern(_key_text(self._scalar(key_node)))
             line, column = _position(key_node)
             if key in seen:
                 raise InputError(
@@ -301,7 +303,8 @@ class _Builder:
         # The resolver hands out shared tag objects: their identity names the type.
         kind = _KIND_OF_TAG.get(id(node.ctag))
         if kind == "str":
-            return value
+            # Short values repeat across a stack (IfNotPresent, ClusterIP, 10Gi): held once.
+            return sys.intern(value) if len(value) <= _INTERNED_LENGTH else value
         tag: str = node.tag
         if not tag.startswith(_TAG):
             self._check_tag(node)
@@ -345,6 +348,7 @@ def _redact_quoted(text: str) -> str:
 
 
 _KIND_OF_TAG: dict[int, str] = {}
+_INTERNED_LENGTH = 64
 
 
 def _compose_all(text: str) -> list[Any]:

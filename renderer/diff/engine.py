@@ -44,11 +44,10 @@ def run(
     repository = Repository.of(stack_root)
     head_side = head or (INDEX if staged else WORKTREE)
     base_label, head_label = f"base '{base}'", f"head ({side_label(head, staged)})"
-    base_files = _files(repository, base, base_label)
     with (
         sharing_parses(),  # most files and releases are the same on both sides: read and render them once
         sharing_renders(),
-        _revision_root(base_files) as (base_root, base_output),
+        _revision_root(repository, base, base_label) as (base_root, base_output),
         _head_root(repository, stack_root, head_side, head_label) as (head_root, head_output),
     ):
         base_view = read_side(base_label, base_root, base_output)
@@ -125,14 +124,15 @@ def _head_root(repository: Repository, stack_root: Path, side: str, label: str) 
     if side == WORKTREE:
         yield stack_root.resolve(), None
         return
-    with _revision_root(_files(repository, side, label)) as root:
+    with _revision_root(repository, side, label) as root:
         yield root
 
 
 @contextmanager
-def _revision_root(files: dict[str, bytes]) -> Iterator[Root]:
-    written, output = split_output(files)
+def _revision_root(repository: Repository, side: str, label: str) -> Iterator[Root]:
+    written, output = split_output(_files(repository, side, label))
     with materialized(written) as root:
+        written.clear()  # on disk now: at 10,000 releases these bytes are ~50 MB held for nothing
         yield root, output
 
 

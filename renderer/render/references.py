@@ -153,10 +153,14 @@ def _strings(data: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], 
 
 
 def _substitute(data: Any, endpoints: dict[tuple[str, str], Endpoint]) -> Any:
+    """``data`` with its references replaced; parts without one are the same objects,
+    not copies (a stack's values are held once, however many releases refer)."""
     if isinstance(data, dict):
-        return {key: _substitute(value, endpoints) for key, value in data.items()}
+        replaced = {key: _substitute(value, endpoints) for key, value in data.items()}
+        return data if all(replaced[key] is value for key, value in data.items()) else replaced
     if isinstance(data, list):
-        return [_substitute(item, endpoints) for item in data]
+        items = [_substitute(item, endpoints) for item in data]
+        return data if all(new is old for new, old in zip(items, data, strict=True)) else items
     if isinstance(data, str) and "${ref:" in data:
         whole = REFERENCE.fullmatch(data)
         if whole:
