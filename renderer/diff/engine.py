@@ -47,7 +47,7 @@ def run(
     with (
         sharing_parses(),  # most files and releases are the same on both sides: read and render them once
         sharing_renders(),
-        _revision_root(repository, base, base_label) as (base_root, base_output),
+        _revision_root(repository, base, base_label, stack_root) as (base_root, base_output),
         _head_root(repository, stack_root, head_side, head_label) as (head_root, head_output),
     ):
         base_view = read_side(base_label, base_root, base_output)
@@ -124,14 +124,14 @@ def _head_root(repository: Repository, stack_root: Path, side: str, label: str) 
     if side == WORKTREE:
         yield stack_root.resolve(), None
         return
-    with _revision_root(repository, side, label) as root:
+    with _revision_root(repository, side, label, stack_root) as root:
         yield root
 
 
 @contextmanager
-def _revision_root(repository: Repository, side: str, label: str) -> Iterator[Root]:
+def _revision_root(repository: Repository, side: str, label: str, worktree: Path) -> Iterator[Root]:
     written, output = split_output(_files(repository, side, label))
-    with materialized(written) as root:
+    with materialized(written, same_as=worktree.resolve(), scratch=repository.git_dir()) as root:
         written.clear()  # on disk now: at 10,000 releases these bytes are ~50 MB held for nothing
         yield root, output
 

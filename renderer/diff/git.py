@@ -54,6 +54,13 @@ class Repository:
                     blobs[path.decode()] = sha
         return self._read_blobs(blobs)
 
+    def git_dir(self) -> Path | None:
+        """The repository's git folder (on the working tree's file system, as a rule)."""
+        done = subprocess.run(
+            ["git", "rev-parse", "--absolute-git-dir"], cwd=self.top, capture_output=True, check=False
+        )
+        return Path(done.stdout.decode().strip()) if done.returncode == 0 else None
+
     def resolve(self, revision: str) -> str:
         done = subprocess.run(
             ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],

@@ -5,6 +5,9 @@ side, never an empty set of objects (which would read as everything deleted).
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -146,17 +149,56 @@ def _configured_output(config: bytes | None) -> str | None:
 
 
 @contextmanager
-def materialized(files: dict[str, bytes]) -> Iterator[Path]:
-    """The side's files in a private temporary folder (git objects written out, not a checkout)."""
-    with tempfile.TemporaryDirectory(prefix="rail-diff-") as folder:
+def materialized(files: dict[str, bytes], same_as: Path | None = None, scratch: Path | None = None) -> Iterator[Path]:
+    """The side's files in a private temporary folder (git objects written out, not a checkout).
+
+    ``same_as``: a folder with the same layout (the working tree); a file with the same
+    bytes there is hard-linked instead of written, since creating thousands of files is
+    the slow part of reading a revision on some file systems (0.7 ms a file here, 16 us a
+    link). Nothing ever writes into the folder, so the shared files are never changed.
+    ``scratch``: where to make the folder, ideally on ``same_as``'s file system (links
+    cannot cross file systems); the system's temporary folder if that fails.
+    """
+    folder = _private_folder(scratch)
+    try:
         root = Path(folder)
+        linking = same_as is not None
         for relative, content in files.items():
-            target = root / relative
             if ".." in Path(relative).parts:
                 continue
+            target = root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
+            if linking and same_as is not None and _same_file(same_as / relative, content):
+                try:
+                    os.link(same_as / relative, target)
+                    continue
+                except OSError:
+                    linking = False  # another file system, or links not allowed: write the rest
             target.write_bytes(content)
         yield root
+    finally:
+        # Plain removal: tempfile's cleanup may chmod a file it cannot remove, and a linked
+        # file is the working tree's own.
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _private_folder(scratch: Path | None) -> str:
+    if scratch is not None:
+        try:
+            return tempfile.mkdtemp(prefix="rail-diff-", dir=scratch)
+        except OSError:
+            pass
+    return tempfile.mkdtemp(prefix="rail-diff-")
+
+
+def _same_file(path: Path, content: bytes) -> bool:
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(content):
+            return False
+        return path.read_bytes() == content
+    except OSError:
+        return False
 
 
 def read_side(label: str, root: Path, output_files: Mapping[str, bytes] | None = None) -> Side:

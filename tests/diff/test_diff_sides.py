@@ -350,3 +350,33 @@ def test_a_revision_writes_out_its_inputs_only() -> None:
         None,
     )
     assert split_output({"rail.yaml": b"output: ../elsewhere\n"})[1] is None
+
+
+def test_a_revision_shares_unchanged_files_with_the_working_tree(tmp_path: Path) -> None:
+    """Files equal to the working tree's are hard-linked, never changed, and all removed after."""
+    from renderer.diff.sides import materialized
+
+    worktree = tmp_path / "work"
+    write(worktree, "same.yaml", "a: 1\n")
+    write(worktree, "changed.yaml", "a: 2\n")
+    (worktree / "same.yaml").chmod(0o640)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    files = {"same.yaml": b"a: 1\n", "changed.yaml": b"a: 1\n", "only-here.yaml": b"b: 1\n"}
+    with materialized(files, same_as=worktree, scratch=scratch) as root:
+        assert root.parent == scratch
+        assert (root / "same.yaml").stat().st_ino == (worktree / "same.yaml").stat().st_ino
+        assert (root / "changed.yaml").stat().st_ino != (worktree / "changed.yaml").stat().st_ino
+        assert {p: (root / p).read_bytes() for p in files} == files
+    assert list(scratch.iterdir()) == []
+    assert (worktree / "same.yaml").read_text() == "a: 1\n" and (worktree / "changed.yaml").read_text() == "a: 2\n"
+    assert (worktree / "same.yaml").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_diff_leaves_nothing_in_the_git_folder(stack: Path) -> None:
+    before = sorted(p.name for p in (stack / ".git").iterdir())
+    edit(stack, GITEA, "TYPE: redis", "TYPE: level")
+    run = rail(stack, "diff", "--base", "HEAD")
+    assert run.exit_code in (0, 1), run.stderr
+    assert "modified" in run.stdout
+    assert sorted(p.name for p in (stack / ".git").iterdir()) == before
