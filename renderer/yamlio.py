@@ -17,14 +17,15 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from .errors import InputError, Problem
+from .memo import memo_scope
 
 KeyPath = tuple[str | int, ...]
 
@@ -96,14 +97,9 @@ def format_key_path(parts: Iterable[str | int]) -> str:
 _SHARED: ContextVar[dict[tuple[str, str, bool], list[Document]] | None] = ContextVar("rail_shared", default=None)
 
 
-@contextmanager
-def sharing_parses() -> Iterator[None]:
+def sharing_parses() -> AbstractContextManager[None]:
     """Inside, a file parsed again with the same path and text is not parsed twice."""
-    token = _SHARED.set({})
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
+    return memo_scope(_SHARED)
 
 
 def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Document]:

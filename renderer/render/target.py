@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, is_dataclass, replace
 from enum import Enum
@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from ..errors import InputError, Problem
 from ..load.stack import LoadedStack
+from ..memo import memo_scope
 from ..model import Layer
 from ..yamlio import Document, dump_document
 from .references import Resolution
@@ -38,14 +39,9 @@ class OutputFile:
 _SHARED: ContextVar[dict[str, tuple[bytes, Document]] | None] = ContextVar("rail_shared_renders", default=None)
 
 
-@contextmanager
-def sharing_renders() -> Iterator[None]:
+def sharing_renders() -> AbstractContextManager[None]:
     """Inside, a template rendered again with equal data and templates is not rendered twice."""
-    token = _SHARED.set({})
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
+    return memo_scope(_SHARED)
 
 
 def _render_key(templates: str, template: str, context: dict[str, Any], origin: str) -> str | None:
