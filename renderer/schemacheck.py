@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin
+
+from .memo import memo_scope
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -37,6 +41,18 @@ _UNSUPPORTED = frozenset(
 _SUBSCHEMA = ("additionalProperties", "items", "propertyNames", "not", "if", "then", "else")
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs")
+
+
+# Verdicts kept while ``rail diff`` reads two versions of a stack: most specs and
+# rendered objects are then the very same objects on both sides.
+_VERDICTS: ContextVar[dict[tuple[int, int], tuple[Any, Any, bool | None]] | None] = ContextVar(
+    "rail_verdicts", default=None
+)
+
+
+def sharing_verdicts() -> AbstractContextManager[None]:
+    """Inside, the same validator asked about the same object answers from memory."""
+    return memo_scope(_VERDICTS)
 
 
 class Validator:
@@ -70,6 +86,19 @@ class Validator:
         """The fast check's own answer; None where it cannot judge (jsonschema must)."""
         if self._quick is None:
             return None
+        memo = _VERDICTS.get()
+        if memo is None:
+            return self._judge(instance)
+        # Both objects are kept in the memo, so neither id can be reused while it lives.
+        known = memo.get((id(self), id(instance)))
+        if known is not None and known[0] is self and known[1] is instance:
+            return known[2]
+        verdict = self._judge(instance)
+        memo[(id(self), id(instance))] = (self, instance, verdict)
+        return verdict
+
+    def _judge(self, instance: Any) -> bool | None:
+        assert self._quick is not None
         try:
             return self._quick.valid(self.schema, instance, self._quick.base)
         except (LookupError, TypeError, ValueError, re.error, RecursionError):

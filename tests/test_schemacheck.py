@@ -214,3 +214,24 @@ def test_verdicts_on_shipped_values_and_their_mutations_match_jsonschema(chart: 
     assert fast.fast_verdict(values) is True and reference.is_valid(values)
     for mutated in _mutations(copy.deepcopy(values)):
         assert fast.fast_verdict(mutated) == reference.is_valid(mutated), json.dumps(mutated)[:300]
+
+
+def test_inside_a_diff_the_same_object_is_judged_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from renderer.schemacheck import sharing_verdicts
+
+    fast, _ = _pair({"type": "object", "required": ["a"]})
+    judged: list[Any] = []
+    original = Validator._judge
+
+    def spy(self: Validator, instance: Any) -> bool | None:
+        judged.append(instance)
+        return original(self, instance)
+
+    monkeypatch.setattr(Validator, "_judge", spy)
+    same, equal = {"a": 1}, {"a": 1}
+    with sharing_verdicts():
+        assert fast.fast_verdict(same) and fast.fast_verdict(same) and fast.fast_verdict(equal)
+        assert fast.fast_verdict({}) is False
+    assert len(judged) == 3  # `same` once, `equal` (another object) and {} on their own
+    fast.fast_verdict(same)
+    assert len(judged) == 4  # outside a diff nothing is kept

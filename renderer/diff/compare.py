@@ -2,15 +2,14 @@
 
 Objects are matched by (group, kind, namespace, name); a release that only changed
 namespace (same kind, name and chart) is one move, not a delete and an add. Equal
-objects are found by hashing their canonical JSON, so deepdiff runs only on the
-pairs that differ. Lists Kubernetes merges by ``name`` are compared as maps, so
+objects are found by a type-strict comparison (the same object, when both sides
+rendered it once), so deepdiff runs only on the pairs that differ, and only on
+their differing parts. Lists Kubernetes merges by ``name`` are compared as maps, so
 one inserted container or env var is one change, not a shifted list.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,10 +141,6 @@ def _same(one: Any, two: Any) -> bool:
     return bool(one == two)
 
 
-def _digest(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-
-
 def _release_identity(obj: DiffObject) -> tuple[str, str, str] | None:
     """Kind, release name and chart: what stays when a release moves namespace."""
     spec = obj.data.get("spec")
@@ -168,10 +163,14 @@ def compare(base: dict[ObjectKey, DiffObject], head: dict[ObjectKey, DiffObject]
     removed = [key for key in base if key not in head]
     added = [key for key in head if key not in base]
     for key in sorted(set(base) & set(head)):
+        if base[key].data is head[key].data:
+            # One object for both sides: rail diff rendered it once (renderer.render.target).
+            result.unchanged += 1
+            continue
         old_clean, old_noise = _strip_noise(base[key].data)
         new_clean, new_noise = _strip_noise(head[key].data)
         result.noise_hidden += sum(1 for k in set(old_noise) | set(new_noise) if old_noise.get(k) != new_noise.get(k))
-        if _digest(old_clean) == _digest(new_clean):
+        if _same(old_clean, new_clean):
             result.unchanged += 1
             continue
         result.changes.append(ObjectChange(MODIFIED, key, base[key], head[key], field_changes(base[key], head[key])))

@@ -12,6 +12,7 @@ from ..lint.engine import LintResult
 from ..lint.finding import Finding, Verdict
 from ..lint.rule import LintOptions
 from ..render.target import sharing_renders
+from ..schemacheck import sharing_verdicts
 from ..yamlio import sharing_parses
 from .compare import MOVED, DiffResult, compare
 from .git import INDEX, WORKTREE, Repository
@@ -47,6 +48,7 @@ def run(
     with (
         sharing_parses(),  # most files and releases are the same on both sides: read and render them once
         sharing_renders(),
+        sharing_verdicts(),
         _revision_root(repository, base, base_label, stack_root) as (base_root, base_output),
         _head_root(repository, stack_root, head_side, head_label) as (head_root, head_output),
     ):

@@ -27,6 +27,7 @@ class SecretFile:
     name: str
     namespace: str
     keys: tuple[str, ...]
+    document: Document  # what ``raw`` reads as: lint needs it, and need not parse it again
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,14 @@ def _secret_file(root: Path, relative: str, spec: Document, index: int, *, stric
                         f" sops --encrypt --in-place {relative}",
                     )
                 )
-    return SecretFile(path=relative, raw=path.read_bytes(), name=name, namespace=namespace, keys=tuple(sorted(keys)))
+    return SecretFile(
+        path=relative,
+        raw=text.encode("utf-8"),  # the file's bytes: it was read as strict UTF-8
+        name=name,
+        namespace=namespace,
+        keys=tuple(sorted(keys)),
+        document=document,
+    )
 
 
 def _check_plaintext(document: Document, prefix: tuple[Any, ...], values: Any) -> list[Problem]:

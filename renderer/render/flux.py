@@ -140,6 +140,8 @@ class FluxTarget(Target):
             secret = self.loaded.secret_files[path]
             # Passed through byte for byte: re-encoding would break the SOPS MAC.
             entries.append((f"secret-{secret.name}.sops.yaml", secret.raw))
+            if self.keep_documents:
+                self._written.setdefault(secret.raw, secret.document)
         return entries
 
     def _first_in_namespace(self, release: Release) -> bool:

@@ -73,9 +73,7 @@ def check(context: LintContext) -> Iterator[Finding]:
     sources: dict[tuple[str | None, str], Any] = {}
     if loaded is not None:
         output = loaded.stack.config.output.rstrip("/") + "/"
-        parsed = {
-            path: _parse(secret.raw.decode("utf-8", "replace"), path) for path, secret in loaded.secret_files.items()
-        }
+        parsed = {path: [secret.document] for path, secret in loaded.secret_files.items()}
         for path, secret in loaded.secret_files.items():
             documents = parsed[path]
             if documents:
