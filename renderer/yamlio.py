@@ -235,15 +235,15 @@ class _Builder:
         return Problem(path=self.path, line=line, column=column, message=message, hint=hint)
 
     def _node(self, node: Any, key_path: KeyPath) -> Any:
-        from ruamel.yaml.nodes import MappingNode, SequenceNode
-
         if id(node) in self._built:
             return self._built[id(node)]
-        if isinstance(node, (MappingNode, SequenceNode)):
-            self._check_tag(node)
-        if isinstance(node, MappingNode):
+        mapping_node, sequence_node = _node_classes()
+        is_mapping = isinstance(node, mapping_node)
+        if (is_mapping or isinstance(node, sequence_node)) and _KIND_OF_TAG.get(id(node.ctag)) is None:
+            self._check_tag(node)  # an explicit tag: the resolver's shared ones need no look
+        if is_mapping:
             result: Any = self._mapping(node, key_path)
-        elif isinstance(node, SequenceNode):
+        elif isinstance(node, sequence_node):
             result = []
             for index, item in enumerate(node.value):
                 if self.record:
@@ -256,13 +256,16 @@ class _Builder:
         return result
 
     def _mapping(self, node: Any, key_path: KeyPath) -> dict[Any, Any]:
-        from ruamel.yaml.nodes import MappingNode, SequenceNode
+        MappingNode, SequenceNode = _node_classes()
 
         result: dict[Any, Any] = {}
-        seen: dict[Any, int] = {}
+        seen: dict[Any, Any] = {}  # key -> its node (its line only matters for an error)
         merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
+            # The resolver's shared tag objects say a key's kind without building the
+            # tag's text (ruamel's ``node.tag`` makes a new string on every access).
+            kind = _KIND_OF_TAG.get(id(key_node.ctag))
+            if kind == "merge" or (kind is None and key_node.tag == _TAG + "merge"):
                 sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for source in reversed(sources):
                     if not isinstance(source, MappingNode):
@@ -274,21 +277,21 @@ class _Builder:
             # Keys are strings, as Kubernetes and Helm read them (YAML `1:` is "1"); one
             # object per distinct key (every values file repeats `image:`, `enabled:`).
             key = sys.intern(_key_text(self._scalar(key_node)))
-            line, column = _position(key_node)
             if key in seen:
+                line, column = _position(key_node)
                 raise InputError(
                     Problem(
                         path=self.path,
                         line=line,
                         column=column,
-                        message=f"duplicate key '{key}' (first defined on line {seen[key]})",
+                        message=f"duplicate key '{key}' (first defined on line {_position(seen[key])[0]})",
                         key_path=format_key_path((*key_path, key)),
                         hint="remove one of the two; YAML would silently keep only one",
                     )
                 )
-            seen[key] = line
+            seen[key] = key_node
             if self.record:
-                self.positions[(*key_path, key)] = (line, column)
+                self.positions[(*key_path, key)] = _position(key_node)
             result[key] = self._node(value_node, (*key_path, key))
         for key, value in merged.items():
             result.setdefault(key, value)
@@ -345,6 +348,13 @@ def _redact_quoted(text: str) -> str:
 
 _KIND_OF_TAG: dict[int, str] = {}
 _INTERNED_LENGTH = 64
+
+
+@cache
+def _node_classes() -> tuple[Any, Any]:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    return MappingNode, SequenceNode
 
 
 def _compose_all(text: str) -> list[Any]:
