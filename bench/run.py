@@ -250,6 +250,10 @@ def prepare(size: int, seed: int, changed_percent: float | None, rail: str, work
     run_quiet([rail, "render"], stack, f"rail render (setup, {size} releases)")
     _git(stack, "add", "-A")
     _git(stack, "commit", "-q", "-m", "rail render")
+    # A repository this size is packed in real life (a clone or fetch brings a pack; git
+    # gc --auto packs past 6,700 loose objects); thousands of freshly committed loose
+    # objects would make every git read here slower than anywhere else.
+    _git(stack, "repack", "-adq")
     _git(work, "clone", "-q", str(stack), str(render))
     if changed_percent is None:
         return Workspace(stack=stack, render=render, diff=diff, changed=0)
