@@ -38,7 +38,10 @@ def cache_folder(environ: dict[str, str] | os._Environ[str] = os.environ) -> Pat
     elif environ.get("XDG_CACHE_HOME"):
         base = Path(environ["XDG_CACHE_HOME"]) / "rail"
     else:
-        base = Path.home() / ".cache" / "rail"
+        try:
+            base = Path.home() / ".cache" / "rail"
+        except RuntimeError:
+            return None  # no home folder (a bare container user): render without the cache
     folder = base / SUBFOLDER
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

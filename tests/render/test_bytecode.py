@@ -122,3 +122,11 @@ def test_a_read_only_cache_folder_still_renders(tmp_path: Path, cache_dir: Path)
         assert templates.text("thing.yaml.j2", {"value": 2}) == "b: 2\n"
     finally:
         cache_dir.chmod(0o700)
+
+
+def test_no_home_folder_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert bytecode.cache_folder({}) is None
