@@ -19,7 +19,7 @@ from .git import INDEX, WORKTREE, Repository
 from .rule import DiffContext
 from .rules import DIFF_RULES
 from .rules.subchart_enabled import COUPLING_RULE
-from .sides import Side, materialized, read_side, split_output
+from .sides import Side, linked, materialized, read_side, split_output
 
 
 @dataclass(frozen=True)
@@ -121,10 +121,14 @@ Root = tuple[Path, Mapping[str, bytes] | None]  # a side's folder, and its outpu
 
 @contextmanager
 def _head_root(repository: Repository, stack_root: Path, side: str, label: str) -> Iterator[Root]:
-    """The working tree is read where it is, as ``rail lint`` reads it (copying thousands
-    of files costs more than the whole render); the index and revisions are written out."""
+    """The working tree's files (as git lists them: no ignored file) are hard-linked into
+    a private folder, not copied: copying thousands of files costs more than a render.
+    The index and revisions are written out from git objects."""
     if side == WORKTREE:
-        yield stack_root.resolve(), None
+        with _naming(label):
+            paths = repository.worktree_files()
+        with linked(paths, stack_root.resolve(), scratch=repository.git_dir()) as root:
+            yield root, None
         return
     with _revision_root(repository, side, label, stack_root) as root:
         yield root

@@ -1,8 +1,8 @@
 """Reading a revision's files from git objects: never a checkout, never a chdir.
 
-A side is a revision (any ``git rev-parse`` name) or the index (``--staged``); the
-working tree needs no reading here (the diff engine reads it in place, as lint
-does). Files are read below the stack's folder only, as bytes.
+A side is a revision (any ``git rev-parse`` name), the index (``--staged``) or the
+working tree, whose files are listed (the diff links them) rather than read. Files
+are read below the stack's folder only, as bytes.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Repository:
     def files(self, side: str) -> dict[str, bytes]:
         """Every file of ``side`` below the stack folder, by path relative to it."""
         if side == WORKTREE:
-            raise ValueError("the working tree is read in place, not from git objects")
+            raise ValueError("the working tree is linked, not read: see worktree_files")
         if side == INDEX:
             entries = _git(self.top, "ls-files", "-z", "-s", "--", self.prefix or ".", what="read the index")
             blobs = {}
@@ -99,6 +99,30 @@ class Repository:
             ["git", "show-ref", "--verify", "-q", ref], cwd=self.top, capture_output=True, check=False
         )
         return exists.returncode != 0
+
+    def worktree_files(self) -> list[str]:
+        """The working tree's files below the stack folder, as git sees them: tracked or
+        untracked, never ignored (a PR cannot hold an ignored file), no symlinks."""
+        listing = _git(
+            self.top,
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            self.prefix or ".",
+            what="list the working tree",
+        )
+        files = []
+        for raw in sorted(set(listing.split(b"\0"))):
+            if not raw:
+                continue
+            path = raw.decode()
+            full = self.top / path
+            if full.is_file() and not full.is_symlink():
+                files.append(self._relative(path))
+        return files
 
     def _read_blobs(self, blobs: dict[str, str]) -> dict[str, bytes]:
         if not blobs:

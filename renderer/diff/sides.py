@@ -182,6 +182,32 @@ def materialized(files: dict[str, bytes], same_as: Path | None = None, scratch: 
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextmanager
+def linked(paths: list[str], source: Path, scratch: Path | None = None) -> Iterator[Path]:
+    """Files of ``source`` (the working tree, as git lists it) in a private temporary
+    folder: hard links where the file system allows, copies where not. Ignored files
+    stay out, as they would in a pull request."""
+    folder = _private_folder(scratch)
+    try:
+        root = Path(folder)
+        linking = True
+        for relative in paths:
+            if ".." in Path(relative).parts:
+                continue
+            target = root / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if linking:
+                try:
+                    os.link(source / relative, target)
+                    continue
+                except OSError:
+                    linking = False
+            shutil.copyfile(source / relative, target)
+        yield root
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _private_folder(scratch: Path | None) -> str:
     if scratch is not None:
         try:

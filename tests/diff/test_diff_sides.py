@@ -380,3 +380,16 @@ def test_a_diff_leaves_nothing_in_the_git_folder(stack: Path) -> None:
     assert run.exit_code in (0, 1), run.stderr
     assert "modified" in run.stdout
     assert sorted(p.name for p in (stack / ".git").iterdir()) == before
+
+
+def test_an_ignored_file_in_the_working_tree_is_not_part_of_the_change(stack: Path) -> None:
+    """A pull request cannot hold an ignored file: a scratch spec git ignores is no new release."""
+    write(stack, ".gitignore", "releases/s3/scratch-*.yaml\n")
+    commit(stack, "ignore scratch specs")
+    write(stack, "releases/s3/scratch-extra.yaml", EXTRA_RELEASE)
+    code, report = diff_json(stack, "--base", "HEAD")
+    assert code == 0, report
+    assert report["changes"] == []
+    write(stack, "releases/s3/extra.yaml", EXTRA_RELEASE)  # not ignored: it is a change
+    _, report = diff_json(stack, "--base", "HEAD")
+    assert report["changes"]
