@@ -129,17 +129,9 @@ def _write_reports(render: Callable[[str, bool], str], formats: tuple[str, ...],
 
 
 def _emit_reports(result: object, formats: tuple[str, ...], outputs: tuple[Path, ...]) -> None:
-    from .report.findings import REPORTERS, RULE_CATALOG_FORMATS
+    from .report.findings import REPORTERS
 
-    rules: list[object] = []
-    if RULE_CATALOG_FORMATS & set(formats):
-        # Only a report that lists every rule needs them: the diff rules' import is
-        # a cost a pre-commit lint run would otherwise pay for nothing.
-        from .diff.rules import DIFF_RULES
-        from .lint.rules import RULES
-
-        rules = [*RULES, *DIFF_RULES]
-    _write_reports(lambda name, _: REPORTERS[name](result, rules), formats, outputs)  # type: ignore[arg-type]
+    _write_reports(lambda name, _: REPORTERS[name](result), formats, outputs)  # type: ignore[arg-type]
 
 
 _FORMAT = click.option(

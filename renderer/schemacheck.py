@@ -176,6 +176,15 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def type_name(value: Any) -> str:
+    """The JSON Schema type of a loaded value, for messages ("expected integer, got string")."""
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return {int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "value")
+
+
 def _is_type(instance: Any, kind: str) -> bool:
     if kind == "string":
         return isinstance(instance, str)

@@ -20,6 +20,16 @@ OUTPUT_FOLDERS = ("rendered", "docs")
 # The console script installed beside this interpreter (cli.py has no __main__).
 RAIL = Path(sys.executable).parent / "rail"
 
+# Git must not read the user's or the system's configuration (signing, hooks, templates).
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "rail tests",
+    "GIT_AUTHOR_EMAIL": "rail-tests@example.com",
+    "GIT_COMMITTER_NAME": "rail tests",
+    "GIT_COMMITTER_EMAIL": "rail-tests@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+}
+
 RunRail = Callable[..., "subprocess.CompletedProcess[str]"]
 
 

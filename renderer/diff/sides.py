@@ -5,6 +5,7 @@ side, never an empty set of objects (which would read as everything deleted).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -200,9 +201,12 @@ def linked(paths: list[str], source: Path, scratch: Path | None = None) -> Itera
                 try:
                     os.link(source / relative, target)
                     continue
+                except FileNotFoundError:
+                    continue  # deleted since git listed it: not in the working tree any more
                 except OSError:
-                    linking = False
-            shutil.copyfile(source / relative, target)
+                    linking = False  # another file system, or links not allowed: copy the rest
+            with contextlib.suppress(FileNotFoundError):
+                shutil.copyfile(source / relative, target)
         yield root
     finally:
         shutil.rmtree(folder, ignore_errors=True)

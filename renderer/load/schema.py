@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..resources import data_dir
-from ..schemacheck import Validator
+from ..schemacheck import Validator, type_name
 from ..yamlio import Document, format_key_path
 
 # Why a pattern failed, in words, by the key that failed it.
@@ -89,7 +89,7 @@ def _problem(document: Document, error: Any) -> Problem:
         expected_text = " or ".join(expected) if isinstance(expected, list) else expected
         return document.problem(
             path,
-            f"wrong type: expected {expected_text}, got {_type_name(error.instance)}",
+            f"wrong type: expected {expected_text}, got {type_name(error.instance)}",
             TYPE_HINTS.get(expected_text, "change the value's type"),
         )
     if kind in ("enum", "const"):
@@ -105,14 +105,6 @@ def _problem(document: Document, error: Any) -> Problem:
 
 def _is_path_key(path: tuple[Any, ...]) -> bool:
     return any(part in ("valuesFiles", "secrets", "output", "releases") for part in path)
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return {int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "value")
 
 
 def _shown(value: Any) -> str:

@@ -124,22 +124,15 @@ def github(outcome: DiffOutcome) -> str:
     from ..lint.engine import LintResult
     from ..report.findings import github as lint_github
 
-    return lint_github(LintResult(findings=outcome.findings, notes=()), ())
+    return lint_github(LintResult(findings=outcome.findings, notes=()))
 
 
 def sarif(outcome: DiffOutcome) -> str:
     """SARIF 2.1.0: the findings (diff rules and new lint findings), every rule described."""
-    from typing import cast
-
-    from ..diff.rules import DIFF_RULES
     from ..lint.engine import LintResult
-    from ..lint.rule import Rule
-    from ..lint.rules import RULES
     from ..report.findings import sarif as lint_sarif
 
-    # The SARIF writer reads id, summary, doc and severity: a diff rule has them too.
-    rules = cast("list[Rule]", [*RULES, *DIFF_RULES])
-    return lint_sarif(LintResult(findings=outcome.findings, notes=()), rules)
+    return lint_sarif(LintResult(findings=outcome.findings, notes=()))
 
 
 def _md(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from .. import __version__
@@ -26,11 +26,16 @@ class Rule(Protocol):
     def doc(self) -> str: ...
 
 
-# The formats whose report lists the rules themselves (the others only need findings).
-RULE_CATALOG_FORMATS = frozenset({"sarif"})
+def rule_catalog() -> list[Rule]:
+    """Every lint and diff rule: imported here, when a report lists them, and not by a
+    lint run that prints text (the diff rules are a cost a pre-commit hook need not pay)."""
+    from ..diff.rules import DIFF_RULES
+    from ..lint.rules import RULES
+
+    return [*RULES, *DIFF_RULES]
 
 
-def text(result: LintResult, rules: Sequence[Rule]) -> str:
+def text(result: LintResult) -> str:
     lines = []
     for finding in result.findings:
         where = finding.location.path
@@ -55,7 +60,7 @@ def _where(location: Any) -> str:
     return str(text)
 
 
-def as_json(result: LintResult, rules: Sequence[Rule]) -> str:
+def as_json(result: LintResult) -> str:
     payload = {"findings": [f.to_json() for f in result.findings], "summary": result.summary()}
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
@@ -68,7 +73,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(result: LintResult, rules: Sequence[Rule]) -> str:
+def github(result: LintResult) -> str:
     lines = []
     for finding in result.findings:
         properties = [f"file={_escape_property(finding.location.path)}"]
@@ -94,7 +99,10 @@ def _sarif_location(location: Any) -> dict[str, Any]:
     return {"physicalLocation": physical}
 
 
-def sarif(result: LintResult, rules: Sequence[Rule]) -> str:
+def sarif(result: LintResult) -> str:
+    """SARIF 2.1.0, every rule of rail described (the diff rules too: one catalog for both)."""
+    rules = rule_catalog()
+
     def result_of(finding: Finding) -> dict[str, Any]:
         item: dict[str, Any] = {
             "ruleId": finding.rule,
@@ -136,7 +144,7 @@ def sarif(result: LintResult, rules: Sequence[Rule]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-REPORTERS: dict[str, Callable[[LintResult, Sequence[Rule]], str]] = {
+REPORTERS: dict[str, Callable[[LintResult], str]] = {
     "text": text,
     "json": as_json,
     "github": github,

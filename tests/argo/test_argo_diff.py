@@ -12,18 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RunRail
+from conftest import GIT_ENV, RunRail
 
 pytestmark = pytest.mark.slow
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "rail tests",
-    "GIT_AUTHOR_EMAIL": "rail-tests@example.com",
-    "GIT_COMMITTER_NAME": "rail tests",
-    "GIT_COMMITTER_EMAIL": "rail-tests@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
 BLOCKING = {"persistence-shrink", "ha-downgrade", "dependency-removed", "subchart-enabled", "stateful-relocation"}
 
 POSTGRESQL_HA = """apiVersion: argoproj.io/v1alpha1

@@ -20,20 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import GIT_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RAIL = Path(sys.executable).parent / "rail"
 STACK_ITEMS = ("rail.yaml", "releases", "values", "secrets", "templates")
 
-# Git must not read the user's or the system's configuration (signing, hooks, templates).
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "rail tests",
-    "GIT_AUTHOR_EMAIL": "rail-tests@example.com",
-    "GIT_COMMITTER_NAME": "rail tests",
-    "GIT_COMMITTER_EMAIL": "rail-tests@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
 
 _templates: dict[str, Path] = {}
 

@@ -393,3 +393,11 @@ def test_an_ignored_file_in_the_working_tree_is_not_part_of_the_change(stack: Pa
     write(stack, "releases/s3/extra.yaml", EXTRA_RELEASE)  # not ignored: it is a change
     _, report = diff_json(stack, "--base", "HEAD")
     assert report["changes"]
+
+
+def test_a_file_gone_since_git_listed_it_is_left_out(tmp_path: Path) -> None:
+    from renderer.diff.sides import linked
+
+    write(tmp_path / "work", "kept.yaml", "a: 1\n")
+    with linked(["kept.yaml", "gone.yaml"], tmp_path / "work") as root:
+        assert sorted(p.name for p in root.iterdir()) == ["kept.yaml"]

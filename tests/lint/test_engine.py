@@ -116,9 +116,8 @@ def test_off_disables_a_rule(tmp_path: Path) -> None:
 
 
 def test_json_report_of_the_shipped_stack_is_clean(tmp_path: Path) -> None:
-    from renderer.lint.rules import RULES
     from renderer.report.findings import REPORTERS
 
     result = run_lint(REPO, [], LintOptions())
-    payload = json.loads(REPORTERS["json"](result, RULES))
+    payload = json.loads(REPORTERS["json"](result))
     assert payload["findings"] == [] and payload["summary"]["failed"] is False

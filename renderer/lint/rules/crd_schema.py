@@ -56,7 +56,7 @@ from functools import cache
 from typing import Any
 
 from ...load.schema import TYPE_HINTS as _TYPE_HINTS
-from ...schemacheck import Validator
+from ...schemacheck import Validator, type_name
 from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..manifests import Manifest
@@ -236,7 +236,7 @@ def _describe(error: Any) -> Iterator[_Problem]:
         hint = _TYPE_HINTS.get(expected_text, "change the value's type")
         if expected_text == "string" and path and path[-1] in _DURATION_KEYS:
             hint = "write a Go duration such as 10m or 1h30m"
-        yield _Problem(path, f"{shown}: wrong type: expected {expected_text}, got {_type_name(error.instance)}", hint)
+        yield _Problem(path, f"{shown}: wrong type: expected {expected_text}, got {type_name(error.instance)}", hint)
         return
     if kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]
@@ -255,7 +255,7 @@ def _describe(error: Any) -> Iterator[_Problem]:
         types = [sub.get("type") for sub in error.validator_value if isinstance(sub, dict)]
         if types and all(isinstance(item, str) for item in types):
             expected_text = " or ".join(str(item) for item in types)
-            yield _Problem(path, f"{shown}: wrong type: expected {expected_text}, got {_type_name(error.instance)}", "")
+            yield _Problem(path, f"{shown}: wrong type: expected {expected_text}, got {type_name(error.instance)}", "")
         else:
             yield _Problem(path, f"{shown}: matches none of the forms the schema allows ({kind})", "")
         return
@@ -263,14 +263,6 @@ def _describe(error: Any) -> Iterator[_Problem]:
         yield _Problem(path, f"{shown}: value violates {kind} {error.validator_value}", "")
         return
     yield _Problem(path, f"{shown}: invalid ({kind})", f"see {shown} in the CRD")
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return {int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "value")
 
 
 RULE = Rule(

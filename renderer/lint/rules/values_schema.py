@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ...resources import data_dir
-from ...schemacheck import Validator
+from ...schemacheck import Validator, type_name
 from ...yamlio import format_key_path
 from ..finding import ERROR, WARNING, Finding
 from ..graph import ReleaseGraph, ReleaseNode
@@ -196,7 +196,7 @@ def _describe(error: Any, parts: tuple[Any, ...]) -> str:
     kind, expected = error.validator, error.validator_value
     if kind == "type":
         wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        return f"{key} must be {_article(wanted)}, not {_article(_type_name(error.instance))}"
+        return f"{key} must be {_article(wanted)}, not {_article(type_name(error.instance))}"
     if kind in ("enum", "const"):
         allowed = expected if kind == "enum" else [expected]
         return f"{key} must be one of: {', '.join(json.dumps(item) for item in allowed)}"
@@ -219,15 +219,6 @@ def _describe(error: Any, parts: tuple[Any, ...]) -> str:
 
 def _article(word: str) -> str:
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    names = {int: "integer", float: "number", str: "string", list: "array", dict: "object"}
-    return next((name for cls, name in names.items() if isinstance(value, cls)), "value")
 
 
 def _resolve(root: Mapping[str, Any], schema: Any) -> Any:

@@ -3,10 +3,10 @@ other rules, one finding per value, and never the value in a message."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_stack
 
 from renderer.app import run_lint
 from renderer.lint.finding import Finding
@@ -186,15 +186,7 @@ spec:
 
 
 def _stack(tmp_path: Path) -> Path:
-    work = tmp_path / "stack"
-    work.mkdir()
-    for name in ("rail.yaml", "releases", "values", "secrets", "templates"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, work / name)
-        else:
-            shutil.copy2(source, work / name)
-    return work
+    return copy_stack(REPO, tmp_path / "stack", outputs=False)
 
 
 def test_a_spec_value_is_reported_once_at_the_spec_with_the_rendered_place_related(tmp_path: Path) -> None:

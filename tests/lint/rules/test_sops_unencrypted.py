@@ -3,10 +3,10 @@ reported (its source, never twice), and that values never reach a message."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_stack
 
 from renderer.app import run_lint
 from renderer.lint.finding import WARNING, Finding
@@ -100,15 +100,7 @@ def test_a_plain_yaml_file_without_a_sops_block_is_not_a_sops_file() -> None:
 
 
 def _stack(tmp_path: Path) -> Path:
-    work = tmp_path / "stack"
-    work.mkdir()
-    for name in ("rail.yaml", "releases", "values", "secrets", "templates"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, work / name)
-        else:
-            shutil.copy2(source, work / name)
-    return work
+    return copy_stack(REPO, tmp_path / "stack", outputs=False)
 
 
 def _found(work: Path) -> list[Finding]:
