@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .quoting import printable
+
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
@@ -31,6 +33,8 @@ class Problem:
     hint: str = ""
 
     def format(self) -> str:
+        """``path:line:col: error: message``, and the hint on a line of its own. Paths, keys
+        and messages quote the input: escaped, so none starts a line of its own in a log."""
         where = self.path
         if self.line is not None:
             where += f":{self.line}"
@@ -39,8 +43,9 @@ class Problem:
         text = f"{where}: error: {self.message}"
         if self.key_path:
             text += f" (at {self.key_path})"
+        text = printable(text)
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint)}"
         return text
 
     def sort_key(self) -> tuple[str, int, int, str]:

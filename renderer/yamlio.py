@@ -178,6 +178,17 @@ def load_document(text: str, path: str) -> Document:
     return documents[0] if documents else Document(path=path, data=None)
 
 
+class TaggedStr(str):
+    """A scalar written with a custom tag (read from foreign files only): the text, and its tag."""
+
+    yaml_tag: str
+
+    def __new__(cls, value: str, tag: str) -> TaggedStr:
+        made = super().__new__(cls, value)
+        made.yaml_tag = tag
+        return made
+
+
 class _Builder:
     """Builds plain data from a composed node graph, checking it as it goes."""
 
@@ -307,7 +318,8 @@ class _Builder:
         tag: str = node.tag
         if not tag.startswith(_TAG):
             self._check_tag(node)
-            return value
+            # `!env_var X`, `!secret x`: a tool resolves the value, which is no literal.
+            return TaggedStr(value, tag) if tag != "!" else value
         kind = tag[len(_TAG) :]
         if kind == "null":
             return None

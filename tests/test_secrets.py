@@ -13,7 +13,20 @@ from typing import Any
 import pytest
 
 from renderer.load import load_stack
-from renderer.secrets import find_plaintext, has_credential_url, is_literal, is_secret_key
+from renderer.secrets import (
+    NOT_SECRET,
+    REFERENCE,
+    SECRET_KEY,
+    SECRET_VALUE,
+    classify,
+    find_plaintext,
+    is_literal,
+    is_secret_key,
+    redacted,
+    scan,
+    value_shape,
+)
+from renderer.yamlio import load_documents
 
 SECRET_KEYS = [
     "password",
@@ -138,8 +151,8 @@ URLS: list[tuple[Any, bool]] = [
 
 
 @pytest.mark.parametrize(("value", "flagged"), URLS, ids=[repr(v) for v, _ in URLS])
-def test_has_credential_url(value: Any, flagged: bool) -> None:
-    assert has_credential_url(value) is flagged
+def test_credential_urls(value: Any, flagged: bool) -> None:
+    assert bool(value_shape(value)) is flagged
 
 
 FIND: list[tuple[str, Any, list[tuple[Any, ...]]]] = [
@@ -219,3 +232,194 @@ def test_shipped_specs_hold_no_plaintext() -> None:
     loaded = load_stack(Path(__file__).resolve().parent.parent)
     for release in loaded.stack.releases:
         assert list(find_plaintext(loaded.merged_values(release))) == [], release.name
+
+
+# --------------------------------------------------------------------------- the classifier, by question
+
+
+def _token(*parts: str) -> str:
+    """Tokens are built from parts so this file holds none a secret scanner would flag."""
+    return "".join(parts)
+
+
+KEY_NAMES: list[tuple[str, bool]] = [
+    # The key names the issue lists, in the spellings real repositories use.
+    ("pass", True),
+    ("dbPass", True),
+    ("db_pass", True),
+    ("secret", True),
+    ("SECRET", True),
+    ("PWD", True),
+    ("credentials", True),
+    ("credential", True),
+    ("auth", True),
+    ("basicAuth", True),
+    ("PROXY_AUTH", True),
+    ("pgpass", True),
+    ("PGPASSWORD", True),
+    ("api-key", True),
+    ("private_key", True),
+    ("LFS_JWT_SECRET", True),
+    ("clientSecret", True),
+    # Pointers, switches and look-alikes.
+    ("bypass", False),
+    ("sslPassthrough", False),
+    ("oauthEnabled", False),
+    ("authority", False),
+    ("authMethod", False),
+    ("tokenTTL", False),
+    ("ai_max_tokens", False),
+    ("secretKeyRef", False),
+    ("tlsSecret", False),
+    ("customUsersSecret", False),
+    ("gitCredentialsSecret", False),
+    ("imagePullSecrets", False),
+    ("passwordKey", False),
+    ("userPasswordKey", False),
+    ("tokenKey", False),
+    ("automountServiceAccountToken", True),  # named like one; its boolean value is never a literal
+    ("existingSecretPasswordKey", False),
+    ("dsn", False),  # a DSN is a secret only when it holds a password: judged by value
+]
+
+
+@pytest.mark.parametrize(("key", "secret"), KEY_NAMES, ids=[key for key, _ in KEY_NAMES])
+def test_key_names(key: str, secret: bool) -> None:
+    assert is_secret_key(key) is secret
+
+
+SHAPES: list[tuple[str, str]] = [
+    ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n", "PEM"),
+    ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----", "PEM"),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n", "PEM"),
+    (_token("gh", "p_", "A1b2" * 9), "GitHub"),
+    (_token("gh", "s_", "Z9y8" * 9), "GitHub"),
+    (_token("github", "_pat_", "11ABCDEFG0", "x" * 72), "GitHub"),
+    (_token("gl", "pat-", "abcDEF123_-xyzUVW789"), "GitLab"),
+    (_token("xo", "xb-", "1234567890-abcdefghij"), "Slack"),
+    (_token("AK", "IA", "IOSFODNN7EXAMPL2"), "AWS"),
+    (_token("AS", "IA", "ABCDEFGHIJKLMNOP"), "AWS"),
+    (_token("AI", "za", "SyA1234567890abcdefghijklmnopqrstuv"), "Google"),
+    (_token("sk", "_live_", "4eC39HqLyjWDarjtT1zdp7dc"), "Stripe"),
+    (_token("AGE-SECRET", "-KEY-1", "QQPZS9Y3JZ8D2K7XW4M6N5R0T8V2C4F6H8J0L2N4P6R8T0V2X4Z6B8D0F2"), "age"),
+    (_token("ey", "JhbGciOiJIUzI1NiJ9", ".", "ey", "JzdWIiOiIxMjM0In0", ".", "dozjgNryP4J3jVmNHl0w5N"), "JSON web"),
+    ("https://deploy:hunter2@git.example.org/repo.git", "URL"),
+    ("host=db.platform port=5432 user=gitea password=hunter2 dbname=gitea", "password parameter"),
+    ("jdbc:postgresql://db:5432/app?user=app&password=hunter2&ssl=true", "password parameter"),
+    ("Server=db;Database=app;User Id=app;Pwd=hunter2;", "password parameter"),
+    ("--db-password=hunter2", "password parameter"),
+    # Inside a longer value (a script in a ConfigMap, extra args).
+    (_token("git clone https://x:", "gh", "p_", "Q" * 36, "@github.com/o/r"), "URL"),
+]
+
+
+@pytest.mark.parametrize(("value", "what"), SHAPES, ids=[what + str(i) for i, (_, what) in enumerate(SHAPES)])
+def test_secret_value_shapes_under_harmless_keys(value: str, what: str) -> None:
+    for key in ("DSN", "url", "extraArgs", "description"):
+        verdict = classify((key,), value)
+        assert verdict.kind == SECRET_VALUE, (key, verdict)
+        assert what in verdict.reason
+        assert value not in verdict.reason
+
+
+NOT_SHAPES = [
+    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+    "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----",
+    "ghp_short",
+    "https://git.example.org/repo.git",
+    "https://x-access-token:%s@github.com",  # printf slot in a script
+    "https://x-access-token:{TOKEN}@github.com/{repo}.git",  # f-string slot
+    'psql "host=h password=$PGPASSWORD"',
+    "connect(host=h, password=password)",  # code passing a variable
+    "conn = connect(password=args.password)",
+    "password_file=/run/secrets/db",
+    "AKIAlowercase000000000",
+    "sslmode=require",
+]
+
+
+@pytest.mark.parametrize("value", NOT_SHAPES)
+def test_values_that_only_look_close(value: str) -> None:
+    assert classify(("DSN",), value).kind == NOT_SECRET
+
+
+REFERENCES = [
+    "${DB_PASSWORD}",
+    "$(DB_PASSWORD)",
+    "$DB_PASSWORD",
+    "${{ secrets.OP_CONNECT_TOKEN }}",
+    "{{ .Values.password }}",
+    "{SOME_PASSWORD}",
+    "{env:LITELLM_API_KEY}",
+    "<<PLEX_API_KEY>>",
+    "<path:secret/data/gitea#password>",
+    "op://kubernetes/Downflate - Webhook Secret/password",
+    "secret://prod/db/password",
+    "vault:secret/data/gitea#password",
+    "ref+vault://secret/gitea#/password",
+    "os.environ/QWEN_KEY",
+    "ENC[AES256_GCM,data:6EBm4idb,iv:aWsU,tag:feYC,type:str]",
+]
+
+
+@pytest.mark.parametrize("value", REFERENCES)
+def test_references_are_never_values(value: str) -> None:
+    for key in ("password", "apiKey", "token", "secret", "DSN"):
+        verdict = classify((key,), value)
+        assert verdict.kind == REFERENCE, (key, verdict)
+
+
+def test_a_custom_yaml_tag_is_a_reference() -> None:
+    data = load_documents("api_key: !env_var SONARR_API_KEY\ntoken: !Env X\npw: !Find y\n", "x.yaml", strict_tags=False)
+    assert list(scan(data[0].data)) == []
+    assert classify(("api_key",), data[0].data["api_key"]).kind == REFERENCE
+
+
+@pytest.mark.parametrize("value", ["", "  ", None, "N/A", "null", "none"])
+def test_empty_and_no_value_are_not_secrets(value: Any) -> None:
+    assert not classify(("password",), value).is_secret
+
+
+@pytest.mark.parametrize("value", ["changeme", "password", "admin", "hunter2", 123456])
+def test_weak_defaults_stay_findings(value: Any) -> None:
+    assert classify(("password",), value).kind == SECRET_KEY
+
+
+SIBLINGS: list[tuple[str, dict[str, Any], list[tuple[Any, ...]]]] = [
+    ("secretKey beside existingSecret", {"rcon": {"existingSecret": "app", "secretKey": "RCON_PASSWORD"}}, []),
+    ("secretKey beside secretName", {"t": {"secretName": "foreman", "secretKey": "GITHUB_TOKEN"}}, []),
+    ("xSecret beside xSecretKey", {"coderGitSecret": "foreman-agent", "coderGitSecretKey": "GITHUB_TOKEN"}, []),
+    ("clientSecretKey", {"oidc": [{"existingSecret": "s", "clientSecretKey": "OIDC_SECRET"}]}, []),
+    ("secretKeys map", {"secretKeys": {"password": "db-password", "token": "api-token"}}, []),
+    ("existingSecretKeys map", {"auth": {"existingSecretKeys": {"adminPassword": "admin"}}}, []),
+    ("tls secret", {"ingress": {"tls": {"secret": "wildcard-cert"}}}, []),
+    ("auth method", {"mcp": {"auth": "oauth"}}, []),
+    # A literal stays one beside an empty existingSecret (Bitnami's default).
+    (
+        "minio keys",
+        {"existingSecret": "", "accessKey": "minio", "secretKey": "minio12345"},
+        [("accessKey",), ("secretKey",)],
+    ),
+    ("secret beside nothing", {"app": {"secret": "hunter2"}}, [("app", "secret")]),
+    (
+        "argo parameter",
+        {"parameters": [{"name": "auth.password", "value": "hunter2"}, {"name": "image.tag", "value": "1.2"}]},
+        [("parameters", 0, "value")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), [(d, e) for _, d, e in SIBLINGS], ids=[n for n, _, _ in SIBLINGS])
+def test_siblings_and_holders(data: Any, expected: list[tuple[Any, ...]]) -> None:
+    assert [path for path, _ in scan(data)] == expected
+
+
+def test_redaction_marker_never_holds_the_value_and_is_deterministic() -> None:
+    token = _token("gh", "p_", "Xy7Z" * 9)
+    shown = redacted(token, "HelmRelease apps/gitea|spec.values.token")
+    assert shown.startswith("(redacted #") and token not in shown
+    assert shown == redacted(token, "HelmRelease apps/gitea|spec.values.token")
+    assert shown != redacted(token, "another place")  # keyed: no lookup table across objects
+    # Something a person chose (a password, a URL around one) gets no digest: it could be guessed.
+    assert redacted("correct-horse-battery-staple-2024-blue", "s") == "(redacted)"
+    assert redacted("redis://:hunter2@valkey-primary.platform.svc.cluster.local:6379/0", "s") == "(redacted)"

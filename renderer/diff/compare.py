@@ -14,11 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..secrets import has_credential_url, is_secret_key
+from ..secrets import REFERENCE, classify, is_secret_key, redacted
 from .sides import DiffObject, ObjectKey
 
 ADDED, REMOVED, MODIFIED, MOVED = "added", "removed", "modified", "moved"
-REDACTED = "(redacted)"
 
 # Metadata that changes with every chart release and means nothing to a reviewer.
 _NOISE_LABELS = ("helm.sh/chart", "app.kubernetes.io/version", "chart")
@@ -197,31 +196,81 @@ def compare(base: dict[ObjectKey, DiffObject], head: dict[ObjectKey, DiffObject]
 
 
 def field_changes(old: DiffObject, new: DiffObject) -> tuple[FieldChange, ...]:
+    """Leaf by leaf: a map that gained keys shows each new key, not the old map as ``{}``
+    against the new one whole, so each leaf is redacted on its own and nothing else hides."""
     from deepdiff import DeepDiff
 
     old_data, _ = _strip_noise(old.data)
     new_data, _ = _strip_noise(new.data)
+    old_keyed, new_keyed = _keyed(old_data), _keyed(new_data)
     # deepdiff only sees what differs: a 300-line values block with one changed tag
     # costs it milliseconds, the changed leaf alone microseconds. Same reports.
-    old_part, new_part = _differing(_keyed(old_data), _keyed(new_data))
+    old_part, new_part = _differing(old_keyed, new_keyed)
     diff = DeepDiff(old_part, new_part, view="tree", verbose_level=2)
-    changes = []
-    secret_object = old.kind == "Secret" or new.kind == "Secret"
+    leaves: dict[tuple[Any, ...], tuple[Any, Any]] = {}
     for report in diff.values():
         for level in report:
-            parts = level.path(output_format="list")
-            before = None if _absent(level.t1) else level.t1
-            after = None if _absent(level.t2) else level.t2
-            redact = _must_redact(parts, before, after, secret_object)
-            changes.append(
-                FieldChange(
-                    path=_format_path(parts),
-                    old=REDACTED if redact and before is not None else before,
-                    new=REDACTED if redact and after is not None else after,
-                    redacted=redact,
-                )
+            parts = tuple(level.path(output_format="list"))
+            before = _MISSING if _absent(level.t1) else level.t1
+            after = _MISSING if _absent(level.t2) else level.t2
+            for sub, pair in _leaf_pairs(before, after):
+                leaves[(*parts, *sub)] = pair
+    secret_object = old.kind == "Secret" or new.kind == "Secret"
+    changes = []
+    for parts, (before, after) in leaves.items():
+        path = _format_path(list(parts))
+        redact = _must_redact(parts, before, after, secret_object, (old_keyed, new_keyed))
+        changes.append(
+            FieldChange(
+                path=path,
+                old=_shown(before, redact, f"{old.key}|{path}"),
+                new=_shown(after, redact, f"{new.key}|{path}"),
+                redacted=redact,
             )
+        )
     return tuple(sorted(changes, key=lambda change: change.path))
+
+
+class _Missing:
+    """A side where the field does not exist (distinct from an explicit null)."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_MISSING: Any = _Missing()
+
+
+def _leaf_pairs(before: Any, after: Any) -> list[tuple[tuple[Any, ...], tuple[Any, Any]]]:
+    """The (sub-path, (old, new)) leaves that differ below one reported change."""
+    old_leaves, new_leaves = _flatten(before), _flatten(after)
+    # `{}` becoming a filled map is the map's keys added, not a change of the map itself.
+    if old_leaves.get(()) in ({}, []) and len(old_leaves) == 1 and new_leaves and () not in new_leaves:
+        old_leaves = {}
+    if new_leaves.get(()) in ({}, []) and len(new_leaves) == 1 and old_leaves and () not in old_leaves:
+        new_leaves = {}
+    pairs = []
+    for sub in sorted(old_leaves.keys() | new_leaves.keys(), key=lambda parts: _format_path(list(parts))):
+        one, two = old_leaves.get(sub, _MISSING), new_leaves.get(sub, _MISSING)
+        if not _same(one, two):
+            pairs.append((sub, (one, two)))
+    return pairs
+
+
+def _flatten(value: Any) -> dict[tuple[Any, ...], Any]:
+    if value is _MISSING:
+        return {}
+    if isinstance(value, dict) and value:
+        return {(key, *sub): leaf for key, item in value.items() for sub, leaf in _flatten(item).items()}
+    if isinstance(value, list) and value:
+        return {(index, *sub): leaf for index, item in enumerate(value) for sub, leaf in _flatten(item).items()}
+    return {(): value}
+
+
+def _shown(value: Any, redact: bool, salt: str) -> Any:
+    if value is _MISSING:
+        return None
+    return redacted(value, salt) if redact else value
 
 
 def _absent(value: Any) -> bool:
@@ -240,31 +289,41 @@ def _format_path(parts: list[Any]) -> str:
     return text
 
 
-def _contains_secret(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.startswith("ENC[") or has_credential_url(value)
-    if isinstance(value, dict):
-        # An env var {name: DB_PASSWORD, value: ...} added or removed as a whole item.
-        name = value.get("name")
-        if isinstance(name, str) and is_secret_key(name) and value.get("value") is not None:
+def _must_redact(parts: tuple[Any, ...], old: Any, new: Any, secret_object: bool, sides: tuple[Any, Any]) -> bool:
+    """Secret values never reach a diff: a Secret's data, a value the classifier calls secret
+    (by its key, its siblings or its shape), anything below a secret-looking key, any ENC[...]."""
+    if secret_object and (not parts or parts[0] in ("data", "stringData", "sops")):
+        return True
+    keys = tuple(_plain_key(part) for part in parts)
+    verdicts = []
+    for value, side in ((old, sides[0]), (new, sides[1])):
+        if value is _MISSING:
+            continue
+        if isinstance(value, str) and value.startswith("ENC["):
             return True
-        return any(is_secret_key(k) or _contains_secret(v) for k, v in value.items()) or "sops" in value
-    if isinstance(value, list):
-        return any(_contains_secret(item) for item in value)
-    return False
+        siblings = _lookup(side, parts[:-1])
+        verdicts.append(classify(keys, value, siblings if isinstance(siblings, dict) else None))
+    if any(verdict.is_secret for verdict in verdicts):
+        return True
+    # Below a secret-looking key (`passwords: [a, b]`, `credentials: {...}`) only a
+    # reference (a secretKeyRef, `${VAR}`) is shown.
+    # A keyed list item (`[name=DB_PASSWORD]`) is judged by its siblings above, not here.
+    below_secret = any(is_secret_key(part) for part in parts[:-1] if not str(part).startswith("[name="))
+    return below_secret and not all(verdict.kind == REFERENCE for verdict in verdicts)
 
 
-def _must_redact(parts: list[Any], old: Any, new: Any, secret_object: bool) -> bool:
-    """Secret values never reach a diff: any Secret data, any secret-looking key, any ENC[...]."""
-    if secret_object and parts and parts[0] in ("data", "stringData", "sops"):
-        return True
-    if secret_object and not parts:
-        return True
-    if any(is_secret_key(part) for part in parts if isinstance(part, str)):
-        return True
-    if parts and parts[-1] == "value" and len(parts) >= 2:
-        # An env var {name: DB_PASSWORD, value: ...} keyed as [name=DB_PASSWORD].
-        holder = parts[-2]
-        if isinstance(holder, str) and holder.startswith("[name=") and is_secret_key(holder[6:-1]):
-            return True
-    return _contains_secret(old) or _contains_secret(new)
+def _plain_key(part: Any) -> Any:
+    """``[name=DB_PASSWORD]`` (a keyed list item) is looked at as its name."""
+    if isinstance(part, str) and part.startswith("[name=") and part.endswith("]"):
+        return part[6:-1]
+    return part
+
+
+def _lookup(data: Any, parts: tuple[Any, ...]) -> Any:
+    for part in parts:
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_list or (isinstance(data, dict) and part in data):
+            data = data[part]
+        else:
+            return None
+    return data

@@ -7,6 +7,7 @@ are read below the stack's folder only, as bytes.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,14 +63,9 @@ class Repository:
         return Path(done.stdout.decode().strip()) if done.returncode == 0 else None
 
     def resolve(self, revision: str) -> str:
-        done = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-            cwd=self.top,
-            capture_output=True,
-            check=False,
-        )
-        if done.returncode == 0:
-            return done.stdout.decode().strip()
+        commit = self._commit(revision)
+        if commit is not None:
+            return commit
         if revision == "HEAD" and self._unborn():
             # The first commit of a repository (pre-commit's staged diff): the base is empty, as for git.
             empty = subprocess.run(
@@ -81,13 +77,25 @@ class Repository:
             )
             return empty.stdout.decode().strip()
         shallow = _git(self.top, "rev-parse", "--is-shallow-repository", what="inspect the clone").strip() == b"true"
-        hint = f"check the name with `git log --oneline {revision}`"
-        if shallow:
-            hint = (
-                "this is a shallow clone: fetch the base first, e.g."
-                f" `git fetch --deepen=100 origin` or `git fetch origin {revision}` (actions/checkout: fetch-depth: 0)"
+        raise InputError(
+            Problem(
+                path=str(self.top), message=f"unknown git revision '{revision}'", hint=_unknown_hint(revision, shallow)
             )
-        raise InputError(Problem(path=str(self.top), message=f"unknown git revision '{revision}'", hint=hint))
+        )
+
+    def _commit(self, revision: str) -> str | None:
+        """The commit ``revision`` names, or None. Git reads a word starting with ``-`` as
+        an option, never a revision (a ref named so is spelt ``refs/heads/-x``): such a
+        word is not passed to git at all."""
+        if revision.startswith("-"):
+            return None
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+            cwd=self.top,
+            capture_output=True,
+            check=False,
+        )
+        return done.stdout.decode().strip() if done.returncode == 0 else None
 
     def _unborn(self) -> bool:
         """HEAD names a branch that has no commit yet (a new repository, an orphan branch)."""
@@ -149,6 +157,19 @@ class Repository:
 
     def _relative(self, path: str) -> str:
         return path[len(self.prefix) :] if self.prefix and path.startswith(self.prefix) else path
+
+
+def _unknown_hint(revision: str, shallow: bool) -> str:
+    """What to run next about a revision git does not know: a command safe to paste, where
+    the revision is one quoted word that git cannot read as an option (``--base
+    '--output=x'`` must not become ``git log --output=x``, which writes a file)."""
+    words = shlex.join(["--end-of-options", revision] if revision.startswith("-") else [revision])
+    if shallow:
+        return (
+            "this is a shallow clone: fetch the base first, e.g."
+            f" `git fetch --deepen=100 origin` or `git fetch origin {words}` (actions/checkout: fetch-depth: 0)"
+        )
+    return f"check the name with `git log --oneline {words} --`"
 
 
 def _git(cwd: Path, *args: str, what: str) -> bytes:

@@ -121,10 +121,22 @@ def _suppressions(context: LintContext) -> tuple[list[Suppression], list[Finding
             for rule_id, reason in entries.items():
                 location, _ = graph.spec_location(node, ("suppress", rule_id))
                 found.append(Suppression(rule_id, str(reason), node.ref, location))
-        for key, reason in node.manifest.annotations().items():
+    release_refs = {id(node.manifest): node.ref for node in graph.releases.values()}
+    for manifest in graph.manifests:
+        # Any annotated object, not only releases: a ConfigMap whose "secret" is a key name.
+        annotations = manifest.annotations()
+        if not annotations:
+            continue
+        ref = release_refs.get(id(manifest))
+        if ref is None and manifest.kind and manifest.name:
+            ref = ObjectRef(manifest.kind, manifest.namespace, manifest.name)
+        if ref is None:
+            continue
+        for key, reason in annotations.items():
             if isinstance(key, str) and key.startswith(SUPPRESS_ANNOTATION):
-                location = graph.node_location(node, ("metadata", "annotations", key))
-                found.append(Suppression(key[len(SUPPRESS_ANNOTATION) :], str(reason or ""), node.ref, location))
+                line, column = manifest.document.locate(("metadata", "annotations", key))
+                location = Location(manifest.path, line, column)
+                found.append(Suppression(key[len(SUPPRESS_ANNOTATION) :], str(reason or ""), ref, location))
     valid = []
     for suppression in found:
         problem = None

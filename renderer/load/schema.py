@@ -97,7 +97,7 @@ def _problem(document: Document, error: Any) -> Problem:
         return document.problem(path, "value not allowed", "use one of: " + ", ".join(json.dumps(a) for a in allowed))
     if kind == "pattern":
         hint = _PATTERN_HINTS.get(str(key), _PATH_HINT if _is_path_key(path) else f"must match {error.validator_value}")
-        return document.problem(path, f"invalid value {_shown(error.instance)}", hint)
+        return document.problem(path, f"invalid value {_shown(path, error.instance)}", hint)
     if kind in ("maxLength", "minLength", "minimum", "maximum", "minItems", "uniqueItems"):
         return document.problem(path, f"value violates {kind} {error.validator_value}", "")
     return document.problem(path, f"invalid value ({kind})", f"see {format_key_path(path)} in the schema")
@@ -107,8 +107,12 @@ def _is_path_key(path: tuple[Any, ...]) -> bool:
     return any(part in ("valuesFiles", "secrets", "output", "releases") for part in path)
 
 
-def _shown(value: Any) -> str:
-    # Only spec fields with patterns reach here (names, versions, paths): none is
-    # secret, but keep them short so a pasted blob does not flood the terminal.
+def _shown(path: tuple[Any, ...], value: Any) -> str:
+    """The offending value, where the secret classifier says it may be shown; kept short
+    so a pasted blob does not flood the terminal."""
+    from ..secrets import classify
+
+    if classify(path, value).is_secret:
+        return "(not shown: it looks like a secret)"
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 80 else text[:77] + '..."'

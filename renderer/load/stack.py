@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import InputError, Problem, ProblemCollector
 from ..model import Release, Stack, StackConfig
+from ..quoting import shell_path
 from ..secrets import find_plaintext
 from ..yamlio import Document, load_documents
 from .files import inside, read_text, read_yaml
@@ -222,7 +223,9 @@ def _secret_file(root: Path, relative: str, spec: Document, index: int, *, stric
     if strict and (not isinstance(sops, dict) or "mac" not in sops):
         raise InputError(
             document.problem(
-                (), "not encrypted with SOPS (no sops metadata)", f"encrypt it: sops --encrypt --in-place {relative}"
+                (),
+                "not encrypted with SOPS (no sops metadata)",
+                f"encrypt it: sops --encrypt --in-place {shell_path(relative)}",
             )
         )
     keys: list[str] = []
@@ -235,7 +238,7 @@ def _secret_file(root: Path, relative: str, spec: Document, index: int, *, stric
                         (section, key),
                         "value is not encrypted",
                         "re-encrypt the file with sops (encrypted_regex '^(data|stringData)$'):"
-                        f" sops --encrypt --in-place {relative}",
+                        f" sops --encrypt --in-place {shell_path(relative)}",
                     )
                 )
     return SecretFile(

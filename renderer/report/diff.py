@@ -1,7 +1,10 @@
 """What ``rail diff`` shows: per object, the field paths with old and new values.
 
 Secret values never appear: the comparison already replaced them with
-``(redacted)``; reporters print field changes only through :func:`_value`.
+``(redacted)``; reporters print field changes only through :func:`_value`. Nothing
+from the input is live either: the text report escapes control characters (one line
+stays one line in a CI log), the markdown comment shows every path, name, value and
+message through :mod:`.markdown`.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ import json
 from collections import Counter
 from typing import Any
 
-from ..diff.compare import ADDED, MODIFIED, MOVED, REMOVED, ObjectChange
+from ..diff.compare import ADDED, MODIFIED, MOVED, REMOVED, FieldChange, ObjectChange
 from ..diff.engine import DiffOutcome
 from ..lint.finding import ERROR, Finding
+from ..quoting import printable
+from .markdown import code_span, escape_html, escape_text
 
 MARKDOWN_BUDGET = 65_000
 _SIGN = {ADDED: "+", REMOVED: "-", MODIFIED: "~", MOVED: ">"}
@@ -46,18 +51,19 @@ def text(outcome: DiffOutcome, colour: bool = False) -> str:
     def paint(value: str, name: str) -> str:
         return click.style(value, fg=name) if colour else value
 
-    lines = [f"rail diff {outcome.base_label} .. {outcome.head_label}"]
+    # Each line is escaped whole (rail's own text has no control character), then painted.
+    lines = [printable(f"rail diff {outcome.base_label} .. {outcome.head_label}")]
     for change in outcome.result.changes:
         layer = f" [{change.layer}]" if change.layer else ""
         head = f"{_SIGN[change.change]} {change.change} {_object(change)}{layer}"
-        lines.append(paint(head, _COLOUR[change.change]))
-        lines.extend(f"    {f.path}: {_value(f.old)} -> {_value(f.new)}" for f in change.fields)
+        lines.append(paint(printable(head), _COLOUR[change.change]))
+        lines.extend(printable(f"    {f.path}: {_value(f.old)} -> {_value(f.new)}") for f in change.fields)
     if not outcome.result.changes:
         lines.append("no change to any rendered object")
     for finding in outcome.findings:
-        lines.append(paint(_finding_line(finding), "red" if finding.severity == "error" else "yellow"))
+        lines.append(paint(printable(_finding_line(finding)), "red" if finding.severity == "error" else "yellow"))
         if finding.hint:
-            lines.append(f"  hint: {finding.hint}")
+            lines.append(printable(f"  hint: {finding.hint}"))
     lines.append(_summary_line(outcome))
     return "\n".join(lines) + "\n"
 
@@ -135,18 +141,18 @@ def sarif(outcome: DiffOutcome) -> str:
     return lint_sarif(LintResult(findings=outcome.findings, notes=()))
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def markdown(outcome: DiffOutcome, budget: int = MARKDOWN_BUDGET) -> str:
-    head = [f"### rail diff: {_md(outcome.base_label)} .. {_md(outcome.head_label)}", ""]
+    """A pull-request comment: what rail writes is markup; what the input holds (labels,
+    layers, paths, names, fields, messages) is text, through :mod:`.markdown`."""
+    head = [f"### rail diff: {escape_text(outcome.base_label)} .. {escape_text(outcome.head_label)}", ""]
     layers = sorted({change.layer or "(none)" for change in outcome.result.changes})
     if layers:
         head += ["| layer | added | removed | modified | moved |", "| --- | ---: | ---: | ---: | ---: |"]
         for layer in layers:
             counts = Counter(c.change for c in outcome.result.changes if (c.layer or "(none)") == layer)
-            head.append(f"| {layer} | {counts[ADDED]} | {counts[REMOVED]} | {counts[MODIFIED]} | {counts[MOVED]} |")
+            head.append(
+                f"| {escape_text(layer)} | {counts[ADDED]} | {counts[REMOVED]} | {counts[MODIFIED]} | {counts[MOVED]} |"
+            )
         head.append("")
     else:
         head += ["No change to any rendered object.", ""]
@@ -183,7 +189,7 @@ _NOTE_RESERVE = 160  # room for a "N more ... left out" line
 
 
 def _finding_item(finding: Finding) -> str:
-    return f"- `{finding.rule}` {_md(finding.message)} ({_md(finding.location.path)})"
+    return f"- {code_span(finding.rule)} {escape_text(finding.message)} ({code_span(finding.location.path)})"
 
 
 def _fit_findings(findings: tuple[Finding, ...], room: int) -> tuple[set[int], int]:
@@ -200,11 +206,16 @@ def _fit_findings(findings: tuple[Finding, ...], room: int) -> tuple[set[int], i
 
 
 def _section(change: ObjectChange) -> str:
-    lines = [f"<details><summary>{_SIGN[change.change]} {change.change}: {_md(_object(change))}</summary>", ""]
+    lines = [f"<details><summary>{_SIGN[change.change]} {change.change}: {escape_html(_object(change))}</summary>", ""]
     if change.fields:
         lines += ["| field | old | new |", "| --- | --- | --- |"]
-        lines += [f"| `{_md(f.path)}` | `{_md(_value(f.old))}` | `{_md(_value(f.new))}` |" for f in change.fields]
+        lines += [_field_row(field) for field in change.fields]
     else:
-        lines.append(f"`{_md(change.current.path)}`")
+        lines.append(code_span(change.current.path))
     lines += ["", "</details>"]
     return "\n".join(lines)
+
+
+def _field_row(field: FieldChange) -> str:
+    cells = (code_span(text, table=True) for text in (field.path, _value(field.old), _value(field.new)))
+    return "| " + " | ".join(cells) + " |"

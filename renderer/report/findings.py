@@ -1,4 +1,11 @@
-"""Lint and diff findings as text, JSON, GitHub annotations or SARIF 2.1.0."""
+"""Lint and diff findings as text, JSON, GitHub annotations or SARIF 2.1.0.
+
+Messages, paths and hints carry text from the input (file names, keys, object names).
+Each format keeps it data: text escapes control characters (a newline in a key must
+not start a line ``::error::`` in a CI log, an ESC must not drive the terminal), GitHub
+annotations escape what the workflow-command format reads, JSON and SARIF are
+``json.dumps`` strings.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from typing import Any, Protocol
 from .. import __version__
 from ..lint.engine import LintResult
 from ..lint.finding import Finding
+from ..quoting import printable
 
 FORMATS = ("text", "json", "github", "sarif")
 
@@ -36,6 +44,8 @@ def rule_catalog() -> list[Rule]:
 
 
 def text(result: LintResult) -> str:
+    """``path:line:col: severity rule message``, then the hint and related places; every
+    line escaped whole (rail's own text in it has no control character)."""
     lines = []
     for finding in result.findings:
         where = finding.location.path
@@ -50,7 +60,7 @@ def text(result: LintResult) -> str:
     lines.extend(f"note: {note}" for note in result.notes)
     verdict = "failed" if result.failed else "passed"
     lines.append(f"rail: {result.errors} error(s), {result.warnings} warning(s): {verdict}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _where(location: Any) -> str:
@@ -66,10 +76,15 @@ def as_json(result: LintResult) -> str:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: ``%``, CR and LF percent-encoded, as the runner
+    decodes them (a multi-line message stays one command); other control characters
+    escaped, since the command line is also shown in the log."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:
+    """A workflow command's property value: as data, and ``:`` and ``,`` too (they end
+    the properties and separate them)."""
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from ..app import RenderOutcome
+from ..quoting import printable
 
 
 def report_render(outcome: RenderOutcome) -> str:
+    """The files written, stale or extra; a file name is escaped (a name in ``rendered/``
+    that rail did not write may hold a newline or an escape sequence)."""
     plan = outcome.plan
     lines: list[str] = []
     if outcome.checked_only:
@@ -17,7 +20,7 @@ def report_render(outcome: RenderOutcome) -> str:
             lines.append("rendered output is out of date: run `rail render` and commit the result")
         else:
             lines.append(f"rendered output is up to date ({len(plan.unchanged)} files)")
-        return "\n".join(lines) + "\n"
+        return "\n".join(printable(line) for line in lines) + "\n"
     for path in plan.foreign:
         lines.append(
             f"warning: {path}: not written by rail; left alone (remove it or move it out of the output folder)"
@@ -27,4 +30,4 @@ def report_render(outcome: RenderOutcome) -> str:
         f"rendered {written + len(plan.unchanged)} files: {written} written,"
         f" {len(plan.unchanged)} unchanged, {len(plan.obsolete)} removed"
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"

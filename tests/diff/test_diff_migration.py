@@ -126,9 +126,9 @@ def test_recorded_migration_passes(migrated: Path) -> None:
     assert "stateful-relocation" not in rules_of(report)
     gitea = only(changes_of(report, "HelmRelease", "gitea"))
     assert gitea["change"] == "moved"
-    # The base had no annotations: the whole block is new.
-    assert fields_of(gitea)["metadata.annotations"][0] is None
-    assert "pg_dump" in fields_of(gitea)["metadata.annotations"][1]["railiance.io/migration"]
+    # The base had no annotations: each new one is shown as added.
+    assert fields_of(gitea)["metadata.annotations.railiance.io/migration"][0] is None
+    assert "pg_dump" in fields_of(gitea)["metadata.annotations.railiance.io/migration"][1]
     assert report["findings"] == []
     assert code == 0
 

@@ -86,11 +86,13 @@ def test_spec_stack_secret_changes_show_redacted(spec_secrets: Path) -> None:
     gitea = fields_of(changes_of(report, "HelmRelease", "gitea")[0])
     env = "spec.values.gitea.additionalConfigFromEnvs"
     assert gitea[f"{env}[name=GITEA__SECURITY__SECRET_KEY].value"] == ("(redacted)", "(redacted)")
-    assert gitea[f"{env}[name=GITEA__SECURITY__INTERNAL_TOKEN]"] == (None, "(redacted)")
+    # An added item is shown key by key: its name plainly, its value redacted.
+    assert gitea[f"{env}[name=GITEA__SECURITY__INTERNAL_TOKEN].name"] == (None, "GITEA__SECURITY__INTERNAL_TOKEN")
+    assert gitea[f"{env}[name=GITEA__SECURITY__INTERNAL_TOKEN].value"] == (None, "(redacted)")
     assert gitea[f"{env}[name=GITEA__CACHE__HOST].value"] == ("(redacted)", "(redacted)")
     database = fields_of(changes_of(report, "HelmRelease", "postgresql-ha")[0])
     assert database["spec.values.auth.password"] == ("(redacted)", "(redacted)")
-    assert database["spec.values.backup"] == (None, "(redacted)")
+    assert database["spec.values.backup.s3.accessKey"] == (None, "(redacted)")
     valkey_secret = fields_of(changes_of(report, "Secret", "valkey-credentials")[0])
     assert valkey_secret["stringData.valkey-password"] == ("(redacted)", "(redacted)")
     for change in report["changes"]:

@@ -5,11 +5,15 @@ everything deleted; reading changes nothing in the repository."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import GIT_ENV
 from gitstack import (
     build_stack,
     clone,
@@ -119,6 +123,30 @@ def test_base_revision_that_does_not_exist(stack: Path) -> None:
     assert "base 'no-such-branch'" in run.stderr
     assert "unknown git revision" in run.stderr
     assert "git log" in run.stderr
+
+
+@pytest.mark.parametrize("shallow", [False, True], ids=["full", "shallow"])
+def test_revision_that_looks_like_an_option(stack: Path, tmp_path: Path, shallow: bool) -> None:
+    """``--base '--output=pwned.txt'`` is no revision; git is never asked, and the hint's
+    command, pasted into a shell, names it as one revision and writes no file either."""
+    repo = stack
+    if shallow:
+        repo = tmp_path / "shallow"
+        git(tmp_path, "clone", "-q", "--depth", "1", f"file://{stack}", str(repo))
+
+    run = rail_process(repo, "diff", "--base", "--output=pwned.txt")
+
+    assert_broken(run.output, run.exit_code)
+    assert "unknown git revision '--output=pwned.txt'" in run.stderr
+    assert not list(repo.rglob("pwned.txt"))
+    (command,) = re.findall(r"`(git (?:log|fetch) [^`]*--end-of-options[^`]*)`", run.stderr)
+    words = shlex.split(command)
+    assert words.count("--output=pwned.txt") == 1
+    assert words.index("--end-of-options") == words.index("--output=pwned.txt") - 1
+    pasted = subprocess.run(words, cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True)
+    assert pasted.returncode != 0
+    assert not list(repo.rglob("pwned.txt"))
+    assert not list(Path.cwd().glob("pwned.txt"))
 
 
 def test_head_revision_that_does_not_exist(stack: Path) -> None:

@@ -80,3 +80,51 @@ def test_notes_are_reported() -> None:
     assert "note: x.yaml: HelmRelease y uses v2beta1" in REPORTERS["text"](result)
     assert "::notice::x.yaml%3A" not in REPORTERS["github"](result)
     assert "::notice::x.yaml: HelmRelease y uses v2beta1" in REPORTERS["github"](result)
+
+
+# What the input holds stays data: one finding, one line (or annotation); no escape sequence.
+
+INJECTED = "\n::error::x %0A\r::set-env name=X::1 \x1b[31mred\x1b]0;title\x07"
+
+
+def _hostile(index: int) -> Finding:
+    return Finding(
+        rule="plaintext-secret",
+        severity="error" if index % 2 else "warning",
+        message=f"key {index}{INJECTED}",
+        location=Location(f"values/{index}{INJECTED}, x:y.yaml", index + 1, 2),
+        object=OBJECT,
+        hint=f"hint{INJECTED}",
+        related=(Location(f"rendered/{index}{INJECTED}.yaml", 3),),
+    )
+
+
+def test_github_gives_one_annotation_a_finding_whatever_it_holds() -> None:
+    findings = tuple(_hostile(index) for index in range(3))
+    lines = REPORTERS["github"](_result(*findings, notes=(f"note{INJECTED}",))).splitlines()
+
+    assert len(lines) == len(findings) + 1
+    for index, line in enumerate(lines[:-1]):
+        severity = "error" if index % 2 else "warning"
+        assert line.startswith(f"::{severity} file=values/{index}%0A%3A%3Aerror%3A%3Ax %250A%0D%3A%3Aset-env")
+        assert (
+            f"%2C x%3Ay.yaml,line={index + 1},col=2,title=plaintext-secret::key {index}%0A::error::x %250A%0D" in line
+        )
+    assert lines[-1].startswith("::notice::note%0A::error::x %250A%0D::set-env")
+    assert "\x1b" not in "".join(lines) and "\x07" not in "".join(lines)
+    assert "\\x1b[31mred\\x1b]0;title\\x07" in lines[0]
+
+
+def test_text_gives_no_line_a_finding_did_not_start() -> None:
+    findings = tuple(_hostile(index) for index in range(3))
+    output = REPORTERS["text"](_result(*findings, notes=(f"note{INJECTED}",)))
+    lines = output.splitlines()
+
+    # Per finding: the finding, its hint, its related place; then the note and the verdict.
+    assert len(lines) == 3 * len(findings) + 2
+    assert not [line for line in lines if line.startswith("::")]
+    assert "\x1b" not in output and "\r" not in output and "\x07" not in output
+    assert lines[0] == (
+        "values/0\\n::error::x %0A\\r::set-env name=X::1 \\x1b[31mred\\x1b]0;title\\x07, x:y.yaml:1:2:"
+        " warning plaintext-secret key 0\\n::error::x %0A\\r::set-env name=X::1 \\x1b[31mred\\x1b]0;title\\x07"
+    )

@@ -13,13 +13,47 @@ points there, with the rendered HelmRelease as a related location); files in
 ``values.yaml``-style key is read as YAML); Flux ``postBuild.substitute``; Argo CD
 Helm values and parameters; workload pod specs (``env``); kustomize
 ``secretGenerator`` literals; and any ``Secret`` manifest that is not SOPS-encrypted
-(SOPS files are the ``sops-unencrypted`` rule's). A secret is a literal under a
-secret-looking key (``password``, ``adminPassword``, ``token``, ``apiKey``,
-``clientSecret``, ...), a literal ``value`` of an env var with such a name, or a URL
-with ``user:password@``. Not literals: ``${VAR}`` (Flux post-build substitution),
-``$(VAR)`` (Kubernetes env expansion), ``{{ ... }}``, ``ENC[...]``, and keys that
-name where a secret is kept (``existingSecret``, ``passwordKey``, ``secretName``).
-The value itself is never printed: findings name the key only.
+(SOPS files are the ``sops-unencrypted`` rule's). The value itself is never printed:
+findings name the key and the kind of secret only.
+
+A secret, by its key: a literal under a key whose last word names a secret:
+``password``/``passwd``/``pass``/``pwd``/``passphrase``/``pgpass``, ``secret``
+(``clientSecret``, ``jwtSecret``), ``token``, ``credential(s)``, ``auth``
+(``basicAuth``), ``apiKey``/``api_key``, ``privateKey``, ``secretKey``, ``accessKey``,
+``masterKey``, in any case and spelling (``DB_PASSWORD``, ``admin-password``); the
+``value`` of an ``{name: DB_PASSWORD, value: ...}`` pair (env vars, Argo CD Helm
+parameters); every literal item of a list under such a key (``passwords: [a, b]``).
+
+A secret, by its shape, under any key (``DSN``, ``url``, ``extraArgs``): a PEM
+private key block; a token with a well-known prefix: GitHub ``ghp_``/``gho_``/
+``ghu_``/``ghs_``/``ghr_``/``github_pat_``, GitLab ``glpat-`` (and its other
+``gl*-`` tokens), Slack ``xox?-``/``xapp-``, AWS ``AKIA``/``ASIA``, Google ``AIza``,
+Stripe ``sk_live_``/``rk_live_``, age ``AGE-SECRET-KEY-1``, a JWT (``eyJ...``),
+OpenAI and Anthropic ``sk-...``, npm ``npm_``, PyPI ``pypi-``, SendGrid ``SG.``,
+Vault ``hvs.``, DigitalOcean ``dop_v1_``, Hugging Face ``hf_``, Grafana ``glsa_``/
+``glc_``, Shopify ``shpat_``, Tailscale ``tskey-``, Twilio ``SK``; a URL with
+``user:password@``; a ``password=``/``pwd=`` (or ``AccountKey=``, ``sig=``,
+``api_key=``, ``access_token=``) parameter in a libpq DSN, a JDBC or ODBC string or a
+query string. A weak default (``changeme``, ``password``) is a literal like any other.
+
+Not secrets: references to where a secret is kept, and non-values. ``${VAR}`` (Flux
+post-build substitution, shells), ``$(VAR)`` (Kubernetes env expansion), ``$VAR``,
+``{{ ... }}`` (Go and Jinja templates), ``{VAR}`` and ``{env:VAR}``, ``<<VAR>>``,
+``<path:...#key>`` (argocd-vault-plugin), ``op://...`` (1Password), ``secret://``,
+``vault:...``, ``ref+vault://...`` (vals), ``os.environ/VAR``, ``ENC[...]`` (SOPS),
+a value with a custom YAML tag (``!env_var VAR``, ``!Env``, ``!secret``), printf
+slots (``%s``) in a URL; empty values, ``null``, ``N/A``; keys that name a Secret or
+a key in one (``existingSecret``, ``passwordKey``, ``secretName``, ``tlsSecret``,
+``customUsersSecret``, ``passwordFile``), a ``secretKey: RCON_PASSWORD`` beside
+``existingSecret`` (it names a key of that Secret), ``coderGitSecret`` beside
+``coderGitSecretKey``, everything under ``secretKeys``/``existingSecretKeys``/
+``valueFrom``; ``auth: oauth`` (a method, not a credential).
+
+A false finding: annotate the object with a reason
+(``railiance.io/suppress.plaintext-secret: "the key names a Vault path"``), or in a
+release spec ``suppress: {plaintext-secret: <reason>}``; to turn the rule off,
+``lint.rules.plaintext-secret: off`` in ``rail.yaml``. A real one: move the value into
+a SOPS Secret and rotate it (it is in git history).
 
 Fails::
 
@@ -27,6 +61,8 @@ Fails::
     values:
       pgpool:
         adminPassword: s3cr3t             # a literal password in git
+      metrics:
+        extraArgs: ["--dsn=host=db password=s3cr3t"]
 
 Passes::
 
@@ -44,7 +80,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...errors import InputError
-from ...secrets import find_plaintext, is_literal, is_secret_key
+from ...quoting import shell_path
+from ...secrets import classify, find_plaintext, is_literal
 from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..graph import HELM_GROUP, ReleaseGraph, ReleaseNode
@@ -59,6 +96,29 @@ WORKLOAD_KINDS = frozenset(
     {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"}
 )
 SOPS_SUFFIXES = (".sops.yaml", ".sops.yml")
+# API groups whose objects only name secrets kept elsewhere (External Secrets' `secretKey:
+# password` is a key name), hold them encrypted (Sealed Secrets), or define schemas, and
+# Kubernetes' and the GitOps tools' own groups, checked where they carry values above.
+REFERENCE_GROUPS = frozenset(
+    {
+        "external-secrets.io",
+        "generators.external-secrets.io",
+        "bitnami.com",
+        "apiextensions.k8s.io",
+        "onepassword.com",
+        "secrets.hashicorp.com",
+        "kustomize.config.k8s.io",
+        "kustomize.toolkit.fluxcd.io",
+        "source.toolkit.fluxcd.io",
+        "helm.toolkit.fluxcd.io",
+        "notification.toolkit.fluxcd.io",
+        "image.toolkit.fluxcd.io",
+        "argoproj.io",
+        "rbac.authorization.k8s.io",
+        "networking.k8s.io",
+        "admissionregistration.k8s.io",
+    }
+)
 
 
 def check(context: LintContext) -> Iterator[Finding]:
@@ -69,7 +129,7 @@ def check(context: LintContext) -> Iterator[Finding]:
     ours = {*loaded.spec_documents, loaded.stack.config.path} if loaded else set()
     for manifest in context.graph.manifests:
         if manifest.origin is None or manifest.origin not in ours:
-            yield from _manifest(manifest)
+            yield from check_manifest(manifest)
     yield from _hand_edited(context)
 
 
@@ -87,14 +147,14 @@ def _hand_edited(context: LintContext) -> Iterator[Finding]:
     fresh: dict[str, set[str]] = {}
     for manifest in context.graph.manifests:
         if manifest.path in changed:
-            fresh.setdefault(manifest.path, set()).update(f.message for f in _manifest(manifest))
+            fresh.setdefault(manifest.path, set()).update(f.message for f in check_manifest(manifest))
     for relative in changed:
         try:
             committed = read(root / relative, relative)
         except InputError:  # unreadable: rendered-drift reports the file
             continue
         for manifest in committed:
-            for finding in _manifest(manifest):
+            for finding in check_manifest(manifest):
                 # The same secret in the fresh render comes from a spec: reported there.
                 if finding.message not in fresh.get(relative, set()):
                     yield finding
@@ -150,7 +210,8 @@ def _rendered(graph: ReleaseGraph, node: ReleaseNode | None, values_path: tuple[
 # --------------------------------------------------------------------------- manifests
 
 
-def _manifest(manifest: Manifest) -> Iterator[Finding]:
+def check_manifest(manifest: Manifest) -> Iterator[Finding]:
+    """The findings in one Kubernetes object, wherever it came from."""
     kind, group = manifest.kind, manifest.group
     if kind == "Secret" and manifest.api_version == "v1":
         yield from _plain_secret(manifest)
@@ -164,7 +225,9 @@ def _manifest(manifest: Manifest) -> Iterator[Finding]:
         yield from _secret_generator(manifest)
     elif kind in ("Application", "ApplicationSet") and group == "argoproj.io":
         yield from _argo(manifest)
-    elif kind in WORKLOAD_KINDS:
+    elif kind in WORKLOAD_KINDS or (manifest.group and group not in REFERENCE_GROUPS and "." in group):
+        # Workloads, and any custom resource (a LiteLLM model's `params.apiKey`, a
+        # Grafana datasource's password): their spec is configuration like values.
         yield from _scan(manifest, ("spec",))
 
 
@@ -222,8 +285,8 @@ def _plain_secret(manifest: Manifest) -> Iterator[Finding]:
         ),
         location=_at(manifest, first),
         object=_object(manifest),
-        hint=f"encrypt it with SOPS: rename it to *.sops.yaml and run sops --encrypt --in-place {manifest.path};"
-        " then rotate the values",
+        hint="encrypt it with SOPS: rename it to *.sops.yaml and run"
+        f" sops --encrypt --in-place {shell_path(manifest.path)}; then rotate the values",
     )
 
 
@@ -274,13 +337,11 @@ def _secret_generator(manifest: Manifest) -> Iterator[Finding]:
             if not isinstance(literal, str) or "=" not in literal:
                 continue
             key, _, value = literal.partition("=")
-            if is_secret_key(key.strip()) and is_literal(value):
+            verdict = classify((key.strip(),), value)
+            if verdict.is_secret:
                 yield Finding(
                     rule=RULE.id,
-                    message=(
-                        f"plaintext secret in secretGenerator '{generator.get('name', index)}':"
-                        f" a literal value for '{key.strip()}'"
-                    ),
+                    message=f"plaintext secret in secretGenerator '{generator.get('name', index)}': {verdict.reason}",
                     location=_at(manifest, ("secretGenerator", index, "literals", position)),
                     object=_object(manifest),
                     hint=HINT,

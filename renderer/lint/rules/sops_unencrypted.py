@@ -48,7 +48,8 @@ from typing import Any
 
 from ...errors import InputError
 from ...load.stack import LoadedStack
-from ...secrets import is_sops_encrypted
+from ...quoting import shell_path
+from ...secrets import is_blank, is_sops_encrypted
 from ...yamlio import Document, load_documents
 from ..finding import ERROR, WARNING, Finding, Location, ObjectRef
 from ..manifests import SKIPPED_DIRS, Manifest
@@ -197,6 +198,7 @@ def _check(document: Document, rendered: Iterable[Document]) -> Iterator[Finding
                 (section, str(key))
                 for key, value in entries.items()
                 if not is_sops_encrypted(value)
+                and not is_blank(value)
                 and not (isinstance(suffix, str) and suffix and str(key).endswith(suffix))
             )
 
@@ -212,7 +214,7 @@ def _check(document: Document, rendered: Iterable[Document]) -> Iterator[Finding
             location=_location(document, ()),
             object=subject,
             related=related(()),
-            hint=f"encrypt it: sops --encrypt --in-place {path} (then rotate any value that was committed)",
+            hint=f"encrypt it: sops --encrypt --in-place {shell_path(path)} (then rotate any value that was committed)",
         )
         return
     if not sops.get("mac"):
@@ -222,7 +224,7 @@ def _check(document: Document, rendered: Iterable[Document]) -> Iterator[Finding
             location=_location(document, ("sops",)),
             object=subject,
             related=related(("sops",)),
-            hint=f"re-encrypt it: sops --encrypt --in-place {path}",
+            hint=f"re-encrypt it: sops --encrypt --in-place {shell_path(path)}",
         )
     for section, key in plain:
         yield Finding(
@@ -231,7 +233,8 @@ def _check(document: Document, rendered: Iterable[Document]) -> Iterator[Finding
             location=_location(document, (section, key)),
             object=subject,
             related=related((section, key)),
-            hint=f"edit secrets with `sops {path}`, never by hand; rotate the value: it is in git as plain text",
+            hint=f"edit secrets with `sops {shell_path(path)}`, never by hand;"
+            " rotate the value: it is in git as plain text",
         )
 
 

@@ -63,9 +63,14 @@ def test_encrypted_passes() -> None:
     assert _lint(_secret(f"  password: {ENC}\n  empty: ENC[AES256_GCM,data:,iv:a=,tag:b==,type:str]\n")) == []
 
 
+@pytest.mark.parametrize("value", ['""', "''", '"  "', "null", "~"])
+def test_an_empty_value_holds_nothing_to_encrypt(value: str) -> None:
+    assert _lint(_secret(f"  password: {value}\n  token: {ENC}\n")) == []
+
+
 @pytest.mark.parametrize(
     "value",
-    [SECRET, '""', "null", "12345", "ENC[not sops]", "ENC[AES256_GCM,data:abc"],
+    [SECRET, "12345", "ENC[not sops]", "ENC[AES256_GCM,data:abc"],
 )
 def test_every_value_that_is_not_a_sops_ciphertext_is_reported(value: str) -> None:
     findings = _lint(_secret(f"  password: {value}\n"))
