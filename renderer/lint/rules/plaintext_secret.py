@@ -11,8 +11,10 @@ points there, with the rendered HelmRelease as a related location); files in
 ``rendered/`` edited by hand (stale or obsolete ones, read as committed); the
 ``spec.values`` of hand-written HelmReleases; a ConfigMap's ``data`` (a
 ``values.yaml``-style key is read as YAML); Flux ``postBuild.substitute``; Argo CD
-Helm values and parameters; workload pod specs (``env``); kustomize
-``secretGenerator`` literals; and any ``Secret`` manifest that is not SOPS-encrypted
+Helm values and parameters; workload pod specs (``env``); the ``spec`` of any custom
+resource (a LiteLLM model's ``apiKey``, a datasource's password; not External Secrets',
+whose keys name keys, nor Sealed Secrets'); kustomize ``secretGenerator`` literals; and
+any ``Secret`` manifest that is not SOPS-encrypted
 (SOPS files are the ``sops-unencrypted`` rule's). The value itself is never printed:
 findings name the key and the kind of secret only.
 
