@@ -219,13 +219,14 @@ def field_changes(old: DiffObject, new: DiffObject) -> tuple[FieldChange, ...]:
     changes = []
     for parts, (before, after) in leaves.items():
         path = _format_path(list(parts))
-        redact = _must_redact(parts, before, after, secret_object, (old_keyed, new_keyed))
+        old_secret = _must_redact(parts, before, old_keyed, secret_object)
+        new_secret = _must_redact(parts, after, new_keyed, secret_object)
         changes.append(
             FieldChange(
                 path=path,
-                old=_shown(before, redact, f"{old.key}|{path}"),
-                new=_shown(after, redact, f"{new.key}|{path}"),
-                redacted=redact,
+                old=_shown(before, old_secret, f"{old.key}|{path}"),
+                new=_shown(after, new_secret, f"{new.key}|{path}"),
+                redacted=old_secret or new_secret,
             )
         )
     return tuple(sorted(changes, key=lambda change: change.path))
@@ -289,27 +290,28 @@ def _format_path(parts: list[Any]) -> str:
     return text
 
 
-def _must_redact(parts: tuple[Any, ...], old: Any, new: Any, secret_object: bool, sides: tuple[Any, Any]) -> bool:
+def _must_redact(parts: tuple[Any, ...], value: Any, side: Any, secret_object: bool) -> bool:
     """Secret values never reach a diff: a Secret's data, a value the classifier calls secret
-    (by its key, its siblings or its shape), anything below a secret-looking key, any ENC[...]."""
+    (by its key, its siblings or its shape), anything below a secret-looking key but a
+    reference, any ENC[...]. Each side on its own: `${DB_PASSWORD}` replaced by a literal
+    still shows the reference it was."""
+    if value is _MISSING:
+        return False
     if secret_object and (not parts or parts[0] in ("data", "stringData", "sops")):
         return True
-    keys = tuple(_plain_key(part) for part in parts)
-    verdicts = []
-    for value, side in ((old, sides[0]), (new, sides[1])):
-        if value is _MISSING:
-            continue
-        if isinstance(value, str) and value.startswith("ENC["):
-            return True
-        siblings = _lookup(side, parts[:-1])
-        verdicts.append(classify(keys, value, siblings if isinstance(siblings, dict) else None))
-    if any(verdict.is_secret for verdict in verdicts):
+    if isinstance(value, str) and value.startswith("ENC["):
+        return True
+    siblings = _lookup(side, parts[:-1])
+    verdict = classify(
+        tuple(_plain_key(part) for part in parts), value, siblings if isinstance(siblings, dict) else None
+    )
+    if verdict.is_secret:
         return True
     # Below a secret-looking key (`passwords: [a, b]`, `credentials: {...}`) only a
-    # reference (a secretKeyRef, `${VAR}`) is shown.
-    # A keyed list item (`[name=DB_PASSWORD]`) is judged by its siblings above, not here.
+    # reference (a secretKeyRef, `${VAR}`) is shown. A keyed list item (`[name=DB_PASSWORD]`)
+    # is judged by its siblings above, not here.
     below_secret = any(is_secret_key(part) for part in parts[:-1] if not str(part).startswith("[name="))
-    return below_secret and not all(verdict.kind == REFERENCE for verdict in verdicts)
+    return below_secret and verdict.kind != REFERENCE
 
 
 def _plain_key(part: Any) -> Any:

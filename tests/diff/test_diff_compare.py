@@ -25,6 +25,9 @@ from gitstack import (
     write,
 )
 
+from renderer.diff.compare import field_changes
+from renderer.diff.sides import DiffObject
+
 VALKEY = "releases/s3/valkey.yaml"
 PG = "releases/s3/postgresql-ha.yaml"
 PG_VALUES = "values/s3/postgresql-ha.yaml"
@@ -268,3 +271,55 @@ def test_only_the_differing_parts_reach_deepdiff_and_bool_is_not_one() -> None:
         "spec.values.added": (None, "y"),
         "spec.values.env[name=A].value": ("1", "2"),
     }
+
+
+# --------------------------------------------------------------------------- field changes, key by key
+
+
+def _release(values: dict[str, object]) -> DiffObject:
+    key = ("helm.toolkit.fluxcd.io", "HelmRelease", "apps", "gitea")
+    return DiffObject(key, {"kind": "HelmRelease", "spec": {"values": values}}, "rendered/x.yaml", "S5")
+
+
+def _fields(old: dict[str, object], new: dict[str, object]) -> dict[str, tuple[object, object, bool]]:
+    return {f.path: (f.old, f.new, f.redacted) for f in field_changes(_release(old), _release(new))}
+
+
+def test_keys_added_to_a_map_are_shown_one_by_one_each_redacted_on_its_own() -> None:
+    old = {"database": {"HOST": "db.platform"}, "cache": {}}
+    new = {
+        "database": {"HOST": "pg-ha.platform", "NAME": "gitea", "pass": "canary-map-1"},
+        "cache": {"ADAPTER": "redis", "auth": "canary-map-2"},
+    }
+
+    assert _fields(old, new) == {
+        "spec.values.cache.ADAPTER": (None, "redis", False),
+        "spec.values.cache.auth": (None, "(redacted)", True),
+        "spec.values.database.HOST": ("db.platform", "pg-ha.platform", False),
+        "spec.values.database.NAME": (None, "gitea", False),
+        "spec.values.database.pass": (None, "(redacted)", True),
+    }
+
+
+def test_a_map_replacing_null_or_removed_whole_is_shown_key_by_key() -> None:
+    assert _fields({"config": None}, {"config": {"a": 1, "token": "canary-map-3"}}) == {
+        "spec.values.config": (None, None, False),  # the null is gone ...
+        "spec.values.config.a": (None, 1, False),  # ... and each key arrived
+        "spec.values.config.token": (None, "(redacted)", True),
+    }
+    assert _fields({"config": {"a": 1, "PWD": "canary-map-4"}}, {}) == {
+        "spec.values.config.PWD": ("(redacted)", None, True),
+        "spec.values.config.a": (1, None, False),
+    }
+
+
+def test_secret_shapes_under_harmless_keys_are_redacted_and_references_shown() -> None:
+    dsn = "host=db password=canary-map-5 dbname=gitea"
+    fields = _fields(
+        {"DSN": "host=db dbname=gitea", "env": [{"name": "DB_PASSWORD", "value": "${DB_PASSWORD}"}]},
+        {"DSN": dsn, "env": [{"name": "DB_PASSWORD", "value": "canary-map-6"}]},
+    )
+    assert fields["spec.values.DSN"] == ("host=db dbname=gitea", "(redacted)", True)
+    # Each side on its own: the reference it was is shown, the literal it became is not.
+    assert fields["spec.values.env[name=DB_PASSWORD].value"] == ("${DB_PASSWORD}", "(redacted)", True)
+    assert "canary" not in repr(fields)
