@@ -348,35 +348,45 @@ def value_shape(value: object) -> str:
 # --------------------------------------------------------------------------- the classifier
 
 
-def classify(path: tuple[Any, ...], value: Any, siblings: Mapping[Any, Any] | None = None) -> Verdict:
-    """What ``value`` at ``path`` is; ``siblings``: the mapping it sits in, when known."""
-    key = path[-1] if path and isinstance(path[-1], str) else None
+def classify(
+    path: tuple[Any, ...], value: Any, siblings: Mapping[Any, Any] | None = None, *, under_holder: bool = False
+) -> Verdict:
+    """What ``value`` at ``path`` is; ``siblings``: the mapping it sits in, when known;
+    ``under_holder``: a map of Secret references is above it (``secretKeys:``). A value
+    with a secret's shape is a secret wherever it sits, even beside ``existingSecret``."""
     if isinstance(value, (dict, list)) or value is None or isinstance(value, bool):
         return NOTHING
-    if _under_reference_holder(path):
-        return Verdict(REFERENCE, "a key name under a map of Secret references")
     if is_reference(value):
         return Verdict(REFERENCE, "a reference to where the secret is kept")
-    literal = is_literal(value)
-    if key is not None and literal:
-        verdict = _key_verdict(key)
-        if verdict == "secret" and not isinstance(value, str) and not _password_word(key):
-            return Verdict(NOT_SECRET, f"a number under '{key}' (only a password is ever a number)")
-        if verdict == "secret" and _auth_method(key, value):
-            return Verdict(NOT_SECRET, f"'{key}' names an authentication method")
-        if verdict == "secret" and _object_secret_under(path):
-            return Verdict(REFERENCE, f"'{key}' names a Kubernetes Secret (under '{path[-2]}')")
-        if verdict == "secret":
-            if siblings is not None and _names_secret_object_or_key(key, value, siblings):
-                return Verdict(REFERENCE, f"'{key}' names a Secret or a key in one (see its siblings)")
-            return Verdict(SECRET_KEY, f"a literal value under the secret-looking key '{key}'")
-        if key == "value" and siblings is not None:
-            name = siblings.get("name", siblings.get("key"))
-            if isinstance(name, str) and _named_secret(name):
-                return Verdict(SECRET_KEY, f"a literal value for the secret-looking variable '{name}'")
+    if under_holder or _under_reference_holder(path):
+        by_key = Verdict(REFERENCE, "a key name under a map of Secret references")
+    else:
+        by_key = _by_key(path, value, siblings)
+        if by_key.is_secret:
+            return by_key
     shape = value_shape(value)
-    if shape:
-        return Verdict(SECRET_VALUE, shape)
+    return Verdict(SECRET_VALUE, shape) if shape else by_key
+
+
+def _by_key(path: tuple[Any, ...], value: Any, siblings: Mapping[Any, Any] | None) -> Verdict:
+    key = path[-1] if path and isinstance(path[-1], str) else None
+    if key is None or not is_literal(value):
+        return NOTHING
+    verdict = _key_verdict(key)
+    if verdict == "secret":
+        if not isinstance(value, str) and not _password_word(key):
+            return Verdict(NOT_SECRET, f"a number under '{key}' (only a password is ever a number)")
+        if _auth_method(key, value):
+            return Verdict(NOT_SECRET, f"'{key}' names an authentication method")
+        if _object_secret_under(path):
+            return Verdict(REFERENCE, f"'{key}' names a Kubernetes Secret (under '{path[-2]}')")
+        if siblings is not None and _names_secret_object_or_key(key, value, siblings):
+            return Verdict(REFERENCE, f"'{key}' names a Secret or a key in one (see its siblings)")
+        return Verdict(SECRET_KEY, f"a literal value under the secret-looking key '{key}'")
+    if key == "value" and siblings is not None:
+        name = siblings.get("name", siblings.get("key"))
+        if isinstance(name, str) and _named_secret(name):
+            return Verdict(SECRET_KEY, f"a literal value for the secret-looking variable '{name}'")
     return NOTHING
 
 
@@ -404,15 +414,17 @@ def _named_secret(name: str) -> bool:
 
 
 def _under_reference_holder(path: tuple[Any, ...]) -> bool:
-    for part in path[:-1]:
-        if isinstance(part, str):
-            joined = "".join(key_words(part))
-            if joined in _REFERENCE_HOLDERS:
-                return True
-            words = key_words(part)
-            if len(words) > 1 and words[-1] in _REFERENCE_HOLDER_LAST and any(w in _SECRET_WORDS for w in words):
-                return True  # secretKeys, existingSecretKeys, passwordRefs
-    return False
+    return any(isinstance(part, str) and _holds_references(part) for part in path[:-1])
+
+
+@lru_cache(maxsize=4096)
+def _holds_references(key: str) -> bool:
+    """``valueFrom``, ``secretKeyRef``, ``secretKeys``, ``existingSecretKeys``: a map of
+    Secret names and keys, not of values."""
+    words = key_words(key)
+    if "".join(words) in _REFERENCE_HOLDERS:
+        return True
+    return len(words) > 1 and words[-1] in _REFERENCE_HOLDER_LAST and any(w in _SECRET_WORDS for w in words)
 
 
 def _names_secret_object_or_key(key: str, value: Any, siblings: Mapping[Any, Any]) -> bool:
@@ -450,27 +462,29 @@ def find_plaintext(data: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tu
         yield path, verdict.reason
 
 
-def _scan(data: Any, prefix: tuple[Any, ...], under: str | None) -> Iterator[tuple[tuple[Any, ...], Verdict]]:
-    """``under``: the secret-looking key a list sits under (its literal items are secrets)."""
+def _scan(
+    data: Any, prefix: tuple[Any, ...], under: str | None, holder: bool = False
+) -> Iterator[tuple[tuple[Any, ...], Verdict]]:
+    """``under``: the secret-looking key a list sits under (its literal items are secrets);
+    ``holder``: a map of Secret references is above (only secret shapes count there)."""
     if isinstance(data, dict):
-        if _under_reference_holder((*prefix, None)):
-            return
+        holder = holder or bool(prefix and isinstance(prefix[-1], str) and _holds_references(prefix[-1]))
         for key, value in data.items():
             if isinstance(value, list):
                 # `passwords: [a, b]`; not `headersToExtAuth: [...]` (header names).
                 listed = str(key) if is_secret_key(key) and key_words(str(key))[-1] != "auth" else None
-                yield from _scan(value, (*prefix, key), listed)
+                yield from _scan(value, (*prefix, key), listed, holder)
             elif isinstance(value, dict):
-                yield from _scan(value, (*prefix, key), None)
+                yield from _scan(value, (*prefix, key), None, holder)
             else:
-                verdict = _leaf(prefix[-1:], key, value, data)
+                verdict = _leaf(prefix[-1:], key, value, data, holder)
                 if verdict.is_secret:
                     yield (*prefix, key), verdict
     elif isinstance(data, list):
         for index, item in enumerate(data):
             if isinstance(item, (dict, list)):
-                yield from _scan(item, (*prefix, index), None)
-            elif under is not None and is_literal(item):
+                yield from _scan(item, (*prefix, index), None, holder)
+            elif under is not None and not holder and is_literal(item):
                 yield (*prefix, index), Verdict(SECRET_KEY, f"a literal value under the secret-looking key '{under}'")
             else:
                 shape = value_shape(item)
@@ -478,7 +492,7 @@ def _scan(data: Any, prefix: tuple[Any, ...], under: str | None) -> Iterator[tup
                     yield (*prefix, index), Verdict(SECRET_VALUE, shape)
 
 
-def _leaf(parent: tuple[Any, ...], key: Any, value: Any, siblings: Mapping[Any, Any]) -> Verdict:
+def _leaf(parent: tuple[Any, ...], key: Any, value: Any, siblings: Mapping[Any, Any], holder: bool) -> Verdict:
     # The common case first: a key that names nothing secret and a short plain value.
     if not isinstance(key, str):
         return NOTHING
@@ -486,13 +500,31 @@ def _leaf(parent: tuple[Any, ...], key: Any, value: Any, siblings: Mapping[Any, 
         return NOTHING
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return NOTHING
-    return classify((*parent, key), value, siblings)
+    return classify((*parent, key), value, siblings, under_holder=holder)
+
+
+def embedded_data(value: Any, path: str = "(embedded)") -> Any:
+    """A string holding a YAML or JSON mapping or list (a ConfigMap's ``values.yaml: |``, Argo
+    CD's ``helm.values``), parsed; None for any other value. Parsing is not I/O."""
+    if not isinstance(value, str) or ":" not in value:
+        return None
+    from .errors import InputError
+    from .yamlio import load_documents
+
+    try:
+        documents = load_documents(value, path, strict_tags=False)
+    except InputError:  # not YAML: a plain value
+        return None
+    data = [document.data for document in documents if isinstance(document.data, (dict, list))]
+    if not data:
+        return None
+    return data[0] if len(data) == 1 else data
 
 
 def contains_secret(value: Any, path: tuple[Any, ...] = ()) -> bool:
-    """Anything secret in ``value`` (a leaf, or a map or list added or removed whole)."""
+    """Anything secret in ``value``: a leaf, a map or list, or a string holding YAML."""
     if isinstance(value, dict):
-        if "sops" in value and isinstance(value.get("sops"), dict):
+        if isinstance(value.get("sops"), dict):
             return True
         return any(True for _ in _scan(value, path, None))
     if isinstance(value, list):
@@ -500,7 +532,12 @@ def contains_secret(value: Any, path: tuple[Any, ...] = ()) -> bool:
         return any(True for _ in _scan(value, path, under))
     if isinstance(value, str) and value.startswith("ENC["):
         return True
-    return classify(path, value).is_secret
+    if classify(path, value).is_secret:
+        return True
+    if isinstance(value, str) and "\n" in value:
+        embedded = embedded_data(value)
+        return embedded is not None and contains_secret(embedded)
+    return False
 
 
 # --------------------------------------------------------------------------- redaction

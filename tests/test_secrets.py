@@ -19,6 +19,7 @@ from renderer.secrets import (
     SECRET_KEY,
     SECRET_VALUE,
     classify,
+    contains_secret,
     find_plaintext,
     is_literal,
     is_secret_key,
@@ -401,6 +402,18 @@ SIBLINGS: list[tuple[str, dict[str, Any], list[tuple[Any, ...]]]] = [
         [("accessKey",), ("secretKey",)],
     ),
     ("secret beside nothing", {"app": {"secret": "hunter2"}}, [("app", "secret")]),
+    # A secret's shape wins over every excuse a key or a holder gives.
+    (
+        "token beside existingSecret",
+        {"a": {"existingSecret": "app", "secretKey": _token("gh", "p_", "k" * 36)}},
+        [("a", "secretKey")],
+    ),
+    (
+        "token under secretKeys",
+        {"secretKeys": {"x": {"token": _token("gl", "pat-", "k" * 20)}}},
+        [("secretKeys", "x", "token")],
+    ),
+    ("deep under secretKeys", {"existingSecretKeys": {"x": {"password": "db-password"}}}, []),
     (
         "argo parameter",
         {"parameters": [{"name": "auth.password", "value": "hunter2"}, {"name": "image.tag", "value": "1.2"}]},
@@ -423,3 +436,9 @@ def test_redaction_marker_never_holds_the_value_and_is_deterministic() -> None:
     # Something a person chose (a password, a URL around one) gets no digest: it could be guessed.
     assert redacted("correct-horse-battery-staple-2024-blue", "s") == "(redacted)"
     assert redacted("redis://:hunter2@valkey-primary.platform.svc.cluster.local:6379/0", "s") == "(redacted)"
+
+
+def test_a_secret_inside_embedded_yaml_is_found() -> None:
+    assert contains_secret("replicaCount: 1\nauth:\n  password: hunter2\n", ("data", "values.yaml"))
+    assert not contains_secret("replicaCount: 1\nauth:\n  existingSecret: app\n", ("data", "values.yaml"))
+    assert not contains_secret("not: [valid", ("data", "x"))

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..secrets import REFERENCE, classify, is_secret_key, redacted
+from ..secrets import REFERENCE, classify, contains_secret, is_secret_key, redacted
 from .sides import DiffObject, ObjectKey
 
 ADDED, REMOVED, MODIFIED, MOVED = "added", "removed", "modified", "moved"
@@ -302,11 +302,10 @@ def _must_redact(parts: tuple[Any, ...], value: Any, side: Any, secret_object: b
     if isinstance(value, str) and value.startswith("ENC["):
         return True
     siblings = _lookup(side, parts[:-1])
-    verdict = classify(
-        tuple(_plain_key(part) for part in parts), value, siblings if isinstance(siblings, dict) else None
-    )
-    if verdict.is_secret:
-        return True
+    keys = tuple(_plain_key(part) for part in parts)
+    verdict = classify(keys, value, siblings if isinstance(siblings, dict) else None)
+    if verdict.is_secret or (isinstance(value, str) and "\n" in value and contains_secret(value, keys)):
+        return True  # a leaf, or a string holding YAML with one inside (`values.yaml: |`)
     # Below a secret-looking key (`passwords: [a, b]`, `credentials: {...}`) only a
     # reference (a secretKeyRef, `${VAR}`) is shown. A keyed list item (`[name=DB_PASSWORD]`)
     # is judged by its siblings above, not here.

@@ -323,3 +323,10 @@ def test_secret_shapes_under_harmless_keys_are_redacted_and_references_shown() -
     # Each side on its own: the reference it was is shown, the literal it became is not.
     assert fields["spec.values.env[name=DB_PASSWORD].value"] == ("${DB_PASSWORD}", "(redacted)", True)
     assert "canary" not in repr(fields)
+
+
+def test_a_string_holding_yaml_with_a_secret_inside_is_redacted() -> None:
+    fields = _fields(
+        {"values.yaml": "replicaCount: 1\n"}, {"values.yaml": "replicaCount: 1\nauth:\n  pass: canary-map-7\n"}
+    )
+    assert fields == {"spec.values.values.yaml": ("replicaCount: 1\n", "(redacted)", True)}

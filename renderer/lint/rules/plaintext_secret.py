@@ -83,7 +83,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...quoting import shell_path
-from ...secrets import classify, find_plaintext, is_literal
+from ...secrets import classify, embedded_data, find_plaintext, is_literal
 from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..graph import HELM_GROUP, ReleaseGraph, ReleaseNode
@@ -297,7 +297,7 @@ def _config_map(manifest: Manifest) -> Iterator[Finding]:
     if not isinstance(entries, dict):
         return
     for key, value in entries.items():
-        embedded = _embedded_yaml(value, f"{manifest.path}#{key}")
+        embedded = embedded_data(value, f"{manifest.path}#{key}")
         if embedded is None:
             yield from _scan(manifest, ("data",), {key: value})
             continue
@@ -309,22 +309,6 @@ def _config_map(manifest: Manifest) -> Iterator[Finding]:
                 object=_object(manifest),
                 hint=HINT,
             )
-
-
-def _embedded_yaml(value: Any, path: str) -> Any:
-    """A ConfigMap value holding a YAML mapping or list (``values.yaml: |``), else None."""
-    if not isinstance(value, str) or ":" not in value:
-        return None
-    from ...yamlio import load_documents
-
-    try:
-        documents = load_documents(value, path, strict_tags=False)
-    except InputError:  # not YAML: read as a plain value
-        return None
-    data = [document.data for document in documents if isinstance(document.data, (dict, list))]
-    if not data:
-        return None
-    return data[0] if len(data) == 1 else data
 
 
 def _secret_generator(manifest: Manifest) -> Iterator[Finding]:
@@ -371,7 +355,7 @@ def _argo(manifest: Manifest) -> Iterator[Finding]:
         helm_path = (*path, "helm")
         yield from _scan(manifest, (*helm_path, "valuesObject"))
         yield from _scan(manifest, (*helm_path, "parameters"))
-        embedded = _embedded_yaml(helm.get("values"), manifest.path)
+        embedded = embedded_data(helm.get("values"), manifest.path)
         for value_path, what in find_plaintext(embedded):
             yield Finding(
                 rule=RULE.id,
