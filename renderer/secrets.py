@@ -245,11 +245,21 @@ def is_literal(value: object) -> bool:
     text = value.strip()
     if not text or text.lower() in _NO_VALUE:
         return False
-    return not (is_reference(value) or _INLINE_REFERENCE.search(text))
+    return not (is_reference(value) or has_inline_reference(text))
 
 
 # A reference inside a longer value: `prefix-${VAR}` is built from a secret, not one.
-_INLINE_REFERENCE = re.compile(r"\$\([^()\s]+\)|\$\{[^{}\s]+\}|\{\{.*?\}\}|ENC\[AES256_GCM,")
+_INLINE_VARIABLE = re.compile(r"\$\([^()\s]+\)|\$\{[^{}\s]+\}|ENC\[AES256_GCM,")
+
+
+def has_inline_reference(text: str) -> bool:
+    """``$(VAR)``, ``${VAR}``, ``{{ ... }}`` or ``ENC[...]`` somewhere in ``text``. A template
+    is found by two ``find`` calls: a lazy ``{{.*?}}`` is quadratic on ``{{{{...``."""
+    start = text.find("{{")
+    if start >= 0 and text.find("}}", start + 2) >= 0:
+        return True
+    return _INLINE_VARIABLE.search(text) is not None
+
 
 # --------------------------------------------------------------------------- value shapes
 
@@ -287,7 +297,6 @@ _TOKEN = re.compile(
 )
 # scheme://user:password@host
 _CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@", re.IGNORECASE)
-# password=... in a libpq DSN, JDBC or ODBC string, or a query string.
 # name=value in a libpq DSN, a JDBC or ODBC string, a query string or a command line
 # (`--db-password=x`); the name is judged as a key is, so `--sops-age-secret=name` is not.
 _ASSIGNMENT = re.compile(
@@ -304,7 +313,7 @@ def _secret_parameter(name: str) -> bool:
 def _placeholder(part: str) -> bool:
     """A password slot in a URL or DSN filled by a reference (or printf, or code)."""
     text = part.strip()
-    if not text or is_reference(text) or _INLINE_REFERENCE.search(text):
+    if not text or is_reference(text) or has_inline_reference(text):
         return True
     if text[0] in "$%{<[(" or "os.environ" in text or "getenv" in text or "process.env" in text:
         return True

@@ -442,3 +442,28 @@ def test_a_secret_inside_embedded_yaml_is_found() -> None:
     assert contains_secret("replicaCount: 1\nauth:\n  password: hunter2\n", ("data", "values.yaml"))
     assert not contains_secret("replicaCount: 1\nauth:\n  existingSecret: app\n", ("data", "values.yaml"))
     assert not contains_secret("not: [valid", ("data", "x"))
+
+
+HOSTILE = {
+    "url": "a://:" * 20_000 + "@",
+    "assignments": "a=" * 40_000,
+    "open templates": "{{" + "{" * 50_000,
+    "open variables": "${" + "{" * 50_000,
+    "template starts": "{{" * 30_000,
+    "env starts": "$(a" * 30_000,
+    "pem header": "-----BEGIN " + "A " * 50_000,
+    "angle": "<<" + "a " * 50_000,
+}
+
+
+@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_values_take_linear_time(value: str) -> None:
+    """Not a speed target: a guard against backtracking. A lazy `{{.*?}}` took 25 s on the
+    template case (quadratic); linear code takes milliseconds, so 5 s only catches a hang."""
+    import time
+
+    started = time.perf_counter()
+    value_shape(value)
+    classify(("password",), value)
+    list(scan({"DSN": value, "list": [value]}))
+    assert time.perf_counter() - started < 5
