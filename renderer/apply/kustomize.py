@@ -125,7 +125,22 @@ def build(folder: Path, root: Path) -> Build:
     """What Flux applies from ``folder`` (a path inside the repository ``root``)."""
     builder = _Builder(root)
     resources = builder.top(folder)
-    return Build(objects=tuple(r.freeze() for r in resources), notes=tuple(builder.notes))
+    return Build(objects=tuple(r.freeze() for r in resources), notes=tuple(builder.notes), files=builder.read())
+
+
+def apply_components(
+    resources: list[Resource], folder: Path, root: Path, document: Document, entries: list[tuple[KeyPath, Any]]
+) -> Build:
+    """Components named outside any kustomization file (Flux's ``spec.components``, which
+    Flux writes into the ``kustomization.yaml`` of the folder it builds) applied to the
+    built ``resources`` in place. ``entries`` are the key paths in ``document`` and the
+    paths, relative to ``folder``. Gives the notes and the files read, no objects."""
+    builder = _Builder(root)
+    k = _Kustomization(folder=folder.resolve(), display=document.path, document=document, data={})
+    for key_path, entry in entries:
+        builder._component(k, key_path, entry, resources)
+    _hash_names(resources, builder.references)
+    return Build(notes=tuple(builder.notes), files=builder.read())
 
 
 def is_remote(entry: str) -> bool:
@@ -168,6 +183,10 @@ class _Builder:
         self.references: list[generators.NameReference] = []  # from `configurations` files
 
     # ---------------------------------------------------------------- helpers
+
+    def read(self) -> frozenset[str]:
+        """The repository files this build read (parsed or not)."""
+        return frozenset(self.display(path) for path in self.files)
 
     def note(self, file: str, feature: str, message: str, line: int | None = None) -> None:
         found = BuildNote(file=file, feature=feature, message=message, line=line)

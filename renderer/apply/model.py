@@ -70,13 +70,16 @@ class AppliedObject:
 
     ``data`` is the object as plain data; ``source`` the repository-relative file of
     the document it started as, ``line`` that document's first line. ``overlays``
-    are newest first and end with the source document.
+    are newest first and end with the source document. ``applied_by`` is the
+    ``(namespace, name)`` of the Flux Kustomization that applies it (None from a
+    plain kustomize build), so a finding can name the layer that owns the object.
     """
 
     data: dict[str, Any]
     source: str
     line: int
     overlays: tuple[Overlay, ...] = field(default=(), repr=False)
+    applied_by: tuple[str, str] | None = None
 
     def locate(self, key_path: Iterable[str | int]) -> Location:
         """Where the value at ``key_path`` was written: the newest document that set it
@@ -131,10 +134,15 @@ class BuildNote:
 
 @dataclass(frozen=True)
 class Build:
-    """The objects one folder applies, in kustomize's output order, and the notes."""
+    """The objects one folder applies, in kustomize's output order, and the notes.
+
+    ``files`` are the repository-relative YAML files the build read (manifests,
+    kustomization files, patch files): what a Flux Kustomization building this
+    folder applies, so files outside every build can be left out of linting."""
 
     objects: tuple[AppliedObject, ...] = ()
     notes: tuple[BuildNote, ...] = ()
+    files: frozenset[str] = frozenset()
 
 
 def _text(value: Any) -> str:
