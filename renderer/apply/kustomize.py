@@ -22,7 +22,7 @@ A folder builds as kustomize does:
 5. the transformers, in kustomize's order: ``patchesStrategicMerge``,
    ``patches``, ``namespace``, ``namePrefix``/``nameSuffix``, ``labels`` then
    ``commonLabels``, ``commonAnnotations``, ``patchesJson6902``, ``replicas``,
-   ``images``;
+   ``images``, ``replacements`` (``replacements.py``);
 
 and at the top only: name references follow renamed objects (``nameref.py``), a
 generated object's name gets kustomize's content hash and references follow it,
@@ -32,7 +32,7 @@ the build order).
 
 Not built, each a note naming the file and the field: ``helmCharts``,
 ``helmChartInflationGenerator``, ``helmGlobals``, ``generators``,
-``transformers``, ``validators``, ``replacements``, ``vars``, ``openapi``,
+``transformers``, ``validators``, ``vars``, ``openapi``,
 ``crds``, ``inventory``, ``buildMetadata``, ``images``
 entries beyond ``newName``/``newTag``/``digest``, ``labels`` with custom
 ``fields``, patch ``options``, and unknown fields.
@@ -69,7 +69,7 @@ from typing import Any
 from ..errors import InputError
 from ..load.files import read_text
 from ..yamlio import Document, KeyPath, format_key_path, load_documents
-from . import generators, nameref, patches, transformers
+from . import generators, nameref, patches, replacements, transformers
 from .kinds import COMMON_LABELS, METADATA_LABELS, FieldSpec, legacy_order
 from .model import Build, BuildNote
 from .resource import Resource
@@ -102,6 +102,7 @@ _BUILT = frozenset(
         "imageTags",
         "replicas",
         "sortOptions",
+        "replacements",
     }
 )
 _GENERATORS = ("configMapGenerator", "secretGenerator", "generatorOptions", "configurations")
@@ -112,7 +113,6 @@ _NOT_BUILT = (
     "generators",
     "transformers",
     "validators",
-    "replacements",
     "vars",
     "openapi",
     "crds",
@@ -475,6 +475,8 @@ class _Builder:
             self._replicas(k, key_path, entry, resources)
         for key_path, entry in k.entries("images") + k.entries("imageTags"):
             self._image(k, key_path, entry, resources)
+        if "replacements" in k.data:
+            self._replacements(k, resources)
 
     def _string_map(self, k: _Kustomization, field: str) -> dict[str, str]:
         value = k.data.get(field)
@@ -511,6 +513,51 @@ class _Builder:
             )
             return
         transformers.set_images(resources, entry, k.document, key_path)
+
+    def _replacements(self, k: _Kustomization, resources: list[Resource]) -> None:
+        """``replacements``, kustomize's last transformer: inline entries and ``path:``
+        files (one replacement or a list), each run in order (``replacements.py``)."""
+        if not isinstance(k.data["replacements"], list):
+            self.at(k, ("replacements",), "replacements", "'replacements' must be a list")
+            return
+        for key_path, entry in k.entries("replacements"):
+            if not (isinstance(entry, dict) and "path" in entry):
+                self._replacement(resources, entry, k.document, key_path)
+                continue
+            if "source" in entry or "targets" in entry:
+                self.at(k, key_path, "replacements", "a replacement cannot have both a path and inline fields")
+                continue
+            for document, file_key_path, raw in self._replacement_file(k, key_path, entry["path"]):
+                self._replacement(resources, raw, document, file_key_path)
+
+    def _replacement_file(self, k: _Kustomization, key_path: KeyPath, path: Any) -> list[tuple[Document, KeyPath, Any]]:
+        """The replacements of a ``path:`` file (a mapping or a list; as kustomize reads
+        it, its first document only), or none (noted)."""
+        where = (*key_path, "path")
+        if not isinstance(path, str) or not path:
+            self.at(k, where, "replacements", "a replacement 'path' must be a file path")
+            return []
+        resolved = self.resolve(k, path, where)
+        if resolved is None:
+            return []
+        if not resolved.is_file():
+            self.at(k, where, "replacements", f"'{path}' is not a file")
+            return []
+        documents = [d for d in self.documents(resolved) or [] if d.data is not None]
+        if len(documents) > 1:
+            self.note(documents[1].path, "replacements", "only the first document is read (kustomize)")
+        found = replacements.entries_of_file(documents[0]) if documents else None
+        if found is None:
+            self.at(k, where, "replacements", f"'{path}' holds no replacement (nor a list of them)")
+            return []
+        return [(documents[0], file_key_path, raw) for raw, file_key_path in found]
+
+    def _replacement(self, resources: list[Resource], raw: Any, document: Document, key_path: KeyPath) -> None:
+        found, notes = replacements.parse(raw, document, key_path)
+        if found is not None:
+            notes += replacements.apply(resources, found)
+        for note in notes:
+            self.note(note.document.path, "replacements", note.message, note.document.locate(note.key_path)[0])
 
     def _replicas(self, k: _Kustomization, key_path: KeyPath, entry: Any, resources: list[Resource]) -> None:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or type(entry.get("count")) is not int:

@@ -157,6 +157,17 @@ class Resource:
         for key_path, source_path in entries:
             last.entries[key_path] = source_path
 
+    def origin(self, key_path: KeyPath) -> tuple[Layer, KeyPath]:
+        """The newest layer that wrote ``key_path`` (or a parent of it) and the document
+        key path it came from: what :meth:`AppliedObject.locate` will answer, read while
+        building (a replacement copies a field, and where it came from, to another object)."""
+        for layer in reversed(self.layers):
+            for size in range(len(key_path), -1, -1):
+                found = layer.entries.get(key_path[:size])
+                if found is not None:
+                    return layer, found + key_path[size:]
+        return self.layers[0], (*self.base, *key_path)
+
     def reindex(self, list_path: KeyPath, moves: Mapping[int, int | None]) -> None:
         """Items of the list at ``list_path`` moved: old index -> new index (None: removed).
         Indices not in ``moves`` stay where they are."""

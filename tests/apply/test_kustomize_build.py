@@ -82,6 +82,10 @@ def test_every_case_is_listed() -> None:
         "no-kustomization",
         "legacy-patches",
         "strategic-lists",
+        "replacements-flux-namespace",
+        "replacements-image",
+        "replacements-select-reject",
+        "replacements-wildcard",
     }
     assert EXPECTED_CASES == ["no-kustomization"]
 
@@ -255,7 +259,6 @@ def test_unsupported_features_are_notes(tmp_path: Path) -> None:
             "app/kustomization.yaml": (
                 "resources: [cm.yaml]\n"
                 "helmCharts:\n  - name: x\n"
-                "replacements: []\n"
                 "vars: []\n"
                 "openapi: {path: schema.json}\n"
                 "crds: [crd.yaml]\n"
@@ -274,14 +277,13 @@ def test_unsupported_features_are_notes(tmp_path: Path) -> None:
     found = features(built)
     for feature, line in [
         ("helmCharts", 2),
-        ("replacements", 4),
-        ("vars", 5),
-        ("openapi", 6),
-        ("crds", 7),
-        ("generators", 8),
-        ("transformers", 9),
-        ("images", 14),
-        ("unknown-field", 16),
+        ("vars", 4),
+        ("openapi", 5),
+        ("crds", 6),
+        ("generators", 7),
+        ("transformers", 8),
+        ("images", 13),
+        ("unknown-field", 15),
     ]:
         assert found.get(feature) == [("app/kustomization.yaml", line)], feature
     assert "configMapGenerator" not in found
@@ -522,3 +524,131 @@ def test_cluster_scoped_kinds_keep_their_names_and_no_namespace(tmp_path: Path) 
         # kustomize does not know a ClusterIssuer is cluster-scoped: neither does Flux's build.
         ("cert-manager.io/v1", "ClusterIssuer", "apps", "x-issuer"),
     }
+
+
+# --------------------------------------------------------------------------- replacements
+
+
+def test_replaced_fields_locate_to_the_source_field() -> None:
+    """kustomize keeps no provenance; rail points a replaced field at the source
+    object's field (where the value is written), through a component and a path file."""
+    built = build_case("replacements-flux-namespace")
+    namespace = CASES / "replacements-flux-namespace" / "input" / "namespace.yaml"
+    for name in ("podinfo", "redis"):
+        kustomization = next(obj for obj in built.objects if obj.kind == "Kustomization" and obj.name == name)
+        assert kustomization.data["spec"]["targetNamespace"] == "team-a"
+        where = kustomization.locate(("spec", "targetNamespace"))
+        assert (where.path, where.line) == ("input/namespace.yaml", line_of(namespace, "name: team-a"))
+    # Fields the replacement did not write still locate to their own file.
+    podinfo = find(built, "Kustomization", "podinfo")
+    assert podinfo.locate(("spec", "path")).path == "input/apps.yaml"
+
+    image = find(build_case("replacements-image"), "Deployment", "prod-web")
+    release = CASES / "replacements-image" / "input" / "release.yaml"
+    containers = ("spec", "template", "spec", "containers")
+    for key_path in [(*containers, 0, "image"), (*containers, 0, "env", 1, "value"), ("spec", "replicas")]:
+        where = image.locate(key_path)
+        assert where.path == "input/release.yaml", key_path
+    assert image.locate(("spec", "replicas")).line == line_of(release, "replicas:")
+    assert image.locate((*containers, 0, "image")).line == line_of(release, "image:")
+    assert image.locate((*containers, 0, "env", 0, "value")).path == "input/deployment.yaml"
+
+
+REPLACEMENT_OBJECTS = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  a: b\n---\n"
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\ndata:\n  a: c\n---\n"
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n"
+    "    spec:\n      containers:\n        - name: web\n          image: web:1\n"
+)
+
+
+def replacement_notes(tmp_path: Path, replacements: str, extra: dict[str, str] | None = None) -> Build:
+    write(
+        tmp_path,
+        {
+            "app/objects.yaml": REPLACEMENT_OBJECTS,
+            "app/kustomization.yaml": "resources: [objects.yaml]\nreplacements:\n" + replacements,
+            **(extra or {}),
+        },
+    )
+    built = build(tmp_path / "app", tmp_path)
+    # kustomize refuses the whole build; rail notes it and builds everything else.
+    assert sorted(obj.name for obj in built.objects) == ["one", "two", "web"]
+    assert {note.feature for note in built.notes} <= {"replacements", "missing-file"}
+    return built
+
+
+def test_a_source_matching_nothing_is_a_note(tmp_path: Path) -> None:
+    built = replacement_notes(
+        tmp_path, "  - source: {kind: Secret}\n    targets:\n      - select: {kind: Deployment}\n"
+    )
+    [note] = built.notes
+    assert (note.file, note.line) == ("app/kustomization.yaml", 3)
+    assert "no object matches the replacement source (kind=Secret)" in note.message
+
+
+def test_a_source_matching_several_objects_is_a_note(tmp_path: Path) -> None:
+    built = replacement_notes(
+        tmp_path,
+        "  - source: {kind: ConfigMap, fieldPath: data.a}\n"
+        "    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [metadata.labels.a]\n",
+    )
+    [note] = built.notes
+    assert note.line == 3 and "2 objects match the replacement source (kind=ConfigMap)" in note.message
+    assert find(built, "Deployment", "web").data["metadata"] == {"name": "web"}
+
+
+def test_bad_field_paths_are_notes(tmp_path: Path) -> None:
+    built = replacement_notes(
+        tmp_path,
+        "  - path: replacements.yaml\n",
+        {
+            "app/replacements.yaml": (
+                "- source: {kind: ConfigMap, name: one, fieldPath: data.a}\n"  # 1
+                "  targets:\n"
+                "    - select: {kind: Deployment}\n"
+                "      fieldPaths:\n"
+                "        - spec.template.spec.containers.image\n"  # 5: through a list
+                "        - spec.template.spec.containers.[name=web].image\n"
+                "        - spec.missing\n"  # 7: missing, no create
+                "        - spec.template.spec.containers.[name].image\n"  # 8: not [field=value]
+                "- source: {kind: ConfigMap, name: one, fieldPath: data.nope}\n"  # 9
+                "  targets:\n    - select: {kind: Deployment}\n"
+                "- source: {kind: ConfigMap, name: one, fieldPath: data.*}\n"  # 12
+                "  targets:\n    - select: {kind: Deployment}\n"
+            )
+        },
+    )
+    found = [(note.file, note.line, note.message) for note in built.notes]
+    assert [(file, line) for file, line, _ in found] == [("app/replacements.yaml", line) for line in (5, 7, 8, 9, 12)]
+    assert "found list" in found[0][2] and "containers.image" in found[0][2]
+    assert "cannot find field 'spec.missing' of Deployment 'web'" in found[1][2]
+    assert "must read [field=value]" in found[2][2]
+    assert "'data.nope' is missing" in found[3][2]
+    assert "wildcard" in found[4][2]
+    # The good field path of the first replacement was still written.
+    web = find(built, "Deployment", "web")
+    assert web.data["spec"]["template"]["spec"]["containers"][0]["image"] == "b"
+
+
+def test_malformed_replacements_are_notes(tmp_path: Path) -> None:
+    built = replacement_notes(
+        tmp_path,
+        "  - path: r.yaml\n    source: {kind: ConfigMap}\n"  # 3: both
+        "  - source: {kind: ConfigMap, name: one}\n"  # 5: no targets
+        "  - source: {kind: ConfigMap, name: one}\n    targets:\n      - fieldPaths: [a]\n"  # 6, 8: no select
+        "  - source: {kind: ConfigMap, name: one, colour: red}\n"  # 9: unknown field
+        "    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [metadata.annotations.x]\n"
+        "        options: {create: true}\n"
+        "  - path: missing.yaml\n",  # 14
+    )
+    lines = [(note.line, note.message) for note in built.notes]
+    assert [note.feature for note in built.notes] == ["replacements"] * 4 + ["missing-file"]
+    assert [line for line, _ in lines] == [3, 5, 8, 9, 14]
+    assert "both a path and inline fields" in lines[0][1]
+    assert "needs a source and at least one target" in lines[1][1]
+    assert "must select resources" in lines[2][1]
+    assert "unknown replacement field 'colour'" in lines[3][1]
+    assert "does not exist" in lines[4][1]
+    # An unknown field is noted, and the replacement still runs (as a file would).
+    assert find(built, "Deployment", "web").data["metadata"]["annotations"] == {"x": "one"}
