@@ -2,9 +2,12 @@
 
 Reading composes the node graph first (ruamel.yaml), so that before any value is
 built we can refuse what a hostile or careless file tries: an alias bomb, a
-duplicate key, an unknown tag. Values are then built from the nodes as plain
-Python data, and every key path is mapped to its line and column, which is how
-every error in rail can name ``file:line:col``.
+duplicate key, an unknown tag, nesting deeper than any real manifest, an integer
+too long to convert. Values are then built from the nodes as plain Python data, and
+every key path is mapped to its line and column, which is how every error in rail
+can name ``file:line:col``. Every refusal is an :class:`InputError` with that
+place: rail's own inputs end the run with exit 2, a foreign manifest becomes the
+finding ``yaml-syntax``.
 
 Writing never goes through a general-purpose dumper: :func:`dump` emits the one
 canonical form (fixed key order, block style, quoting that is safe under YAML 1.1
@@ -32,6 +35,22 @@ KeyPath = tuple[str | int, ...]
 # An alias bomb is a small file that expands into billions of nodes. Real
 # manifests stay far below this, counted with every alias expanded.
 MAX_EXPANDED_NODES = 250_000
+
+# Collections inside collections, counted with every alias expanded. The deepest real
+# manifests are CRDs (Argo CD's Application: 26 levels); every reader and rule of rail
+# walks data recursively, and Python's stack holds a few hundred levels, not 20,000.
+MAX_DEPTH = 100
+
+# ruamel's C composer recurses on the C stack (~300 bytes a level: 8 MiB is gone at
+# ~25,000 levels, a segfault). A text that might nest deeper than this is composed from
+# the parser's events instead, without recursion, and refused past MAX_DEPTH.
+_C_COMPOSE_DEPTH = 1_000
+
+# The longest integer rail reads. Python refuses to convert longer ones between text
+# and int (``sys.int_info.str_digits_check_threshold``: no limit setting goes below
+# it); no Kubernetes or Helm field holds one (int64 has 19 digits).
+MAX_INT_DIGITS = 640
+_MAX_INT_BITS = 2126  # 2**2126 < 10**640: such an int prints in at most 640 digits
 
 _TAG = "tag:yaml.org,2002:"
 
@@ -121,7 +140,7 @@ def _load_documents(text: str, path: str, strict_tags: bool) -> list[Document]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        nodes = _compose_all(text)
+        nodes = _compose_all(text, path)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         # The library's own message quotes the offending source line, which may
@@ -155,7 +174,7 @@ def _load_documents(text: str, path: str, strict_tags: bool) -> list[Document]:
 
 def _positions(text: str, path: str, index: int) -> dict[KeyPath, tuple[int, int]]:
     """Line and column of every key and list item of the ``index``-th document of ``text``."""
-    nodes = _compose_all(text)
+    nodes = _compose_all(text, path)
     if index >= len(nodes) or nodes[index] is None:
         return {}
     builder = _Builder(path, strict_tags=False, record=True)
@@ -206,29 +225,37 @@ class _Builder:
         return self._node(root, ())
 
     def _check_expansion(self, root: Any) -> None:
-        # Sizes are memoised per node, so an alias costs its full expanded size
-        # without being walked again: the check itself is linear in the file.
+        # Sizes and heights are memoised per node, so an alias costs its full expanded
+        # size and depth without being walked again: the check is linear in the file.
         sizes: dict[int, int] = {}
+        heights: dict[int, int] = {}  # collection levels from a node down, aliases expanded
         on_stack: set[int] = set()
 
-        def size(node: Any) -> int:
+        def size(node: Any, depth: int) -> int:
+            """``depth``: the collections around ``node``, on this path."""
             key = id(node)
             if key in sizes:
+                if depth + heights[key] > MAX_DEPTH:
+                    raise InputError(self._too_deep(node))
                 return sizes[key]
             if key in on_stack:
                 raise InputError(self._at(node, "recursive YAML alias", "remove the self-referencing alias"))
-            on_stack.add(key)
             total = 1
+            height = 0
             if isinstance(node.value, list):
+                if depth >= MAX_DEPTH:
+                    raise InputError(self._too_deep(node))
+                on_stack.add(key)
                 for item in node.value:
-                    if isinstance(item, tuple):
-                        total += size(item[0]) + size(item[1])
-                    else:
-                        total += size(item)
+                    for child in item if isinstance(item, tuple) else (item,):
+                        total += size(child, depth + 1)
+                        height = max(height, heights[id(child)])
                     if total > MAX_EXPANDED_NODES:
                         break
-            on_stack.discard(key)
+                on_stack.discard(key)
+                height += 1
             sizes[key] = total
+            heights[key] = height
             if total > MAX_EXPANDED_NODES:
                 raise InputError(
                     self._at(
@@ -239,7 +266,10 @@ class _Builder:
                 )
             return total
 
-        size(root)
+        size(root, 0)
+
+    def _too_deep(self, node: Any) -> Problem:
+        return self._at(node, *_TOO_DEEP)
 
     def _at(self, node: Any, message: str, hint: str = "") -> Problem:
         line, column = _position(node)
@@ -253,8 +283,12 @@ class _Builder:
         if (is_mapping or isinstance(node, sequence_node)) and _KIND_OF_TAG.get(id(node.ctag)) is None:
             self._check_tag(node)  # an explicit tag: the resolver's shared ones need no look
         if is_mapping:
+            if len(key_path) >= MAX_DEPTH:
+                raise InputError(self._too_deep(node))
             result: Any = self._mapping(node, key_path)
         elif isinstance(node, sequence_node):
+            if len(key_path) >= MAX_DEPTH:
+                raise InputError(self._too_deep(node))
             result = []
             for index, item in enumerate(node.value):
                 if self.record:
@@ -326,7 +360,17 @@ class _Builder:
         if kind == "bool":
             return value.lower() in ("true", "yes", "on", "y")
         if kind == "int":
-            return _parse_int(value)
+            number = _parse_int(value)
+            if number is None:
+                digits = len(re.sub(r"^[-+]?(0[xXoObB])?", "", value.replace("_", "")))
+                raise InputError(
+                    self._at(
+                        node,
+                        f"an integer of {digits} digits: longer than rail reads ({MAX_INT_DIGITS} digits)",
+                        "no Kubernetes or Helm field holds a number this long; quote it if it is text",
+                    )
+                )
+            return number
         if kind == "float":
             return _parse_float(value)
         return value
@@ -369,16 +413,146 @@ def _node_classes() -> tuple[Any, Any]:
     return MappingNode, SequenceNode
 
 
-def _compose_all(text: str) -> list[Any]:
-    """Every document of ``text`` as a node graph (with marks), by ruamel's C parser."""
+_TOO_DEEP = (
+    f"YAML nested deeper than {MAX_DEPTH} levels",
+    "flatten the data: no Kubernetes object nests this deep",
+)
+# The start of a line that could open a block collection more than _C_COMPOSE_DEPTH / 4
+# columns in: a block collection nested in another starts further right (or, a sequence
+# in a mapping, in the same column), and on one line only the indicators "- ", "? " and
+# ": " nest (after an anchor or a tag nothing more does), so each level costs a column.
+# The first line apart, then after each line break (a multi-line "^" is four times slower,
+# a class of every break libyaml knows as slow: it is searched only when one is there).
+_INDENT = rf"[ \t?:-]{{{_C_COMPOSE_DEPTH // 4}}}"
+_DEEP_START = re.compile(_INDENT)
+_DEEP_LINE = re.compile(r"\n" + _INDENT)
+_DEEP_LINE_ANY_BREAK = re.compile(r"[\n\r\x85\u2028\u2029]" + _INDENT)
+_RARE_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+
+
+def _compose_all(text: str, path: str) -> list[Any]:
+    """Every document of ``text`` as a node graph (with marks), by ruamel's C parser.
+
+    Two texts take a slower path, composed in Python from the same parser's events: one
+    that might nest deeper than the C composer's recursion survives, and one that
+    defines an anchor twice. A redefined anchor is legal YAML (an alias takes the latest
+    definition; kustomize and Flux read it so, as does ruamel's pure composer, with a
+    warning), but ruamel's C composer refuses it.
+    """
+    if _may_nest_deeply(text):
+        return _compose_events(text, path)
     loader = _loader_class()(text)
     try:
         nodes = []
         while loader.check_node():
             nodes.append(loader.get_node())
         return nodes
+    except _composer_error() as exc:
+        if "duplicate anchor" not in str(getattr(exc, "context", None) or ""):
+            raise
     finally:
         loader.dispose()
+    return _compose_events(text, path)
+
+
+def _may_nest_deeply(text: str) -> bool:
+    """Whether ``text`` might nest deeper than _C_COMPOSE_DEPTH: each flow level costs a
+    ``[`` or ``{``, each two block levels a column (see _DEEP_LINE). A few string searches:
+    a real manifest never comes close, unless it embeds a large JSON document."""
+    if len(text) < _C_COMPOSE_DEPTH // 4:
+        return False
+    if text.count("[") + text.count("{") > _C_COMPOSE_DEPTH // 2:
+        return True
+    if _DEEP_START.match(text):
+        return True
+    lines = _DEEP_LINE_ANY_BREAK if any(mark in text for mark in _RARE_BREAKS) else _DEEP_LINE
+    return lines.search(text) is not None
+
+
+def _compose_events(text: str, path: str) -> list[Any]:
+    """The documents of ``text`` composed from the C parser's events, without recursion:
+    the nodes ruamel's C composer makes (anchors resolved, not kept on the nodes), an
+    alias taking its anchor's latest definition, and an :class:`InputError` past
+    MAX_DEPTH levels (counted without aliases; the builder counts them expanded)."""
+    from ruamel.yaml.composer import ComposerError
+    from ruamel.yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        DocumentEndEvent,
+        DocumentStartEvent,
+        MappingStartEvent,
+        ScalarEvent,
+        SequenceStartEvent,
+        StreamEndEvent,
+    )
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    loader = _loader_class()(text)
+    empty = object()  # a mapping waiting for its next key
+    try:
+        documents: list[Any] = []
+        anchors: dict[str, Any] = {}
+        open_nodes: list[Any] = []  # the collections being filled, innermost last
+        keys: list[Any] = []  # per open collection: a mapping's pending key (or empty)
+        root: Any = None
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is ScalarEvent:
+                tag = event.ctag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(ScalarNode, event.value, event.implicit)
+                node: Any = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            elif kind is SequenceStartEvent or kind is MappingStartEvent:
+                if len(open_nodes) >= MAX_DEPTH:
+                    mark = event.start_mark
+                    raise InputError(Problem(path, _TOO_DEEP[0], mark.line + 1, mark.column + 1, hint=_TOO_DEEP[1]))
+                node_class = SequenceNode if kind is SequenceStartEvent else MappingNode
+                tag = event.ctag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(node_class, None, event.implicit)
+                node = node_class(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            elif kind is AliasEvent:
+                if event.anchor not in anchors:
+                    raise ComposerError(None, None, "found undefined alias", event.start_mark)  # as the C one says
+                node = anchors[event.anchor]
+            elif issubclass(kind, CollectionEndEvent):
+                open_nodes.pop().end_mark = event.end_mark
+                keys.pop()
+                continue
+            elif kind is DocumentStartEvent:
+                anchors, root = {}, None
+                continue
+            elif kind is DocumentEndEvent:
+                documents.append(root)
+                continue
+            elif kind is StreamEndEvent:
+                return documents
+            else:  # the stream's start
+                continue
+            if kind is not AliasEvent and event.anchor is not None:
+                anchors[event.anchor] = node  # before its children: as ruamel's composers do
+            if not open_nodes:
+                root = node
+            elif keys[-1] is None:
+                open_nodes[-1].value.append(node)
+            elif keys[-1] is empty:
+                keys[-1] = node
+            else:
+                open_nodes[-1].value.append((keys[-1], node))
+                keys[-1] = empty
+            if kind is SequenceStartEvent or kind is MappingStartEvent:
+                open_nodes.append(node)
+                keys.append(empty if kind is MappingStartEvent else None)
+    finally:
+        loader.dispose()
+
+
+@cache
+def _composer_error() -> type[Exception]:
+    from ruamel.yaml.composer import ComposerError
+
+    return ComposerError
 
 
 @cache
@@ -457,24 +631,31 @@ def _position(node: Any) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _parse_int(text: str) -> int:
+def _parse_int(text: str) -> int | None:
+    """The integer ``text`` says; None when it is longer than rail reads (MAX_INT_DIGITS)."""
     cleaned = text.replace("_", "")
     sign = -1 if cleaned.startswith("-") else 1
     digits = cleaned.lstrip("+-")
+    power_of_two = digits.startswith(("0x", "0X", "0o", "0O", "0b", "0B"))
+    if len(digits) > MAX_INT_DIGITS and not power_of_two:
+        return None  # before int(): Python refuses to convert more than 4,300 decimal digits
     if digits.startswith(("0x", "0X")):
-        return sign * int(digits[2:], 16)
-    if digits.startswith(("0o", "0O")):
-        return sign * int(digits[2:], 8)
-    if digits.startswith(("0b", "0B")):
-        return sign * int(digits[2:], 2)
-    if len(digits) > 1 and digits.startswith("0"):
-        return sign * int(digits, 8)
-    if ":" in digits:
-        total = 0
+        value = int(digits[2:], 16)
+    elif digits.startswith(("0o", "0O")):
+        value = int(digits[2:], 8)
+    elif digits.startswith(("0b", "0B")):
+        value = int(digits[2:], 2)
+    elif len(digits) > 1 and digits.startswith("0"):
+        value = int(digits, 8)
+    elif ":" in digits:
+        value = 0
         for part in digits.split(":"):
-            total = total * 60 + int(part)
-        return sign * total
-    return sign * int(digits)
+            value = value * 60 + int(part)
+    else:
+        value = int(digits)
+    if power_of_two and value.bit_length() > _MAX_INT_BITS:
+        return None  # converted without a limit, but it must print in decimal too
+    return sign * value
 
 
 def _parse_float(text: str) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +19,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from renderer import yamlio
 from renderer.errors import InputError
-from renderer.yamlio import MAX_EXPANDED_NODES, Document, dump, dump_document, load_document, load_documents
+from renderer.yamlio import (
+    MAX_DEPTH,
+    MAX_EXPANDED_NODES,
+    MAX_INT_DIGITS,
+    Document,
+    dump,
+    dump_document,
+    load_document,
+    load_documents,
+)
 
 CANARY = "s3cr3t-Canary-9f2e"
 
@@ -499,3 +510,249 @@ def test_syntax_error_keeps_the_libraries_diagnosis() -> None:
     problem = problem_of("a: [1, 2\n").problems[0]
     assert problem.message.startswith("YAML syntax error: ")
     assert "flow sequence" in problem.message
+
+
+# --------------------------------------------------------------------------- redefined anchors, nesting, long integers
+#
+# rail composes documents with ruamel's C composer, and from the C parser's events when a
+# text might nest too deeply for the C composer's recursion or defines an anchor twice
+# (which the C composer refuses). Readings that may take either path run on both.
+
+
+@pytest.fixture(params=["c-composer", "event-composer"])
+def composer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "event-composer":
+        monkeypatch.setattr(yamlio, "_may_nest_deeply", lambda text: True)
+    return str(request.param)
+
+
+REDEFINED = """\
+a: &x 1
+b: *x
+c: &x {k: 2}
+d: *x
+e: &x [3]
+f: *x
+g: {<<: *y, own: 1}
+h: &y {merged: old}
+y: &y {merged: new}
+i: {<<: *y, own: 1}
+"""
+
+
+def test_a_redefined_anchor_is_read_with_its_latest_definition(composer: str, recwarn: pytest.WarningsRecorder) -> None:
+    text = REDEFINED.replace("g: {<<: *y, own: 1}\n", "")
+    document = load_documents(text, "anchors.yaml")[0]
+    assert document.data == {
+        "a": 1,
+        "b": 1,
+        "c": {"k": 2},
+        "d": {"k": 2},
+        "e": [3],
+        "f": [3],
+        "h": {"merged": "old"},
+        "y": {"merged": "new"},
+        "i": {"merged": "new", "own": 1},
+    }
+    # An alias's items are located where the anchor defines them: the latest definition, line 5.
+    assert document.locate(("d",)) == (4, 1) and document.locate(("f", 0)) == (5, 8)
+    # As ruamel's pure composer reads it (which warns; rail prints nothing).
+    with pytest.warns(Warning):
+        assert ruamel_load(text) == document.data
+    recwarn.clear()
+    load_documents(text, "anchors.yaml")
+    assert not [w for w in recwarn if "anchor" in str(w.message)]
+
+
+def test_an_alias_before_its_anchor_is_undefined_even_when_redefined_later(composer: str) -> None:
+    problem = problem_of(REDEFINED, "anchors.yaml").problems[0]
+    assert (problem.line, problem.column) == (7, 9)
+    assert problem.message == "YAML syntax error: found undefined alias"
+
+
+def test_anchors_do_not_reach_into_the_next_document(composer: str) -> None:
+    problem = problem_of("a: &x 1\nb: &x 2\n---\nc: *x\n", "two.yaml").problems[0]
+    assert problem.line == 4 and "undefined alias" in problem.message
+
+
+@pytest.mark.parametrize(("text", "line"), BAD_YAML, ids=[repr(text) for text, _ in BAD_YAML])
+def test_both_composers_report_a_syntax_error_alike(text: str, line: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    by_c = problem_of(text, "bad.yaml").problems
+    monkeypatch.setattr(yamlio, "_may_nest_deeply", lambda text: True)
+    assert problem_of(text, "bad.yaml").problems == by_c
+
+
+def _yaml_files() -> list[Path]:
+    repo = Path(__file__).resolve().parents[1]
+    folders = [repo / name for name in ("releases", "values", "secrets", "rendered", "examples", "tests/cases")]
+    folders.append(repo.parent / "shared" / "crds" / "upstream")
+    return sorted(path for folder in folders if folder.is_dir() for path in folder.rglob("*.y*ml") if path.is_file())
+
+
+def test_both_composers_build_the_same_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Data, every position, and any error: the event composer is a drop-in for the C one."""
+    files = _yaml_files()
+    assert len(files) > 100
+
+    def read(path: Path) -> Any:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            return [(d.data, dict(d.positions)) for d in load_documents(text, path.name, strict_tags=False)]
+        except InputError as error:
+            return error.problems
+
+    by_c = {path: read(path) for path in files}
+    monkeypatch.setattr(yamlio, "_may_nest_deeply", lambda text: True)
+    assert [path for path in files if read(path) != by_c[path]] == []
+
+
+@pytest.mark.parametrize(
+    ("shape", "build"),
+    [
+        ("flow-sequence", lambda n: "[" * n + "]" * n),
+        ("flow-mapping", lambda n: "{a: " * n + "x" + "}" * n),
+        ("block-mapping", lambda n: "".join(" " * level + "a:\n" for level in range(n)) + " " * n + "x\n"),
+        ("compact-sequence", lambda n: "- " * n + "x\n"),
+    ],
+)
+def test_nesting_up_to_max_depth_is_read_and_one_level_more_is_refused(composer: str, shape: str, build: Any) -> None:
+    assert load_documents(build(MAX_DEPTH), "deep.yaml")[0].data is not None
+    problem = problem_of(build(MAX_DEPTH + 1), "deep.yaml").problems[0]
+    assert problem.message == f"YAML nested deeper than {MAX_DEPTH} levels"
+    assert problem.line is not None and problem.column is not None and problem.hint
+
+
+def test_nesting_through_aliases_counts_every_alias_expanded(composer: str) -> None:
+    # Each anchor nests the previous one three levels deeper: 40 x 3 levels, in a 1 kB file.
+    text = "a0: &a0 [1]\n" + "".join(f"a{i}: &a{i} [[[*a{i - 1}]]]\n" for i in range(1, 40))
+    problem = problem_of(text, "chain.yaml").problems[0]
+    assert problem.message == f"YAML nested deeper than {MAX_DEPTH} levels" and problem.line is not None
+
+
+def test_extreme_nesting_is_refused_without_a_crash() -> None:
+    """Within the 5 MB a file may hold: ruamel's C composer overflowed the C stack (a
+    segfault) from ~25,000 levels, and rail's builder hit Python's recursion limit from
+    ~1,000 (exit 3). Run in a child process, so a crash fails this test, not the run."""
+    import subprocess
+    import sys
+
+    program = """
+import sys
+from renderer.errors import InputError
+from renderer.yamlio import load_documents
+n = 2_400_000
+shapes = {
+    "flow": "[" * n + "]" * n,
+    "flow-mapping": "{a: " * (n // 4) + "x" + "}" * (n // 4),
+    "compact": "- " * n + "x",
+    "compact-after-a-carriage-return": "a: 1\\r---\\r" + "- " * n + "x",
+    "compact-after-a-line-separator": "a\\u2028---\\u2028" + "- " * n + "x",
+    "block": "".join(" " * level + "a:\\n" for level in range(1_500)),
+}
+for name, text in shapes.items():
+    try:
+        load_documents(text, name)
+        print(name, "read")
+    except InputError as error:
+        print(name, error.problems[0].message)
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 6 and all(line.endswith(f"nested deeper than {MAX_DEPTH} levels") for line in lines), lines
+
+
+BLOCK_KINDS = st.sampled_from(["map", "seq", "map-seq"])
+FLOW_KINDS = st.sampled_from(["seq", "map"])
+
+
+def _nested(block: list[str], flow: list[str]) -> tuple[str, int]:
+    """YAML nesting ``block`` then ``flow`` collections: a block mapping (its value on the
+    next line, indented), a compact block sequence (``- `` on the same line), a mapping
+    holding an indentless sequence; then flow sequences and mappings. And its depth."""
+    lines: list[str] = []
+    line, column, depth = "", 0, 0
+    for kind in block:
+        if kind == "seq":
+            line, column, depth = line + "- ", column + 2, depth + 1
+        elif kind == "map":
+            lines.append(line + "k:")
+            line, column, depth = " " * (column + 2), column + 2, depth + 1
+        else:
+            lines.append(line + "k:")
+            line, column, depth = " " * column + "- ", column + 2, depth + 2
+    opening = "".join("[" if kind == "seq" else "{k: " for kind in flow)
+    closing = "".join("]" if kind == "seq" else "}" for kind in reversed(flow))
+    lines.append(line + opening + "x" + closing)
+    return "\n".join(lines) + "\n", depth + len(flow)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(BLOCK_KINDS, st.integers(1, 500)), max_size=5),
+    st.lists(st.tuples(FLOW_KINDS, st.integers(1, 700)), max_size=4),
+)
+def test_a_text_that_may_nest_too_deep_for_the_c_composer_is_always_noticed(
+    block_runs: list[tuple[str, int]], flow_runs: list[tuple[str, int]]
+) -> None:
+    block = [kind for kind, count in block_runs for _ in range(count)]
+    flow = [kind for kind, count in flow_runs for _ in range(count)]
+    text, depth = _nested(block, flow)
+    if depth > yamlio._C_COMPOSE_DEPTH:
+        assert yamlio._may_nest_deeply(text), depth
+    if depth > MAX_DEPTH:
+        assert problem_of(text, "deep.yaml").problems[0].message == f"YAML nested deeper than {MAX_DEPTH} levels"
+    else:
+        assert load_documents(text, "deep.yaml")[0].data is not None
+
+
+@pytest.mark.parametrize(
+    ("literal", "value"),
+    [
+        ("9" * MAX_INT_DIGITS, int("9" * MAX_INT_DIGITS)),
+        ("-" + "9" * MAX_INT_DIGITS, -int("9" * MAX_INT_DIGITS)),
+        ("0x" + "f" * 531, int("f" * 531, 16)),  # 2,124 bits: at most 640 decimal digits
+        ('"' + "9" * 5_000 + '"', "9" * 5_000),  # quoted: a string, any length
+    ],
+    ids=["640-digits", "negative-640-digits", "hex-2124-bits", "quoted-5000-digits"],
+)
+def test_long_integers_up_to_the_limit_are_read(composer: str, literal: str, value: Any) -> None:
+    assert rail_load(f"n: {literal}\n") == {"n": value}
+
+
+@pytest.mark.parametrize(
+    ("literal", "digits"),
+    [
+        ("9" * (MAX_INT_DIGITS + 1), MAX_INT_DIGITS + 1),
+        ("9" * 5_000, 5_000),
+        ("-" + "9" * 5_000, 5_000),
+        ("0x" + "f" * 532, 532),  # 2,128 bits: more than 640 decimal digits
+        ("0o" + "7" * 5_000, 5_000),
+    ],
+    ids=["641-digits", "5000-digits", "negative", "hex", "octal"],
+)
+def test_a_longer_integer_is_refused_with_file_and_line(composer: str, literal: str, digits: int) -> None:
+    """Before: Python's int max str digits (4,300) ended the run in exit 3 (ValueError)."""
+    problem = problem_of(f"a: 1\nn: {literal}\n", "big.yaml").problems[0]
+    assert (problem.path, problem.line, problem.column) == ("big.yaml", 2, 4)
+    assert problem.message == f"an integer of {digits} digits: longer than rail reads ({MAX_INT_DIGITS} digits)"
+    assert "quote it" in problem.hint and "999" not in str(problem.format())
+
+
+def test_an_integer_rail_reads_prints_under_the_strictest_digit_limit() -> None:
+    """640 digits: below every limit Python can be set to (PYTHONINTMAXSTRDIGITS >= 640)."""
+    import sys
+
+    if not hasattr(sys, "set_int_max_str_digits"):
+        pytest.skip("this Python has no integer digit limit")
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        for literal in ("9" * MAX_INT_DIGITS, "0x" + "f" * 531):
+            assert len(str(rail_load(f"n: {literal}\n")["n"])) <= 640
+    finally:
+        sys.set_int_max_str_digits(before)
+
+
+def test_a_long_float_is_read_as_a_float() -> None:
+    assert rail_load("x: " + "9" * 5_000 + ".5\n") == {"x": math.inf}

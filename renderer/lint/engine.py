@@ -194,7 +194,9 @@ def lint_inputs(inputs: LintInputs, options: LintOptions) -> LintResult:
         loaded=inputs.loaded,
         drift=inputs.drift,
         source_documents=inputs.source_documents,
+        unreadable=inputs.unreadable,
         options=options,
         rule_options=settings.options,
     )
+    graph.notes[:0] = inputs.notes  # rules add theirs to the same list as they run
     return run(context, settings, graph.notes)

@@ -1,6 +1,10 @@
 """Gathering what ``rail lint`` looks at: the stack (rendered in memory, never
 written), files in ``rendered/`` that rail did not write, and any manifest files
 or folders named on the command line.
+
+The stack's own files (``rail.yaml``, release specs, values files) must be valid: any
+error in them is an :class:`InputError` (exit 2). The other files are someone else's:
+one that cannot be read is kept as data (``unreadable``) for the rule ``yaml-syntax``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ class LintInputs:
     referenced: dict[str, tuple[str, ...]] = field(default_factory=dict)
     drift: Plan | None = None
     source_documents: tuple[Document, ...] = ()
+    # Files rail did not write that could not be read as YAML: the rule yaml-syntax reports them.
+    unreadable: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()  # what was left out, and why (chart templates, template files)
 
 
 def _stack_root(start: Path) -> Path | None:
@@ -68,28 +75,29 @@ def from_stack(
     config = loaded.stack.config
     if manifests is None:
         manifests = rendered_manifests(rendered)
-    manifests = list(manifests)
+    foreign = manifest_io.ForeignFiles(manifests=list(manifests))
     drift = plan(root, config.output, rendered.files, tree=output_files)
     for relative in drift.foreign:
         if not relative.endswith((".yaml", ".yml")):
             continue
         if output_files is not None:
-            manifests.extend(manifest_io.read_content(output_files[relative], relative))
+            foreign.read_content(output_files[relative], relative)
         elif (root / relative).is_file():
-            manifests.extend(manifest_io.read(root / relative, relative))
+            foreign.read(root / relative, relative)
     output = (root / config.output).resolve()
     extra = [p for p in paths if not _inside(p.resolve(), output)]
-    for path, display in manifest_io.yaml_files(root, _existing(extra)):
-        manifests.extend(manifest_io.read(path, display))
+    foreign.read_paths(root, _existing(extra))
     documents = (*loaded.spec_documents.values(), *loaded.values_documents.values())
     return LintInputs(
         root=root,
         config=config,
         loaded=loaded,
-        manifests=manifests,
+        manifests=foreign.manifests,
         referenced=dict(rendered.resolution.referenced),
         drift=drift,
         source_documents=tuple(documents),
+        unreadable=tuple(foreign.unreadable),
+        notes=tuple(foreign.notes()),
     )
 
 
@@ -106,10 +114,16 @@ def rendered_manifests(rendered: Rendered) -> list[Manifest]:
 
 
 def _manifests_only(cwd: Path, paths: list[Path]) -> LintInputs:
-    manifests: list[Manifest] = []
-    for path, display in manifest_io.yaml_files(cwd, _existing(paths)):
-        manifests.extend(manifest_io.read(path, display))
-    return LintInputs(root=cwd, config=StackConfig.default(), loaded=None, manifests=manifests)
+    foreign = manifest_io.ForeignFiles()
+    foreign.read_paths(cwd, _existing(paths))
+    return LintInputs(
+        root=cwd,
+        config=StackConfig.default(),
+        loaded=None,
+        manifests=foreign.manifests,
+        unreadable=tuple(foreign.unreadable),
+        notes=tuple(foreign.notes()),
+    )
 
 
 def _existing(paths: list[Path]) -> list[Path]:

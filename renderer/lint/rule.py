@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import Problem
 from ..load.stack import LoadedStack
 from ..render.output import Plan
 from ..yamlio import Document
@@ -30,6 +31,8 @@ class LintContext:
     drift: Plan | None = None
     # Specs and values files: the places people type values into.
     source_documents: tuple[Document, ...] = ()
+    # Files rail did not write that could not be read as YAML: what the rule yaml-syntax reports.
+    unreadable: tuple[Problem, ...] = ()
     options: LintOptions = field(default_factory=LintOptions)
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 

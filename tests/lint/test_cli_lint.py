@@ -73,10 +73,14 @@ def test_nothing_to_lint_is_exit_2_with_what_to_do(tmp_path: Path, run_rail: Run
     assert run_rail("lint", "missing-folder", cwd=tmp_path).returncode == 2
 
 
-def test_unreadable_yaml_is_exit_2_with_file_and_line(tmp_path: Path, run_rail: RunRail) -> None:
+def test_unreadable_foreign_yaml_is_the_finding_yaml_syntax_not_exit_2(tmp_path: Path, run_rail: RunRail) -> None:
+    """DESIGN.md: a foreign file that does not parse is the finding yaml-syntax, never a
+    whole-repository exit 2 (rail's own inputs still are: tests/lint/rules/test_yaml_syntax.py)."""
     (tmp_path / "broken.yaml").write_text("a: [1, 2\nb: 3\n")
-    done = run_rail("lint", ".", cwd=tmp_path)
-    assert done.returncode == 2 and "broken.yaml:" in done.stderr and "Traceback" not in done.stderr
+    done = run_rail("lint", ".", cwd=tmp_path, env={"GITHUB_ACTIONS": "", "GITEA_ACTIONS": ""})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "broken.yaml:2:2: error yaml-syntax YAML syntax error:" in done.stdout, done.stdout
+    assert "started on line 1" in done.stdout and done.stderr == ""
 
 
 def test_check_runs_drift_and_lint(stack_copy: Path, run_rail: RunRail) -> None:

@@ -21,9 +21,11 @@ from . import (
     sops_unencrypted,
     subchart_coupling,
     values_schema,
+    yaml_syntax,
 )
 
 RULES: tuple[Rule, ...] = (
+    yaml_syntax.RULE,
     layer_boundary.RULE,
     layer_dependency.RULE,
     layer_unassigned.RULE,
