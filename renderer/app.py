@@ -54,12 +54,13 @@ def run_render(start: Path, target: str, check: bool) -> RenderOutcome:
     return RenderOutcome(root=root, plan=current, checked_only=check)
 
 
-def run_lint(start: Path, paths: list[Path], options: LintOptions) -> LintResult:
-    """Lint the stack found from ``start`` (if any) and the manifests under ``paths``."""
+def run_lint(start: Path, paths: list[Path], options: LintOptions, all_files: bool = False) -> LintResult:
+    """Lint the stack found from ``start`` (if any) and the manifests under ``paths``;
+    ``all_files``: lint a foreign folder's files as written, not what Flux applies."""
     from .lint.engine import lint_inputs
     from .lint.inputs import collect
 
-    return lint_inputs(collect(start, paths), options)
+    return lint_inputs(collect(start, paths, all_files), options)
 
 
 def run_diff(start: Path, base: str, head: str | None, staged: bool, options: LintOptions) -> DiffOutcome:

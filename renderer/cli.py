@@ -163,6 +163,11 @@ _DIRECTORY = click.option(
 @_OUTPUT
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--exhaustive", is_flag=True, help="A release no layer claims is an error.")
+@click.option(
+    "--all-files",
+    is_flag=True,
+    help="Without rail.yaml: lint every file as written, not only what Flux Kustomizations apply.",
+)
 @_DIRECTORY
 def lint_command(
     paths: tuple[Path, ...],
@@ -170,13 +175,14 @@ def lint_command(
     outputs: tuple[Path, ...],
     strict: bool,
     exhaustive: bool,
+    all_files: bool,
     directory: Path,
 ) -> None:
     """Lint the stack (specs and rendered/) and any manifest files or folders named."""
     from .app import run_lint
     from .lint.rule import LintOptions
 
-    result = run_lint(directory, list(paths), LintOptions(exhaustive=exhaustive, strict=strict))
+    result = run_lint(directory, list(paths), LintOptions(exhaustive=exhaustive, strict=strict), all_files)
     _emit_reports(result, formats, outputs)
     sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)
 

@@ -85,11 +85,18 @@ class Document:
                 return (None, None)
             parts = parts[:-1]
 
+    def where(self, key_path: Iterable[str | int]) -> tuple[str, int | None, int | None]:
+        """File, line and column of ``key_path``. A document built from several files (an
+        object the apply model patched) answers with the file that wrote the key, so
+        callers that point at a key ask here rather than pairing ``path`` with ``locate``."""
+        line, column = self.locate(key_path)
+        return self.path, line, column
+
     def problem(self, key_path: Iterable[str | int], message: str, hint: str = "") -> Problem:
         parts = tuple(key_path)
-        line, column = self.locate(parts)
+        path, line, column = self.where(parts)
         return Problem(
-            path=self.path,
+            path=path,
             line=line,
             column=column,
             message=message,
@@ -127,6 +134,8 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Do
     With ``strict_tags`` a custom tag (``!something``) is an error; otherwise its
     scalar is read as a plain string, which is what a linter of foreign files wants.
     """
+    if type(text) is not str:  # a str subclass (the apply model's Unknown): the C parser wants a str
+        text = str(text)
     shared = _SHARED.get()
     if shared is None:
         return _load_documents(text, path, strict_tags)

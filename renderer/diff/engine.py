@@ -156,7 +156,7 @@ def _lint(side: Side, options: LintOptions) -> LintResult:
         if side.loaded is not None and side.rendered is not None:
             inputs = from_stack(side.root, side.loaded, side.rendered, [], side.manifests, side.output_files)
             return lint_inputs(inputs, options)
-        return lint_inputs(collect(side.root, [side.root]), options)
+        return lint_inputs(collect(side.root, [side.root], all_files=True), options)
 
 
 def _sort_lint(context: DiffContext) -> tuple[list[Finding], list[Finding], int]:

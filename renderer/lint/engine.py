@@ -134,8 +134,7 @@ def _suppressions(context: LintContext) -> tuple[list[Suppression], list[Finding
             continue
         for key, reason in annotations.items():
             if isinstance(key, str) and key.startswith(SUPPRESS_ANNOTATION):
-                line, column = manifest.document.locate(("metadata", "annotations", key))
-                location = Location(manifest.path, line, column)
+                location = Location(*manifest.document.where(("metadata", "annotations", key)))
                 found.append(Suppression(key[len(SUPPRESS_ANNOTATION) :], str(reason or ""), ref, location))
     valid = []
     for suppression in found:
@@ -195,6 +194,7 @@ def lint_inputs(inputs: LintInputs, options: LintOptions) -> LintResult:
         drift=inputs.drift,
         source_documents=inputs.source_documents,
         unreadable=inputs.unreadable,
+        applied=inputs.applied,
         options=options,
         rule_options=settings.options,
     )

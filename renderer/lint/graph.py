@@ -164,8 +164,7 @@ class ReleaseGraph:
 
 
 def _locate(document: Document, key_path: tuple[Any, ...]) -> Location:
-    line, column = document.locate(key_path)
-    return Location(document.path, line, column)
+    return Location(*document.where(key_path))
 
 
 def build(

@@ -21,6 +21,7 @@ from ..render import Rendered, render_stack
 from ..render.output import Plan, plan
 from ..yamlio import Document
 from . import manifests as manifest_io
+from .applied import AppliedFolder, read_applied
 from .manifests import Manifest
 
 
@@ -36,6 +37,9 @@ class LintInputs:
     # Files rail did not write that could not be read as YAML: the rule yaml-syntax reports them.
     unreadable: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()  # what was left out, and why (chart templates, template files)
+    # Display paths of the files some Flux root applies, when a folder was linted by its
+    # roots (files outside are left out); None: every file read is linted.
+    applied: frozenset[str] | None = None
 
 
 def _stack_root(start: Path) -> Path | None:
@@ -45,7 +49,9 @@ def _stack_root(start: Path) -> Path | None:
         return None
 
 
-def collect(start: Path, paths: list[Path]) -> LintInputs:
+def collect(start: Path, paths: list[Path], all_files: bool = False) -> LintInputs:
+    """What to lint from ``start``. Without a stack, a folder named that holds Flux roots
+    is linted as Flux applies it (:mod:`.applied`), unless ``all_files``."""
     root = _stack_root(start)
     if root is None:
         if not paths:
@@ -56,7 +62,7 @@ def collect(start: Path, paths: list[Path]) -> LintInputs:
                     hint="run inside a stack, or name files or folders to lint: rail lint path/to/manifests",
                 )
             )
-        return _manifests_only(start.resolve(), paths)
+        return _manifests_only(start.resolve(), paths, all_files)
     loaded = load_stack(root, refuse_plaintext=False)
     return from_stack(root, loaded, render_stack(loaded, loaded.stack.config.targets), paths)
 
@@ -113,16 +119,38 @@ def rendered_manifests(rendered: Rendered) -> list[Manifest]:
     return manifests
 
 
-def _manifests_only(cwd: Path, paths: list[Path]) -> LintInputs:
+def _manifests_only(cwd: Path, paths: list[Path], all_files: bool) -> LintInputs:
     foreign = manifest_io.ForeignFiles()
-    foreign.read_paths(cwd, _existing(paths))
+    raw: list[Path] = []
+    folders: list[AppliedFolder] = []
+    for path in _existing(paths):
+        found = None if all_files or not path.is_dir() else read_applied(cwd, path)
+        if found is None:
+            raw.append(path)
+        else:
+            folders.append(found)
+    foreign.read_paths(cwd, raw)
+    if not folders:
+        return LintInputs(
+            root=cwd,
+            config=StackConfig.default(),
+            loaded=None,
+            manifests=foreign.manifests,
+            unreadable=tuple(foreign.unreadable),
+            notes=tuple(foreign.notes()),
+        )
+    # Files read as written (named on their own, or in folders without roots) are applied too.
+    applied = {problem.path for problem in foreign.unreadable}
+    for folder in folders:
+        applied |= folder.applied
     return LintInputs(
         root=cwd,
         config=StackConfig.default(),
         loaded=None,
-        manifests=foreign.manifests,
-        unreadable=tuple(foreign.unreadable),
-        notes=tuple(foreign.notes()),
+        manifests=[*foreign.manifests, *(m for folder in folders for m in folder.manifests)],
+        unreadable=(*foreign.unreadable, *(p for folder in folders for p in folder.unreadable)),
+        notes=(*foreign.notes(), *(n for folder in folders for n in folder.notes)),
+        applied=frozenset(applied),
     )
 
 

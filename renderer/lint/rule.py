@@ -33,6 +33,9 @@ class LintContext:
     source_documents: tuple[Document, ...] = ()
     # Files rail did not write that could not be read as YAML: what the rule yaml-syntax reports.
     unreadable: tuple[Problem, ...] = ()
+    # Display paths of the files some Flux root applies (None: all of them): a broken file
+    # outside is a note, not a yaml-syntax error.
+    applied: frozenset[str] | None = None
     options: LintOptions = field(default_factory=LintOptions)
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 

@@ -89,8 +89,7 @@ def _substituted(value: object) -> bool:
 
 
 def _locate(manifest: Manifest, key_path: tuple[str, ...]) -> Location:
-    line, column = manifest.document.locate(key_path)
-    return Location(manifest.path, line, column)
+    return Location(*manifest.document.where(key_path))
 
 
 def _oci_problem(oci: Manifest) -> tuple[str | None, tuple[str, ...], object]:

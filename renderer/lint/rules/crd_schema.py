@@ -192,11 +192,11 @@ def _check_object(manifest: Manifest, checker: Any, notes: list[str]) -> Iterato
         if (problem.key_path, message) in seen:
             continue
         seen.add((problem.key_path, message))
-        line, column = manifest.document.locate(problem.key_path)
+        path, line, column = manifest.document.where(problem.key_path)
         yield Finding(
             rule=RULE.id,
             message=f"{manifest.kind} '{manifest.name}': {message}",
-            location=Location(manifest.path, line, column),
+            location=Location(path, line, column),
             object=ref,
             hint=problem.hint,
         )

@@ -26,7 +26,9 @@ in the linted files:
 
 Namespaces must match exactly. An object without ``metadata.namespace`` (its
 namespace comes from kustomize or the Flux Kustomization at apply time), or a
-namespace that is a ``${VAR}`` substitution, matches by kind and name alone.
+namespace that is a ``${VAR}`` substitution, matches by kind and name alone. A
+name that is still a ``${VAR}`` (a variable from a Secret, or one no
+``postBuild`` defines) is not checked: only Flux knows it.
 
 Releases rendered from specs rarely trip this rule: the renderer refuses a
 ``dependsOn`` naming no spec, and a ``${ref:...}`` reference naming no export is
@@ -67,8 +69,11 @@ _GENERATORS = (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret"
 _ANY = "*"
 
 
+_SUBSTITUTION = "${"
+
+
 def _unknown_namespace(namespace: str | None) -> bool:
-    return namespace is None or "${" in namespace
+    return namespace is None or _SUBSTITUTION in namespace
 
 
 def _index(graph: ReleaseGraph) -> dict[tuple[str, str], set[str]]:
@@ -166,6 +171,8 @@ def check(context: LintContext) -> Iterator[Finding]:
             continue  # created by `flux bootstrap`, never in the repository
         if edge.resolved or (edge.resolved is None and _exists(index, edge.target)):
             continue
+        if _SUBSTITUTION in edge.target.name:
+            continue  # a name Flux substitutes (or a Secret's value rail cannot read): not known here
         node = graph.releases.get(edge.source)
         message, hint = _describe(edge)
         severity = ""

@@ -238,8 +238,7 @@ def _object(manifest: Manifest) -> ObjectRef | None:
 
 
 def _at(manifest: Manifest, path: tuple[Any, ...]) -> Location:
-    line, column = manifest.document.locate(path)
-    return Location(manifest.path, line, column)
+    return Location(*manifest.document.where(path))
 
 
 def _scan(manifest: Manifest, prefix: tuple[Any, ...], data: Any = None) -> Iterator[Finding]:

@@ -175,8 +175,7 @@ def _object(data: dict[str, Any]) -> ObjectRef | None:
 
 
 def _location(document: Document, key_path: tuple[Any, ...]) -> Location:
-    line, column = document.locate(key_path)
-    return Location(document.path, line, column)
+    return Location(*document.where(key_path))
 
 
 def _check(document: Document, rendered: Iterable[Document]) -> Iterator[Finding]:

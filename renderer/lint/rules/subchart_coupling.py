@@ -302,8 +302,7 @@ def _defaults_location(chart: _Chart, key: tuple[str, ...]) -> tuple[Location, .
     document = chart.local.values_document
     if document is None:
         return (Location(chart.local.path),)
-    line, column = document.locate(key)
-    return (Location(document.path, line, column),)
+    return (Location(*document.where(key)),)
 
 
 def _fix(chart: _Chart, subchart: _Subchart) -> str:

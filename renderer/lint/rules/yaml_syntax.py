@@ -10,7 +10,9 @@ YAML file, foreign or its own (there, it is an input error, exit 2): a duplicate
 an alias expanding past 250,000 nodes, nesting deeper than 100 levels, an integer of
 more than 640 digits, and a file that is too large or not UTF-8.
 
-Not reported: a Helm chart's ``templates/`` folder (beside a ``Chart.yaml``) is not
+Not reported: a file that no Flux Kustomization applies, when a folder without
+``rail.yaml`` is linted by its Flux roots (one note per folder; ``--all-files``
+reports it). A Helm chart's ``templates/`` folder (beside a ``Chart.yaml``) is not
 read when a folder is linted, and a file with Go template or Jinja syntax where YAML
 expects a value (``{{ ... }}``, ``{% ... %}``) is a template, not a manifest; each
 is a note. An anchor defined twice is valid YAML: an alias takes the latest definition.
@@ -31,6 +33,7 @@ Passes::
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
 from ...errors import Problem
@@ -39,20 +42,32 @@ from ..rule import LintContext, Rule
 
 
 def check(context: LintContext) -> Iterator[Finding]:
+    left_out: dict[str, set[str]] = {}
     for problem in context.unreadable:
+        level = severity(context, problem)
+        if level is None:
+            left_out.setdefault(posixpath.dirname(problem.path) or ".", set()).add(problem.path)
+            continue
         message = problem.message + (f" (at {problem.key_path})" if problem.key_path else "")
         yield Finding(
             rule=RULE.id,
-            severity=severity(context, problem),
+            severity=level,
             message=message,
             location=Location(problem.path, problem.line, problem.column),
             hint=problem.hint or "fix the file so it reads as YAML",
         )
+    context.graph.notes.extend(
+        f"{folder}: {len(paths)} file(s) that do not read as YAML, which no Flux Kustomization applies: not linted"
+        for folder, paths in sorted(left_out.items())
+    )
 
 
-def severity(context: LintContext, problem: Problem) -> str:
-    """An error for now. Once rail knows which files Flux and Argo CD apply (the apply
-    model, ``renderer/apply/``), a file that no root applies is only a note: decide it here."""
+def severity(context: LintContext, problem: Problem) -> str | None:
+    """An error in a file a cluster receives (Flux stops at it). A file no Flux root
+    applies (``context.applied``, when a folder is linted by its roots) breaks nothing:
+    None, a note."""
+    if context.applied is not None and problem.path not in context.applied:
+        return None
     return ERROR
 
 

@@ -1,0 +1,132 @@
+"""Linting what Flux applies from a folder, rather than its files as written.
+
+A repository without a ``rail.yaml`` is linted by folder. If the folder holds Flux
+roots, the objects its Kustomizations build (:func:`renderer.apply.apply_repository`)
+are what a cluster receives: a HelmRelease template with ``${APP}`` is two releases,
+a field a parent Kustomization patches in is present. Linting the raw files instead
+reports what no cluster sees (a missing ``prune`` the parent supplies) and misses
+what it does. Each applied object becomes a :class:`Manifest` whose document locates
+a key in the file that wrote it (a patch's file and line), so a finding still points
+where a person edits.
+
+Files no root applies are left out, one note per folder (the design's contract);
+``--all-files`` lints every file as written. Notes of the build itself are grouped
+per feature: a repository with 300 substitutions should read as one line, not 300.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..apply import AppliedObject, BuildNote, apply_repository
+from ..errors import Problem
+from ..yamlio import Document
+from .manifests import ForeignFiles, Manifest, display_path
+
+# Build notes that say a file does not parse: the rule yaml-syntax reports those files.
+_PARSE_FEATURES = frozenset({"yaml"})
+# How many files a grouped note names before "and N more".
+_SHOWN_FILES = 3
+
+
+@dataclass(frozen=True)
+class AppliedDocument(Document):
+    """The document of an applied object: its data as Flux applies it, and keys located
+    through :meth:`AppliedObject.locate` (the patch that set a field, else the source).
+    ``prefix`` turns the apply model's folder-relative paths into display paths."""
+
+    applied: AppliedObject | None = field(default=None, repr=False, compare=False)
+    prefix: str = ""
+
+    def where(self, key_path: Iterable[str | int]) -> tuple[str, int | None, int | None]:
+        if self.applied is None:
+            return super().where(key_path)
+        location = self.applied.locate(key_path)
+        return _join(self.prefix, location.path), location.line, location.column
+
+    def locate(self, key_path: Iterable[str | int]) -> tuple[int | None, int | None]:
+        _, line, column = self.where(key_path)
+        return line, column
+
+
+@dataclass(frozen=True)
+class AppliedFolder:
+    """What linting a folder by its Flux roots reads: the applied objects, the files that
+    did not parse (all of them: yaml-syntax decides by ``applied``), the display paths of
+    the files some root applies, and the notes."""
+
+    manifests: tuple[Manifest, ...]
+    unreadable: tuple[Problem, ...]
+    applied: frozenset[str]
+    notes: tuple[str, ...]
+
+
+def read_applied(cwd: Path, folder: Path) -> AppliedFolder | None:
+    """The applied objects of ``folder``, or None if it holds no Flux root (then its
+    files are linted as written, as before)."""
+    applied = apply_repository(folder)
+    if not applied.kustomizations:
+        return None
+    prefix = display_path(cwd, folder)
+    manifests = [
+        Manifest(document=AppliedDocument(path=_join(prefix, obj.source), data=obj.data, applied=obj, prefix=prefix))
+        for obj in applied.objects
+    ]
+    files = {_join(prefix, path) for path in applied.applied_files}
+    raw = ForeignFiles()
+    raw.read_paths(cwd, [folder])
+    # A root's file that no build reads is applied by hand (`flux bootstrap`, kubectl):
+    # its objects are linted as written.
+    by_hand = {_join(prefix, root.source) for root in applied.roots} - files
+    manifests.extend(m for m in raw.manifests if m.path in by_hand)
+    files |= by_hand
+    applied_files = frozenset(files)
+    notes = [*raw.notes(), *_left_out(raw.manifests, applied_files), *group_notes(applied.notes, prefix)]
+    return AppliedFolder(
+        manifests=tuple(manifests), unreadable=tuple(raw.unreadable), applied=applied_files, notes=tuple(notes)
+    )
+
+
+def _left_out(manifests: Iterable[Manifest], applied: frozenset[str]) -> list[str]:
+    """One note per folder: its files that hold Kubernetes objects no root applies.
+    Other YAML (CI config, Helm values, Renovate) was never a manifest: not counted."""
+    by_folder: dict[str, set[str]] = {}
+    for manifest in manifests:
+        if manifest.path in applied or not (manifest.api_version and manifest.kind):
+            continue
+        by_folder.setdefault(posixpath.dirname(manifest.path) or ".", set()).add(manifest.path)
+    return [
+        f"{folder}: {len(paths)} file(s) that no Flux Kustomization applies: not linted (--all-files lints them)"
+        for folder, paths in sorted(by_folder.items())
+    ]
+
+
+def group_notes(notes: Iterable[BuildNote], prefix: str = "") -> list[str]:
+    """The build's notes, one line per feature: how often, the first few files, and the
+    first message as the example (the others usually differ only in names)."""
+    grouped: dict[str, list[BuildNote]] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for note in notes:
+        if note.feature in _PARSE_FEATURES or (note.file, note.feature, note.message) in seen:
+            continue
+        seen.add((note.file, note.feature, note.message))
+        grouped.setdefault(note.feature, []).append(note)
+    lines = []
+    for feature, found in grouped.items():
+        files = list(dict.fromkeys(_join(prefix, note.file) for note in found))
+        more = len(files) - _SHOWN_FILES
+        shown = ", ".join(files[:_SHOWN_FILES]) + (f" and {more} more" if more > 0 else "")
+        first = found[0]
+        lines.append(f"Flux build, {feature}: {len(found)} note(s) in {shown}; first: {first.message}")
+    return lines
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix or prefix == ".":
+        return path
+    if path in ("", "."):
+        return prefix
+    return posixpath.join(prefix, path)
