@@ -35,6 +35,8 @@ def test_lint_of_a_valid_stack_does_not_import_jsonschema() -> None:
     modules = _modules_after(code)
     assert not {"jsonschema", "referencing", "deepdiff"} & modules
     assert "renderer.schemacheck" in modules
+    # The apply model (kustomize, generators, substitution) is for foreign folders only.
+    assert not {"renderer.apply", "renderer.lint.applied"} & modules
 
 
 def test_lint_of_an_invalid_spec_imports_jsonschema_to_explain_it(tmp_path: Path) -> None:
