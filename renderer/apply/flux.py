@@ -14,8 +14,16 @@ builds ``./clusters/<name>``, which holds the rest). One in a file below the fol
 another builds, whose kustomization file leaves it out (``# - ./app.yaml``), is not
 a root but a note: someone turned it off. A root's own build may yield the root
 itself again: that is Flux managing itself, not a cycle. Each root's tree is taken
-as one cluster. A root that only a Helm chart creates (flux-operator's
-``FluxInstance`` in a HelmRelease's values) is not seen: its children become roots.
+as one cluster.
+
+A repository bootstrapped by the Flux Operator has no ``gotk-sync.yaml``: its
+``FluxInstance`` (fluxcd.controlplane.io, ``spec.sync``), written as a manifest or in
+the values of a ``flux-instance`` chart's HelmRelease (``spec.values.instance.sync``),
+makes the operator create a source and a Kustomization named ``sync.name`` (the
+instance's namespace by default) that builds ``sync.path``. rail synthesises that
+Kustomization as a root, sourced at the FluxInstance's file and line, with a note;
+it is always a root (its own file is usually applied by one of its descendants), and
+its source name counts as the repository's own.
 
 One Kustomization, in kustomize-controller's order (``fluxcd/pkg`` ``kustomize``
 generator, then the controller's build and apply):
@@ -52,8 +60,11 @@ Approximated, not what Flux does to the letter:
   only when a Flux patch targets an object by a name or namespace the folder's own
   transformers change, or a component's objects would be renamed by them;
 * ConfigMaps for ``substituteFrom`` are those built before the Kustomization in this
-  walk (parents before children, siblings in order), not ``dependsOn`` order; a
-  missing one is a note and its variables unknown;
+  walk (parents before children, siblings in order), not ``dependsOn`` order. One not
+  built is looked for in every YAML file of the repository (the cluster variables a
+  bootstrap task applies out of band, ``clusters/<name>/cluster-info.yaml``): same
+  name, same namespace or none, the one nearest the root's folder or file preferred;
+  its data is used, with a note. One found nowhere is a note and its variables unknown;
 * an object whose substitution fails (Flux fails the whole Kustomization) is left
   out, with a note, and the rest is applied;
 * ``files`` hold the YAML files a build read, not the inputs of ``configMapGenerator``
@@ -84,7 +95,10 @@ from .selector import SelectorError, Target, parse_target
 from .substitute import SKIP_NO_VARIABLES, substitute, variables_for
 
 FLUX_GROUP = "kustomize.toolkit.fluxcd.io/"
+INSTANCE_GROUP = "fluxcd.controlplane.io/"
+HELM_GROUP = "helm.toolkit.fluxcd.io/"
 SOURCE_KINDS = ("GitRepository", "OCIRepository")
+INSTANCE_NAMESPACE = "flux-system"  # where the operator, and so its FluxInstance, usually lives
 
 KustomizationId = tuple[str, str]  # (namespace, name)
 
@@ -141,6 +155,16 @@ class _Pending:
     line: int
     ancestors: tuple[KustomizationId, ...]
     built: AppliedObject | None = None  # as its parent built it (where each field was written)
+    synthesised: bool = False  # what a FluxInstance makes the operator create: always a root
+
+
+@dataclass(frozen=True)
+class _FileConfigMap:
+    """A ConfigMap written in some file: a ``substituteFrom`` nothing applies may name it."""
+
+    file: str
+    namespace: str | None
+    data: Mapping[str, Any]
 
 
 def apply_repository(root: Path, source_names: Collection[str] = ("flux-system",)) -> Applied:
@@ -170,6 +194,8 @@ class _Walker:
         self.builds: dict[Path, Build] = {}
         self.config_maps: dict[KustomizationId, Mapping[str, Any]] = {}
         self.secrets: dict[KustomizationId, Collection[str] | None] = {}
+        self.file_config_maps: dict[str, list[_FileConfigMap]] = {}  # by name, every YAML file
+        self.tree_places: tuple[str, ...] = ()  # the current root's file folder and build folder
 
     def note(self, file: str, feature: str, message: str, line: int | None = None) -> None:
         found = BuildNote(file=file, feature=feature, message=message, line=line)
@@ -180,7 +206,9 @@ class _Walker:
     # ---------------------------------------------------------------- roots
 
     def run(self) -> Applied:
-        candidates = [p for p in self._candidates() if self._from_here(p.data)]
+        found = self._candidates()
+        self.source_names |= {_source_name(p.data) for p in found if p.synthesised}
+        candidates = [p for p in found if self._from_here(p.data)]
         if not candidates:
             self.note(".", "flux", "no Flux Kustomization here uses the repository's own source: nothing built")
             return Applied(notes=tuple(self.notes))
@@ -195,6 +223,9 @@ class _Walker:
         roots = []
         for pending in candidates:
             me, file = _id_of(pending.data), pending.document.path
+            if pending.synthesised:
+                roots.append(pending)
+                continue
             if read_by.get(file, set()) - {me}:
                 continue
             owner = next((o for folder, o in folders if o != me and _below(file, folder)), None)
@@ -211,7 +242,7 @@ class _Walker:
         if not roots:
             self.note(".", "flux", "every Flux Kustomization is applied by another (a cycle): nothing built")
             return Applied(notes=tuple(self.notes))
-        return self._build_tree(roots)
+        return self._build_tree(_without_twins(roots))
 
     def _candidates(self) -> list[_Pending]:
         found: list[_Pending] = []
@@ -227,7 +258,52 @@ class _Walker:
                 if is_flux_kustomization(document.data):
                     line = document.locate(())[0] or 1
                     found.append(_Pending(copy.deepcopy(document.data), document, (), line, ()))
+                else:
+                    found.extend(self._instance_roots(document))
+                    self._keep_config_map(document)
         return found
+
+    def _instance_roots(self, document: Document) -> list[_Pending]:
+        """The Kustomization a FluxInstance makes the operator create, as a root: with no
+        ``gotk-sync.yaml`` nothing else in the repository says where the tree starts."""
+        found = _instance_sync(document.data)
+        if found is None:
+            return []
+        where, sync, namespace = found
+        line = document.locate(where)[0] or document.locate(())[0] or 1
+        kind, path = sync.get("kind"), sync.get("path")
+        if kind not in SOURCE_KINDS or not isinstance(path, str):
+            self.note(
+                document.path,
+                "flux-instance",
+                f"FluxInstance sync needs kind {' or '.join(SOURCE_KINDS)} and a path: not built",
+                line,
+            )
+            return []
+        data = _synthesised_kustomization(sync, namespace, kind, path)
+        me = _id_of(data)
+        self.note(
+            document.path,
+            "flux-instance",
+            f"Kustomization {me[0]}/{me[1]} is synthesised from this FluxInstance (sync.path '{path}'): "
+            "the Flux Operator creates it, rail builds it as a root",
+            line,
+        )
+        return [_Pending(data, document, (), line, (), synthesised=True)]
+
+    def _keep_config_map(self, document: Document) -> None:
+        """Every ConfigMap written in the repository, for a ``substituteFrom`` naming one
+        that no Kustomization applies (a bootstrap task applies it)."""
+        data = document.data
+        if not (isinstance(data, dict) and data.get("apiVersion") == "v1" and data.get("kind") == "ConfigMap"):
+            return
+        metadata = data.get("metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
+        name, namespace, values = metadata.get("name"), metadata.get("namespace"), data.get("data")
+        if not isinstance(name, str) or not isinstance(values, dict) or "sops" in data:
+            return
+        kept = _FileConfigMap(document.path, namespace if isinstance(namespace, str) and namespace else None, values)
+        self.file_config_maps.setdefault(name, []).append(kept)
 
     def _from_here(self, data: dict[str, Any]) -> bool:
         """Whether the Kustomization builds from this repository (its source is ours)."""
@@ -256,6 +332,8 @@ class _Walker:
         cluster: ids, ConfigMaps and Secrets are known within its tree only (three
         clusters of one repository each have a ``flux-system/cluster-apps``)."""
         self.config_maps, self.secrets = {}, {}
+        folder = self._folder(root.data)
+        self.tree_places = (_parent(root.document.path), *((self._display(folder),) if folder is not None else ()))
         queue = deque([root])
         seen: dict[KustomizationId, dict[str, Any]] = {_id_of(root.data): root.data}
         objects: list[AppliedObject] = []
@@ -377,8 +455,9 @@ class _Walker:
         data, document = pending.data, pending.document
         spec = _spec(data)
         namespace = _id_of(data)[0]
-        variables = variables_for(data, self.config_maps, self.secrets, namespace=namespace)
         post_build_line = document.locate((*pending.base, "spec", "postBuild"))[0]
+        config_maps = self._with_out_of_band(pending, namespace, post_build_line)
+        variables = variables_for(data, config_maps, self.secrets, namespace=namespace)
         for found in variables.notes:
             self.note(document.path, f"postBuild:{found.kind}", found.message, post_build_line)
         kept: list[Resource] = []
@@ -405,6 +484,40 @@ class _Walker:
                         (*pending.base, "spec", "commonMetadata", key),
                     )
         return [r.freeze() for r in kept]
+
+    def _with_out_of_band(
+        self, pending: _Pending, namespace: str, line: int | None
+    ) -> Mapping[KustomizationId, Mapping[str, Any]]:
+        """The ConfigMaps built so far, plus those ``substituteFrom`` names that no build
+        gave but a file holds: cluster variables a bootstrap task applies out of band,
+        without which every ``${CLUSTER}`` stays unknown."""
+        extra: dict[KustomizationId, Mapping[str, Any]] = {}
+        for name in _config_map_references(pending.data):
+            key = (namespace, name)
+            found = None if key in self.config_maps else self._file_config_map(key)
+            if found is None:
+                continue
+            extra[key] = found.data
+            self.note(
+                pending.document.path,
+                "postBuild:out-of-band",
+                f"ConfigMap {namespace}/{name} is applied by no Kustomization before this one: its data is "
+                f"taken from {found.file}, a file no Kustomization applies (a bootstrap step applies it)",
+                line,
+            )
+        return {**self.config_maps, **extra} if extra else self.config_maps
+
+    def _file_config_map(self, key: KustomizationId) -> _FileConfigMap | None:
+        """The ConfigMap of that name in the repository's files: of that namespace before
+        one without, then the one nearest the current root's folders (its cluster's)."""
+        found = [c for c in self.file_config_maps.get(key[1], []) if c.namespace in (key[0], None)]
+        if not found:
+            return None
+        return max(found, key=lambda c: (c.namespace == key[0], self._nearness(c.file)))
+
+    def _nearness(self, file: str) -> int:
+        folder = _parent(file).split("/")
+        return max((_shared(folder, place.split("/")) for place in self.tree_places), default=0)
 
     def _remember(self, obj: AppliedObject) -> None:
         """ConfigMaps and Secrets a later ``substituteFrom`` may name."""
@@ -589,6 +702,85 @@ def _id_of(data: Mapping[str, Any]) -> KustomizationId:
 def _spec(data: Mapping[str, Any]) -> dict[str, Any]:
     spec = data.get("spec")
     return spec if isinstance(spec, dict) else {}
+
+
+def _instance_sync(data: Any) -> tuple[KeyPath, dict[str, Any], str] | None:
+    """A FluxInstance's ``sync`` (where its FluxInstance sits, the sync, the namespace),
+    written as a manifest or as the values of a ``flux-instance`` chart's HelmRelease."""
+    if not isinstance(data, dict) or not isinstance(data.get("apiVersion"), str):
+        return None
+    spec, metadata = _spec(data), data.get("metadata")
+    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+    if data.get("kind") == "FluxInstance" and data["apiVersion"].startswith(INSTANCE_GROUP):
+        where: KeyPath = ("spec",)
+        instance: Any = spec
+    elif data.get("kind") == "HelmRelease" and data["apiVersion"].startswith(HELM_GROUP):
+        values = spec.get("values")
+        instance = values.get("instance") if isinstance(values, dict) else None
+        where = ("spec", "values", "instance")
+        namespace = spec.get("targetNamespace") or namespace  # the chart puts it in the release's
+    else:
+        return None
+    sync = instance.get("sync") if isinstance(instance, dict) else None
+    if not isinstance(sync, dict):
+        return None
+    return (*where, "sync"), sync, namespace if isinstance(namespace, str) and namespace else INSTANCE_NAMESPACE
+
+
+def _synthesised_kustomization(sync: Mapping[str, Any], namespace: str, kind: str, path: str) -> dict[str, Any]:
+    """The Kustomization the operator creates from a FluxInstance's ``sync``, with its
+    source of the same name (the namespace's, as ``flux bootstrap`` names them)."""
+    name = sync.get("name") if isinstance(sync.get("name"), str) and sync.get("name") else namespace
+    spec: dict[str, Any] = {"path": path, "prune": True, "sourceRef": {"kind": kind, "name": name}}
+    if isinstance(sync.get("interval"), str):
+        spec["interval"] = sync["interval"]
+    return {
+        "apiVersion": FLUX_GROUP + "v1",
+        "kind": "Kustomization",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+def _source_name(data: Mapping[str, Any]) -> str:
+    ref = _spec(data).get("sourceRef")
+    return str(ref.get("name")) if isinstance(ref, dict) else ""
+
+
+def _without_twins(roots: list[_Pending]) -> list[_Pending]:
+    """A FluxInstance's root whose twin (same id, same path) is written in the repository
+    (a ``gotk-sync.yaml`` kept while moving to the operator) would build one tree twice."""
+    written = {(_id_of(r.data), str(_spec(r.data).get("path", "")).strip("./")) for r in roots if not r.synthesised}
+    return [
+        r
+        for r in roots
+        if not (r.synthesised and (_id_of(r.data), str(_spec(r.data).get("path", "")).strip("./")) in written)
+    ]
+
+
+def _config_map_references(data: Mapping[str, Any]) -> list[str]:
+    """The ConfigMap names in ``spec.postBuild.substituteFrom``."""
+    post_build = _spec(data).get("postBuild")
+    references = post_build.get("substituteFrom") if isinstance(post_build, dict) else None
+    return [
+        r["name"]
+        for r in (references if isinstance(references, list) else [])
+        if isinstance(r, dict) and r.get("kind") == "ConfigMap" and isinstance(r.get("name"), str)
+    ]
+
+
+def _parent(file: str) -> str:
+    return file.rpartition("/")[0] or "."
+
+
+def _shared(one: list[str], other: list[str]) -> int:
+    """How many leading folders two paths share."""
+    count = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
 
 
 def _below(file: str, folder: str) -> bool:

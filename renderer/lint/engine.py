@@ -11,6 +11,7 @@ from ..errors import InputError, Problem
 from ..schemacheck import Validator
 from .finding import WARNING, Finding, Location, ObjectRef, Verdict
 from .inputs import LintInputs
+from .notes import Note, grouped
 from .rule import LintContext, LintOptions, Rule
 from .rules import RULES, SUPPRESSION_RULE, rule_ids
 
@@ -35,7 +36,7 @@ class Suppression:
 @dataclass(frozen=True)
 class LintResult(Verdict):
     findings: tuple[Finding, ...]
-    notes: tuple[str, ...]
+    notes: tuple[str, ...]  # grouped (see notes.py): one line per kind of note, as every format prints them
     strict: bool = False
 
     def summary(self) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def _check_options(rule: Rule, options: Mapping[str, Any], path: str) -> list[Pr
     ]
 
 
-def run(context: LintContext, settings: RuleSettings, notes: list[str]) -> LintResult:
+def run(context: LintContext, settings: RuleSettings, notes: list[str | Note]) -> LintResult:
     findings: list[Finding] = []
     for rule in RULES:
         configured = settings.severity.get(rule.id)
@@ -105,9 +106,15 @@ def run(context: LintContext, settings: RuleSettings, notes: list[str]) -> LintR
             severity = configured or finding.severity or rule.severity
             findings.append(replace(finding, severity=severity))
     findings = _apply_suppressions(context, findings, settings)
+    for rule in RULES:
+        if rule.fold is not None:
+            own = tuple(f for f in findings if f.rule == rule.id)
+            kept, folded = rule.fold(context, own)
+            findings = [f for f in findings if f.rule != rule.id] + list(kept)
+            notes = [*notes, *folded]
     unique = {(f.rule, f.location, f.message, f.object): f for f in findings}
     ordered = sorted(unique.values(), key=Finding.sort_key)
-    return LintResult(findings=tuple(ordered), notes=tuple(notes), strict=context.options.strict)
+    return LintResult(findings=tuple(ordered), notes=grouped(notes), strict=context.options.strict)
 
 
 def _suppressions(context: LintContext) -> tuple[list[Suppression], list[Finding]]:

@@ -22,6 +22,7 @@ from . import values as helm_values
 from .finding import Location, ObjectRef
 from .layers import CLASS_LABEL, LAYER_LABEL, LayerAssignment, assign
 from .manifests import Manifest, patch_files
+from .notes import DEPRECATED_API, DUPLICATE_RELEASE, Note
 
 HELM_GROUP = "helm.toolkit.fluxcd.io"
 ARGO_GROUP = "argoproj.io"
@@ -121,7 +122,7 @@ class ReleaseGraph:
     releases: dict[ObjectRef, ReleaseNode] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     objects: dict[ObjectRef, Manifest] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str | Note] = field(default_factory=list)  # grouped when the run ends (notes.py)
     patch_files: set[str] = field(default_factory=set)  # files kustomize applies as patches, not objects
 
     def edges_from(self, ref: ObjectRef) -> list[Edge]:
@@ -201,15 +202,19 @@ def build(
             )
             continue
         if manifest.version not in ("v2",):
-            graph.notes.append(
-                f"{manifest.path}: HelmRelease {manifest.name} uses {manifest.api_version}, which Flux 2.8 no longer"
-                " serves; linted as v2 (migrate it to helm.toolkit.fluxcd.io/v2)"
-            )
+            graph.notes.append(deprecated_helm_release(manifest))
         release = specs.get(manifest.origin) if manifest.origin else None
         node = _node(graph, manifest, release)
         if node.ref in graph.releases:
             first = graph.releases[node.ref].manifest.path
-            graph.notes.append(f"{manifest.path}: {node.ref} is also defined in {first}; the first one is linted")
+            graph.notes.append(
+                Note(
+                    DUPLICATE_RELEASE,
+                    "release defined more than once (same kind, namespace and name): the first one is linted",
+                    manifest.path,
+                    f"{node.ref}, first in {first}",
+                )
+            )
             continue
         graph.releases[node.ref] = node
     _drop_second_target(graph)
@@ -220,6 +225,18 @@ def build(
         else:
             graph.edges.extend(_edges(graph, node))
     return graph
+
+
+def deprecated_helm_release(manifest: Manifest) -> Note:
+    """One note per (kind, apiVersion), however many releases use it: crd-schema
+    leaves these to this one, so that a release on v2beta2 is noted once, not twice."""
+    return Note(
+        DEPRECATED_API,
+        f"HelmRelease {manifest.api_version} is a deprecated version Flux 2.8 no longer serves: linted as v2,"
+        f" not schema-checked (migrate it to {HELM_GROUP}/v2)",
+        manifest.path,
+        f"HelmRelease {manifest.name}",
+    )
 
 
 def _drop_second_target(graph: ReleaseGraph) -> None:

@@ -13,6 +13,7 @@ from ..render.output import Plan
 from ..yamlio import Document
 from .finding import Finding
 from .graph import ReleaseGraph
+from .notes import Note
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,6 @@ class Rule:
     check: Callable[[LintContext], Iterable[Finding]]
     doc: str
     options_schema: Mapping[str, Any] = field(default_factory=dict)
+    # Given the rule's findings that no suppression silenced, what the run reports:
+    # findings, or a note instead (a summary where one finding per object is noise).
+    fold: Callable[[LintContext, tuple[Finding, ...]], tuple[tuple[Finding, ...], tuple[str | Note, ...]]] | None = None

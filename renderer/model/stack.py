@@ -96,6 +96,9 @@ class ArgoSettings:
         )
 
 
+DEFAULTS_PATH = "(defaults)"  # the path of the default config: the repository has no rail.yaml
+
+
 @dataclass(frozen=True)
 class StackConfig:
     name: str
@@ -190,6 +193,11 @@ class StackConfig:
             argo=ArgoSettings.from_data(data.get("argo", {})),
         )
 
+    @property
+    def is_default(self) -> bool:
+        """No stack config: the layers of DESIGN.md apply, and nobody declared them."""
+        return self.path == DEFAULTS_PATH
+
     @classmethod
     def default(cls) -> StackConfig:
         """The layers of DESIGN.md, for a repository without a stack config."""
@@ -221,7 +229,7 @@ class StackConfig:
         )
         return cls(
             name="default",
-            path="(defaults)",
+            path=DEFAULTS_PATH,
             output="rendered",
             releases_dir="releases",
             targets=("flux",),

@@ -8,6 +8,13 @@ remediation); two app Kustomizations build one template whose HelmRelease is nam
 ``${APP}``. Also a ConfigMap and a SOPS Secret for ``substituteFrom``, a tenant
 Kustomization on another source, a cycle (``loops/``) and an ``.archive/`` folder
 nothing applies. ``tests/cases/flux/empty/`` has no Flux Kustomization at all.
+
+Bootstrapped by the Flux Operator, with no ``gotk-sync.yaml``: ``instance/`` has a
+FluxInstance manifest syncing ``./apps``; ``instance-helm/`` has one in a
+``flux-instance`` HelmRelease's values (``sync.name: home-ops``), inside the folder it
+builds. ``out-of-band/`` has ``clusters/main/cluster-info.yaml``, a ConfigMap that
+``substituteFrom`` names and no kustomization lists (a bootstrap task applies it), and
+a decoy of the same name under ``clusters/other/``.
 """
 
 from __future__ import annotations
@@ -311,3 +318,60 @@ def test_templated_helmreleases_become_distinct(shared_dir: Path) -> None:
     templated = [o for o in releases if "${" in o.name]
     assert len(releases) > 100
     assert len(templated) < len(releases) // 20
+
+
+def notes_of(applied: Applied, feature: str) -> list[tuple[str, int | None, str]]:
+    return [(n.file, n.line, n.message) for n in applied.notes if n.feature == feature]
+
+
+def test_a_flux_instance_manifest_is_the_root() -> None:
+    applied = apply_repository(CASES / "instance")
+    assert [(r.source, r.line, r.id, r.path) for r in applied.roots] == [
+        ("clusters/main/flux-instance.yaml", 10, (FLUX, FLUX), "apps")
+    ]
+    built = [(k.id, k.parent, k.path) for k in applied.kustomizations]
+    assert built == [((FLUX, FLUX), None, "apps"), ((FLUX, "podinfo"), (FLUX, FLUX), "apps/podinfo/app")]
+    assert find(applied, "ConfigMap", "podinfo").applied_by == (FLUX, "podinfo")
+    assert notes_of(applied, "flux-instance") == [
+        (
+            "clusters/main/flux-instance.yaml",
+            10,
+            "Kustomization flux-system/flux-system is synthesised from this FluxInstance (sync.path './apps'): "
+            "the Flux Operator creates it, rail builds it as a root",
+        )
+    ]
+
+
+def test_a_flux_instance_in_a_helmreleases_values_is_the_root() -> None:
+    applied = apply_repository(CASES / "instance-helm")
+    source = "apps/flux-system/flux-instance/app/helm-release.yaml"
+    assert [(r.source, r.line, r.id, r.path) for r in applied.roots] == [(source, 16, (FLUX, "home-ops"), "apps")]
+    built = [(k.id[1], k.parent[1] if k.parent else None, k.path) for k in applied.kustomizations]
+    assert built == [
+        ("home-ops", None, "apps"),
+        ("flux-instance", "home-ops", "apps/flux-system/flux-instance/app"),  # its own file: still the root
+        ("whoami", "home-ops", "apps/default/whoami/app"),
+    ]
+    assert find(applied, "HelmRelease", "flux-instance").namespace == FLUX
+    assert find(applied, "Service", "whoami").applied_by == ("default", "whoami")
+    assert [(file, line) for file, line, _ in notes_of(applied, "flux-instance")] == [(source, 16)]
+    assert not notes_of(applied, "unapplied-kustomization")
+
+
+def test_cluster_variables_applied_out_of_band_are_known() -> None:
+    applied = apply_repository(CASES / "out-of-band")
+    assert [(r.source, r.path) for r in applied.roots] == [
+        ("clusters/main/flux-system/gotk-sync.yaml", "clusters/main")
+    ]
+    assert [k.name for k in applied.kustomizations] == ["flux-system", "cluster-apps"]
+    release = find(applied, "HelmRelease", "podinfo-main")  # the root's cluster, not clusters/other
+    assert release.data["spec"]["values"] == {"cluster": "main", "region": "eu"}
+    assert "clusters/main/cluster-info.yaml" not in applied.applied_files
+    assert notes_of(applied, "postBuild:out-of-band") == [
+        (
+            "clusters/main/apps.yaml",
+            12,
+            "ConfigMap flux-system/cluster-info is applied by no Kustomization before this one: its data is taken "
+            "from clusters/main/cluster-info.yaml, a file no Kustomization applies (a bootstrap step applies it)",
+        )
+    ]

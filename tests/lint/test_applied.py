@@ -45,8 +45,9 @@ def _releases(report: dict[str, Any]) -> set[tuple[str | None, str]]:
 
 
 def test_one_template_is_linted_as_the_two_releases_flux_applies(repo: Path, run_rail: RunRail) -> None:
-    _, applied = _lint(run_rail, repo)
-    _, raw = _lint(run_rail, repo, "--all-files")
+    # --exhaustive: without a rail.yaml, unassigned releases are otherwise one summary note.
+    _, applied = _lint(run_rail, repo, "--exhaustive")
+    _, raw = _lint(run_rail, repo, "--all-files", "--exhaustive")
     assert _releases(applied) == {("default", "podinfo"), ("web", "whoami")}
     assert (None, "${APP}") in _releases(raw)
     # The namespace came from the Kustomization's targetNamespace: the finding points there.

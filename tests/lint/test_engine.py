@@ -42,10 +42,13 @@ def _rules(tmp_path: Path, options: LintOptions | None = None) -> list[tuple[str
     return [(f.rule, f.severity) for f in result.findings]
 
 
-def test_unassigned_is_a_warning_that_strict_makes_fail(tmp_path: Path) -> None:
+def test_unassigned_without_rail_yaml_is_a_note_that_exhaustive_makes_fail(tmp_path: Path) -> None:
+    """No rail.yaml: nobody declared layers, so no warning that --strict would fail on."""
     _bare(tmp_path)
-    assert not run_lint(tmp_path, [tmp_path], LintOptions()).failed
-    assert run_lint(tmp_path, [tmp_path], LintOptions(strict=True)).failed
+    result = run_lint(tmp_path, [tmp_path], LintOptions(strict=True))
+    assert not result.failed and result.findings == ()
+    assert any(note.startswith("1 release(s) in no default layer, in namespace(s) tools (1)") for note in result.notes)
+    assert run_lint(tmp_path, [tmp_path], LintOptions(exhaustive=True)).failed
 
 
 def test_annotation_suppression_with_reason_silences_the_rule(tmp_path: Path) -> None:

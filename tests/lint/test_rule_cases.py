@@ -7,7 +7,8 @@ linting, so only the case's change shows. Without it, ``input/`` is linted as a
 bare manifest repository (``rail lint .``). ``expect`` lists exactly the findings
 of the rules in ``rules`` (default: the folder's rule), as
 ``{rule, path, line, severity}``; ``line: any`` skips the line check and
-``contains`` checks the message.
+``contains`` checks the message. ``notes`` lists texts that some note of the run
+holds (a rule that folds its findings into a note).
 """
 
 from __future__ import annotations
@@ -75,3 +76,5 @@ def test_rule_case(case: Path, tmp_path: Path) -> None:
         assert finding.severity == want.get("severity", "error"), summary
         for text in want.get("contains", []):
             assert text in finding.message, summary
+    for text in spec.get("notes", []):
+        assert any(text in note for note in result.notes), "\n".join(result.notes)

@@ -18,7 +18,8 @@ Not checked, with a note instead of a finding:
 
 - API versions rail has no schema for: the deprecated ``v2beta1``/``v2beta2``
   HelmRelease and ``v1beta2`` sources and Kustomizations that Flux 2.8 no
-  longer serves (migrate them);
+  longer serves (migrate them); one note per kind and version, with how many
+  objects use it (a HelmRelease's is the release graph's note, "linted as v2");
 - kustomize patches and fragments: objects without a name, objects in a file a
   ``kustomization.yaml`` lists under ``patches`` (or ``patchesStrategicMerge``),
   and HelmReleases with neither ``spec.chart`` nor ``spec.chartRef``;
@@ -60,6 +61,7 @@ from ...schemacheck import Validator, type_name
 from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..manifests import Manifest
+from ..notes import DEPRECATED_API, NO_SCHEMA, Note
 from ..rule import LintContext, Rule
 
 # The kinds this rule checks, by API group.
@@ -140,20 +142,23 @@ def check(context: LintContext) -> Iterator[Finding]:
             continue
         checker = validator(f"{manifest.group}/{manifest.version}/{manifest.kind}")
         if checker is None:
-            graph.notes.append(_unserved_note(manifest, label))
+            if manifest.kind != "HelmRelease":  # graph.build notes a HelmRelease's version
+                graph.notes.append(_unserved_note(manifest))
             continue
         yield from _check_object(manifest, checker, graph.notes)
 
 
-def _unserved_note(manifest: Manifest, label: str) -> str:
+def _unserved_note(manifest: Manifest) -> Note:
+    """One note per (kind, apiVersion), whatever the number of objects: the version is
+    the problem, and the files it is in are listed with the count."""
     served = _served(manifest.group, manifest.kind)
     migrate = f" (migrate it to {manifest.group}/{served[-1]})" if served else ""
+    detail = f"{manifest.kind} {manifest.name}"
     if manifest.group.endswith(_FLUX_SUFFIX):
-        return (
-            f"{manifest.path}: {label} uses {manifest.api_version}, a deprecated version Flux 2.8 no longer serves:"
-            f" not schema-checked{migrate}"
-        )
-    return f"{manifest.path}: {label} uses {manifest.api_version}, which rail has no schema for: not schema-checked"
+        message = f"{manifest.kind} {manifest.api_version} is a deprecated version Flux 2.8 no longer serves"
+        return Note(DEPRECATED_API, f"{message}: not schema-checked{migrate}", manifest.path, detail)
+    message = f"{manifest.kind} {manifest.api_version}: rail has no schema for it: not schema-checked"
+    return Note(NO_SCHEMA, message, manifest.path, detail)
 
 
 @dataclass(frozen=True)
@@ -166,7 +171,7 @@ class _Problem:
     suggestion: str | None = None  # the known key an unknown one is closest to
 
 
-def _check_object(manifest: Manifest, checker: Any, notes: list[str]) -> Iterator[Finding]:
+def _check_object(manifest: Manifest, checker: Any, notes: list[str | Note]) -> Iterator[Finding]:
     problems: list[_Problem] = []
     substituted = False
     for error in checker.iter_errors(manifest.data):

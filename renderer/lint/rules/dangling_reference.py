@@ -14,10 +14,11 @@ in the linted files:
   in ``flux.namespace``, default ``flux-system/flux-system``) is created by
   ``flux bootstrap`` and always counts as present;
 - ``valuesFrom``: a ConfigMap or Secret of that name in the release's
-  namespace, or one a ``kustomization.yaml`` generator makes. An entry with
-  ``optional: true`` may be missing. A missing Secret is a warning, not an
-  error: Secrets are often created out of band (an operator, sealed-secrets,
-  ``kubectl create secret``), so the message says so;
+  namespace, one a ``kustomization.yaml`` generator makes, or one an object in
+  the linted files creates (below). An entry with ``optional: true`` may be
+  missing. A missing Secret is a warning, not an error: Secrets are often
+  created out of band (an operator, ``kubectl create secret``), so the message
+  says so;
 - an Argo CD Application's ``railiance.io/depends-on`` annotation (Argo CD has
   no ``dependsOn``: rail records the dependencies there and orders them by sync
   wave): each comma-separated ``namespace/name`` entry must be an Application
@@ -29,6 +30,41 @@ namespace comes from kustomize or the Flux Kustomization at apply time), or a
 namespace that is a ``${VAR}`` substitution, matches by kind and name alone. A
 name that is still a ``${VAR}`` (a variable from a Secret, or one no
 ``postBuild`` defines) is not checked: only Flux knows it.
+
+Objects that create others count as the objects they create, in the namespace
+the operator writes them to (``renderer/catalog/creators.yaml``):
+
+- External Secrets ``ExternalSecret``: a Secret ``spec.target.name``, default
+  its own name, in its namespace; ``ClusterExternalSecret``: that Secret (of
+  ``spec.externalSecretSpec.target.name``, else ``spec.externalSecretName``,
+  else its name) in *any* namespace, since rail does not evaluate its
+  namespace selectors;
+- CloudNativePG ``Cluster``: Secrets ``<name>-app``, ``-superuser``, ``-ca``,
+  ``-server`` and ``-replication`` (all five, whatever the Cluster's settings);
+- Rook / lib-bucket-provisioner ``ObjectBucketClaim``: a ConfigMap and a Secret
+  of its name;
+- cert-manager ``Certificate``: a Secret ``spec.secretName``;
+- Bitnami ``SealedSecret``: a Secret of its name (``spec.template.metadata.name``
+  if set).
+
+Linted as Flux applies it, an object keeps the name kustomize gives it
+(``namePrefix``, patches): a prefixed ExternalSecret creates the prefixed Secret.
+
+Options (``lint.rules.dangling-reference.options`` in rail.yaml): ``creators``,
+more entries of the same shape, for operators rail does not know::
+
+    creators:
+      - group: onepassword.com
+        kind: OnePasswordItem
+        creates:
+          - {kind: Secret, name: "{metadata.name}", namespace: same}
+
+``name`` is a template: ``{a.b|c.d}`` is the first of those fields that is set
+(none set: nothing is created); ``namespace`` is ``same`` (default) or ``any``.
+
+Several entries of one object naming the same missing target (seven
+``valuesFrom`` entries reading keys of one Secret) are one finding, which lists
+the entries.
 
 Releases rendered from specs rarely trip this rule: the renderer refuses a
 ``dependsOn`` naming no spec, and a ``${ref:...}`` reference naming no export is
@@ -60,6 +96,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ...catalog import creators as creator_facts
+from ...yamlio import format_key_path
 from ..finding import ERROR, WARNING, Finding, Location, ObjectRef
 from ..graph import DEPENDS_ON_ANNOTATION, Edge, ReleaseGraph, ReleaseNode
 from ..rule import LintContext, Rule
@@ -97,6 +135,21 @@ def _index(graph: ReleaseGraph) -> dict[tuple[str, str], set[str]]:
                 index.setdefault((kind, generator["name"]), set()).add(
                     namespace if isinstance(namespace, str) and not _unknown_namespace(namespace) else _ANY
                 )
+    return index
+
+
+def _created(graph: ReleaseGraph, extra: list[dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
+    """(kind, name) -> namespaces of the objects an object in the graph creates (``*``: any)."""
+    creators = (*creator_facts.shipped(), *creator_facts.parse(extra))
+    kinds = {(creator.group, creator.kind) for creator in creators}
+    index: dict[tuple[str, str], set[str]] = {}
+    for manifest in graph.manifests:
+        if (manifest.group, manifest.kind) not in kinds:
+            continue
+        for kind, namespace, name in creator_facts.created(
+            creators, manifest.group, manifest.kind, manifest.namespace, manifest.data
+        ):
+            index.setdefault((kind, name), set()).add(_ANY if _unknown_namespace(namespace) else str(namespace))
     return index
 
 
@@ -159,11 +212,12 @@ def _describe(edge: Edge) -> tuple[str, str]:
     )
 
 
-def check(context: LintContext) -> Iterator[Finding]:
+def _missing(context: LintContext) -> Iterator[Edge]:
     graph = context.graph
     config = graph.config
     bootstrap = ObjectRef("GitRepository", config.flux_namespace, config.flux_git_repository)
     index = _index(graph)
+    created: dict[tuple[str, str], set[str]] | None = None  # built on the first miss only
     for edge in graph.edges:
         if edge.kind == "valuesFrom" and edge.optional:
             continue
@@ -173,8 +227,27 @@ def check(context: LintContext) -> Iterator[Finding]:
             continue
         if _SUBSTITUTION in edge.target.name:
             continue  # a name Flux substitutes (or a Secret's value rail cannot read): not known here
+        if edge.resolved is None:
+            if created is None:
+                created = _created(graph, list(context.option(RULE.id, "creators", [])))
+            if _exists(created, edge.target):
+                continue  # an operator makes it from an object in the repository
+        yield edge
+
+
+def check(context: LintContext) -> Iterator[Finding]:
+    graph = context.graph
+    # Several entries of one object naming one missing target are one finding.
+    groups: dict[tuple[ObjectRef, str, ObjectRef], list[Edge]] = {}
+    for edge in _missing(context):
+        groups.setdefault((edge.source, edge.kind, edge.target), []).append(edge)
+    for edges in groups.values():
+        edge = edges[0]
         node = graph.releases.get(edge.source)
         message, hint = _describe(edge)
+        if len(edges) > 1:
+            fields = ", ".join(format_key_path(other.place.key_path) for other in edges)
+            message += f" (named {len(edges)} times: {fields})"
         severity = ""
         if edge.kind == "valuesFrom" and edge.target.kind == "Secret":
             severity = WARNING
@@ -182,8 +255,13 @@ def check(context: LintContext) -> Iterator[Finding]:
                 ": it may be created out of band (an operator, sealed-secrets, kubectl);"
                 " if not, the release waits for it forever"
             )
-            hint = "make sure the Secret exists before the release reconciles, or mark the entry optional: true"
+            hint = (
+                "make sure the Secret exists before the release reconciles, or mark the entry optional: true;"
+                " an operator's object that creates it can be declared in rail.yaml"
+                " (lint.rules.dangling-reference.options.creators)"
+            )
         location, related = (edge.location, ()) if node is None else _spec_location(graph, node, edge)
+        related = (*related, *(other.location for other in edges[1:]))
         yield Finding(
             rule=RULE.id,
             severity=severity,
@@ -201,4 +279,5 @@ RULE = Rule(
     summary="a dependsOn, chart source, valuesFrom or Argo CD depends-on entry naming nothing",
     check=check,
     doc=__doc__ or "",
+    options_schema={"creators": {"type": "array", "items": dict(creator_facts.CREATOR_SCHEMA)}},
 )

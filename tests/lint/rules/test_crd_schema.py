@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from renderer.lint.finding import Finding
 from renderer.lint.graph import ReleaseGraph, build
 from renderer.lint.manifests import parse
+from renderer.lint.notes import grouped
 from renderer.lint.rule import LintContext
 from renderer.lint.rules import crd_schema
 from renderer.model import StackConfig
@@ -106,9 +107,41 @@ def test_a_version_flux_no_longer_serves_is_noted_not_reported(api_version: str,
     )
     findings, graph = _lint(text)
     assert findings == []
-    assert any(
-        f"{kind} old uses {api_version}, a deprecated version Flux 2.8 no longer serves: not schema-checked" in note
-        for note in graph.notes
+    # One note, not one from the graph and one from this rule.
+    assert grouped(graph.notes) == (
+        f"repo.yaml: {kind} old: {kind} {api_version} is a deprecated version Flux 2.8 no longer serves:"
+        + (" linted as v2," if kind == "HelmRelease" else "")
+        + f" not schema-checked (migrate it to {api_version.split('/')[0]}/{_served_last(kind)})",
+    )
+
+
+def _served_last(kind: str) -> str:
+    return "v2" if kind == "HelmRelease" else "v1"
+
+
+def test_a_deprecated_version_is_one_note_with_the_count() -> None:
+    """Six releases and six sources on old versions: two notes (one per kind and
+    version), each with its count and the first files, not twenty-four."""
+    documents = []
+    for index in range(6):
+        documents.append(
+            f"apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\nmetadata: {{name: app{index}}}\n"
+            "spec: {chart: {spec: {chart: old, version: 1.0.0}}}\n"
+        )
+        documents.append(
+            f"apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: HelmRepository\nmetadata: {{name: repo{index}}}\n"
+            "spec: {url: 'https://example.com'}\n"
+        )
+    manifests = [m for index, text in enumerate(documents) for m in parse(text, f"f{index}.yaml")]
+    graph = build(StackConfig.default(), manifests)
+    assert list(crd_schema.check(LintContext(graph=graph))) == []
+    assert grouped(graph.notes) == (
+        "HelmRelease helm.toolkit.fluxcd.io/v2beta2 is a deprecated version Flux 2.8 no longer serves: linted as v2,"
+        " not schema-checked (migrate it to helm.toolkit.fluxcd.io/v2): 6 times, in f0.yaml, f2.yaml, f4.yaml"
+        " and 3 more; first: HelmRelease app0",
+        "HelmRepository source.toolkit.fluxcd.io/v1beta2 is a deprecated version Flux 2.8 no longer serves:"
+        " not schema-checked (migrate it to source.toolkit.fluxcd.io/v1): 6 times, in f1.yaml, f3.yaml, f5.yaml"
+        " and 3 more; first: HelmRepository repo0",
     )
 
 
