@@ -99,7 +99,10 @@ def test_a_real_world_repository_is_linted_without_crashing(tmp_path: Path, run_
     assert "overlays/prod/patch.yaml: HelmRelease podinfo is in a file a kustomization.yaml applies" in done.stdout
     # The patch (with its unpinned version) is not mistaken for the release it patches.
     assert "chart-unpinned" not in done.stdout
-    assert "legacy/old.yaml: HelmRelease legacy uses helm.toolkit.fluxcd.io/v2beta1" in done.stdout
-    assert "legacy/old.yaml: HelmRelease legacy2 uses helm.toolkit.fluxcd.io/v2beta2" in done.stdout
+    # One note per deprecated kind and version (grouped notes), naming the file.
+    notes = [line for line in done.stdout.splitlines() if line.startswith("note:") and "deprecated" in line]
+    assert len(notes) == 2, notes
+    assert any("legacy/old.yaml" in line and "helm.toolkit.fluxcd.io/v2beta1" in line for line in notes)
+    assert any("legacy/old.yaml" in line and "helm.toolkit.fluxcd.io/v2beta2" in line for line in notes)
     # ${VAR} placeholders are not plaintext secrets.
     assert "plaintext-secret" not in done.stdout
