@@ -344,7 +344,11 @@ def _source_value(resource: Resource, source: Source, note: NoteAt) -> tuple[Any
         return None
     pieces = go_string(node).split(options.delimiter)
     if not 0 <= options.index < len(pieces):
-        note(("source", "options", "index"), f"index {options.index} is out of bounds for '{go_string(node)}'")
+        # The source value may be a Secret's: its size is said, never the value.
+        note(
+            ("source", "options", "index"),
+            f"index {options.index} is out of bounds: the source value has {len(pieces)} part(s)",
+        )
         return None
     piece = pieces[options.index]
     return (piece if isinstance(node, str) else resolve(piece)), key_path

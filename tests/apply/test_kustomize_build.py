@@ -652,3 +652,15 @@ def test_malformed_replacements_are_notes(tmp_path: Path) -> None:
     assert "does not exist" in lines[4][1]
     # An unknown field is noted, and the replacement still runs (as a file would).
     assert find(built, "Deployment", "web").data["metadata"]["annotations"] == {"x": "one"}
+
+
+def test_an_index_out_of_bounds_never_shows_the_source_value(tmp_path: Path) -> None:
+    """The source may be a Secret's value: the note says how many parts it has, not what it holds."""
+    built = replacement_notes(
+        tmp_path,
+        "  - source: {kind: ConfigMap, name: one, fieldPath: data.a, options: {delimiter: ':', index: 3}}\n"
+        "    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [metadata.annotations.x]\n",
+    )
+    [note] = built.notes
+    assert "index 3 is out of bounds: the source value has 1 part(s)" in note.message
+    assert "'b'" not in note.message
