@@ -20,6 +20,23 @@ OUTPUT_FOLDERS = ("rendered", "docs")
 # The console script installed beside this interpreter (cli.py has no __main__).
 RAIL = Path(sys.executable).parent / "rail"
 
+
+# A database release in S2 (with its chart source): one layer-boundary error, the
+# smallest foreign repository with a finding. Used where a test needs "a real finding".
+DATABASE_IN_S2 = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: pg, namespace: kube-system, labels: {railiance.io/service-class: database}}
+spec:
+  interval: 10m
+  chart: {spec: {chart: pg, version: 1.0.0, sourceRef: {kind: HelmRepository, name: r}}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: r, namespace: kube-system}
+spec: {interval: 1h, url: "https://charts.example.com"}
+"""
+
 # Git must not read the user's or the system's configuration (signing, hooks, templates).
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "rail tests",

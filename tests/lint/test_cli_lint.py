@@ -5,21 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import RunRail
-
-BAD = """\
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata: {name: pg, namespace: kube-system, labels: {railiance.io/service-class: database}}
-spec:
-  interval: 10m
-  chart: {spec: {chart: pg, version: 1.0.0, sourceRef: {kind: HelmRepository, name: r}}}
----
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: HelmRepository
-metadata: {name: r, namespace: kube-system}
-spec: {interval: 1h, url: "https://charts.example.com"}
-"""
+from conftest import DATABASE_IN_S2, RunRail
 
 
 def test_shipped_stack_lints_clean(repo_root: Path, run_rail: RunRail) -> None:
@@ -29,7 +15,7 @@ def test_shipped_stack_lints_clean(repo_root: Path, run_rail: RunRail) -> None:
 
 
 def test_findings_exit_1_and_several_formats_go_to_their_files(tmp_path: Path, run_rail: RunRail) -> None:
-    (tmp_path / "pg.yaml").write_text(BAD)
+    (tmp_path / "pg.yaml").write_text(DATABASE_IN_S2)
     out_json, out_sarif = tmp_path / "r.json", tmp_path / "r.sarif"
     done = run_rail(
         "lint",
@@ -54,14 +40,14 @@ def test_findings_exit_1_and_several_formats_go_to_their_files(tmp_path: Path, r
 
 
 def test_github_format_is_chosen_under_actions(tmp_path: Path, run_rail: RunRail) -> None:
-    (tmp_path / "pg.yaml").write_text(BAD)
+    (tmp_path / "pg.yaml").write_text(DATABASE_IN_S2)
     for variable in ("GITHUB_ACTIONS", "GITEA_ACTIONS"):
         done = run_rail("lint", ".", cwd=tmp_path, env={"GITHUB_ACTIONS": "", "GITEA_ACTIONS": "", variable: "true"})
         assert done.stdout.startswith("::error file=pg.yaml,line=3,col=22,title=layer-boundary::"), done.stdout
 
 
 def test_more_outputs_than_formats_is_a_usage_error(tmp_path: Path, run_rail: RunRail) -> None:
-    (tmp_path / "pg.yaml").write_text(BAD)
+    (tmp_path / "pg.yaml").write_text(DATABASE_IN_S2)
     done = run_rail("lint", ".", "--output", "a", "--output", "b", cwd=tmp_path)
     assert done.returncode == 2 and "pair each --output" in done.stderr
 

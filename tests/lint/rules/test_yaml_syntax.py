@@ -15,27 +15,13 @@ import secrets
 from pathlib import Path
 
 import pytest
-from conftest import RunRail
+from conftest import DATABASE_IN_S2, RunRail
 
 from renderer.app import run_lint
 from renderer.lint.engine import LintResult
 from renderer.lint.rule import LintOptions
 from renderer.report.findings import REPORTERS
 
-# A database in S2: a layer-boundary error, so a broken file beside it hides nothing.
-DATABASE_IN_S2 = """\
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata: {name: pg, namespace: kube-system, labels: {railiance.io/service-class: database}}
-spec:
-  interval: 10m
-  chart: {spec: {chart: pg, version: 1.0.0, sourceRef: {kind: HelmRepository, name: r}}}
----
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: HelmRepository
-metadata: {name: r, namespace: kube-system}
-spec: {interval: 1h, url: "https://charts.example.com"}
-"""
 CONFIGMAP_HEAD = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: apps}\ndata:\n"
 
 
