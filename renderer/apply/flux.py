@@ -86,7 +86,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..load.files import read_text
-from ..yamlio import Document, KeyPath, load_documents
+from ..yamlio import Document, KeyPath, load_documents, sharing_parses
 from . import kustomize, patches, transformers
 from .kinds import FieldSpec
 from .model import AppliedObject, Build, BuildNote
@@ -169,8 +169,12 @@ class _FileConfigMap:
 
 def apply_repository(root: Path, source_names: Collection[str] = ("flux-system",)) -> Applied:
     """What Flux applies from the repository at ``root``, following the Kustomizations
-    whose source is one of ``source_names``. Never raises on what it reads."""
-    return _Walker(root.resolve(), frozenset(source_names)).run()
+    whose source is one of ``source_names``. Never raises on what it reads.
+
+    Each file is parsed once: the search for roots reads every file, and the builds
+    read most of them again (half the parses on a 1,162-file repository, 5.4 -> 3.9 s)."""
+    with sharing_parses():
+        return _Walker(root.resolve(), frozenset(source_names)).run()
 
 
 def is_flux_kustomization(data: Any) -> bool:

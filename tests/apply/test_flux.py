@@ -375,3 +375,20 @@ def test_cluster_variables_applied_out_of_band_are_known() -> None:
             "from clusters/main/cluster-info.yaml, a file no Kustomization applies (a bootstrap step applies it)",
         )
     ]
+
+
+def test_each_file_is_parsed_once_per_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root search reads every file and the builds read them again: one parse each.
+    (A text parsed under a file's name may differ: an inline patch, a substituted object.)"""
+    import renderer.yamlio as yamlio
+
+    parsed: list[tuple[str, str]] = []
+    original = yamlio._load_documents
+
+    def counting(text: str, path: str, strict_tags: bool) -> list[yamlio.Document]:
+        parsed.append((path, text))
+        return original(text, path, strict_tags)
+
+    monkeypatch.setattr(yamlio, "_load_documents", counting)
+    apply_repository(CASES / "tree")
+    assert len(parsed) == len(set(parsed))
