@@ -420,7 +420,7 @@ class _Walker:
             parent=pending.ancestors[-1] if pending.ancestors else None,
             tree=tree,
         )
-        built_objects = [replace(obj, applied_by=me) for obj in objects]
+        built_objects = [replace(obj, applied_by=me, tree=tree) for obj in objects]
         for obj in built_objects:
             self._remember(obj)
         return record, built_objects

@@ -72,7 +72,8 @@ class AppliedObject:
     the document it started as, ``line`` that document's first line. ``overlays``
     are newest first and end with the source document. ``applied_by`` is the
     ``(namespace, name)`` of the Flux Kustomization that applies it (None from a
-    plain kustomize build), so a finding can name the layer that owns the object.
+    plain kustomize build), so a finding can name the layer that owns the object;
+    ``tree`` the file of the root whose tree that Kustomization belongs to.
     """
 
     data: dict[str, Any]
@@ -80,6 +81,7 @@ class AppliedObject:
     line: int
     overlays: tuple[Overlay, ...] = field(default=(), repr=False)
     applied_by: tuple[str, str] | None = None
+    tree: str = ""  # the file of the root Kustomization whose tree applies it (one cluster)
 
     def locate(self, key_path: Iterable[str | int]) -> Location:
         """Where the value at ``key_path`` was written: the newest document that set it

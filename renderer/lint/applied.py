@@ -17,14 +17,15 @@ per feature: a repository with 300 substitutions should read as one line, not 30
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..apply import AppliedObject, BuildNote, apply_repository
+from ..apply import Applied, AppliedObject, BuildNote, FluxKustomization, apply_repository
+from ..apply.flux import is_flux_kustomization
 from ..errors import Problem
 from ..yamlio import Document
-from .manifests import ForeignFiles, Manifest, display_path
+from .manifests import Applier, ForeignFiles, Manifest, display_path
 
 # Build notes that say a file does not parse: the rule yaml-syntax reports those files.
 _PARSE_FEATURES = frozenset({"yaml"})
@@ -64,15 +65,20 @@ class AppliedFolder:
     notes: tuple[str, ...]
 
 
-def read_applied(cwd: Path, folder: Path) -> AppliedFolder | None:
+def read_applied(cwd: Path, folder: Path, source_names: Collection[str] = ("flux-system",)) -> AppliedFolder | None:
     """The applied objects of ``folder``, or None if it holds no Flux root (then its
-    files are linted as written, as before)."""
-    applied = apply_repository(folder)
+    files are linted as written, as before). ``source_names``: the GitRepository or
+    OCIRepository names the repository is bootstrapped from."""
+    applied = apply_repository(folder, source_names)
     if not applied.kustomizations:
         return None
     prefix = display_path(cwd, folder)
+    chains = _Chains(applied, prefix)
     manifests = [
-        Manifest(document=AppliedDocument(path=_join(prefix, obj.source), data=obj.data, applied=obj, prefix=prefix))
+        Manifest(
+            document=AppliedDocument(path=_join(prefix, obj.source), data=obj.data, applied=obj, prefix=prefix),
+            appliers=chains.of(obj),
+        )
         for obj in applied.objects
     ]
     files = {_join(prefix, path) for path in applied.applied_files}
@@ -88,6 +94,42 @@ def read_applied(cwd: Path, folder: Path) -> AppliedFolder | None:
     return AppliedFolder(
         manifests=tuple(manifests), unreadable=tuple(raw.unreadable), applied=applied_files, notes=tuple(notes)
     )
+
+
+class _Chains:
+    """Who applies an object: its Kustomization, that one's parent, up to the root,
+    looked up within the object's own tree (two clusters often share ids)."""
+
+    def __init__(self, applied: Applied, prefix: str) -> None:
+        self._records: dict[tuple[str, tuple[str, str]], FluxKustomization] = {}
+        for record in applied.kustomizations:
+            self._records.setdefault((record.tree, record.id), record)
+        self._prefix = prefix
+        self._memo: dict[tuple[str, tuple[str, str]], tuple[Applier, ...]] = {}
+
+    def of(self, obj: AppliedObject) -> tuple[Applier, ...]:
+        start = obj.applied_by
+        if is_flux_kustomization(obj.data):
+            own = (obj.namespace or "default", obj.name)
+            if (obj.tree, own) in self._records:
+                start = own
+        return () if start is None else self._chain(obj.tree, start)
+
+    def _chain(self, tree: str, start: tuple[str, str]) -> tuple[Applier, ...]:
+        key = (tree, start)
+        if key not in self._memo:
+            chain: list[Applier] = []
+            seen: set[tuple[str, str]] = set()
+            current: tuple[str, str] | None = start
+            while current is not None and current not in seen:
+                seen.add(current)
+                record = self._records.get((tree, current))
+                if record is None:
+                    break
+                chain.append(Applier(record.namespace, record.name, _join(self._prefix, record.source), record.line))
+                current = record.parent
+            self._memo[key] = tuple(chain)
+        return self._memo[key]
 
 
 def _left_out(manifests: Iterable[Manifest], applied: frozenset[str]) -> list[str]:

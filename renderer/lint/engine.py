@@ -112,9 +112,27 @@ def run(context: LintContext, settings: RuleSettings, notes: list[str | Note]) -
             kept, folded = rule.fold(context, own)
             findings = [f for f in findings if f.rule != rule.id] + list(kept)
             notes = [*notes, *folded]
+    findings = [_with_applier(context, finding) for finding in findings]
     unique = {(f.rule, f.location, f.message, f.object): f for f in findings}
     ordered = sorted(unique.values(), key=Finding.sort_key)
     return LintResult(findings=tuple(ordered), notes=grouped(notes), strict=context.options.strict)
+
+
+def _with_applier(context: LintContext, finding: Finding) -> Finding:
+    """A finding on an object Flux applies names the Kustomization that applies it as
+    a ``see:`` place: where to look for the patches, substitutions and layer."""
+    if finding.object is None:
+        return finding
+    graph = context.graph
+    node = graph.releases.get(finding.object)
+    manifest = node.manifest if node is not None else graph.objects.get(finding.object)
+    applier = manifest.applied_by if manifest is not None else None
+    if applier is None:
+        return finding
+    place = Location(applier.path, applier.line)
+    if place == finding.location or place in finding.related:
+        return finding
+    return replace(finding, related=(*finding.related, place))
 
 
 def _suppressions(context: LintContext) -> tuple[list[Suppression], list[Finding]]:

@@ -5,6 +5,10 @@ A node is a Helm release (a Flux ``HelmRelease``); edges are what it depends on:
 sources. Each node carries the values the release really gets, as far as the
 repository tells: inline values over ``valuesFrom`` ConfigMaps and plain Secrets
 found in the repository. A SOPS Secret's values are unknown, and recorded as such.
+
+Flux ``Kustomization``s are layer nodes too: each has a layer (label, path, its own
+name or an ancestor's in a layer's ``kustomizations``, its ``targetNamespace``) and
+its ``dependsOn`` entries are edges, which the layer rules read beside the releases'.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from .manifests import Manifest, patch_files
 from .notes import DEPRECATED_API, DUPLICATE_RELEASE, Note
 
 HELM_GROUP = "helm.toolkit.fluxcd.io"
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 ARGO_GROUP = "argoproj.io"
 ARGO_VALUES = ("spec", "source", "helm", "valuesObject")
 FLUX_VALUES = ("spec", "values")
@@ -113,6 +118,15 @@ class ReleaseNode:
         return current if isinstance(current, dict) else {}
 
 
+@dataclass(frozen=True)
+class KustomizationNode:
+    """A Flux Kustomization, for the layer rules: its layer and where it is written."""
+
+    ref: ObjectRef
+    manifest: Manifest
+    layer: LayerAssignment
+
+
 @dataclass
 class ReleaseGraph:
     config: StackConfig
@@ -124,9 +138,16 @@ class ReleaseGraph:
     objects: dict[ObjectRef, Manifest] = field(default_factory=dict)
     notes: list[str | Note] = field(default_factory=list)  # grouped when the run ends (notes.py)
     patch_files: set[str] = field(default_factory=set)  # files kustomize applies as patches, not objects
+    kustomizations: dict[ObjectRef, KustomizationNode] = field(default_factory=dict)
+    kustomization_edges: list[Edge] = field(default_factory=list)  # their dependsOn entries
 
     def edges_from(self, ref: ObjectRef) -> list[Edge]:
         return [edge for edge in self.edges if edge.source == ref]
+
+    def layer_of(self, ref: ObjectRef) -> LayerAssignment | None:
+        """The layer assignment of a release or a Flux Kustomization; None if neither."""
+        node = self.releases.get(ref) or self.kustomizations.get(ref)
+        return node.layer if node is not None else None
 
     def node_location(self, node: ReleaseNode, key_path: Iterable[str | int] = ()) -> Location:
         """Where ``key_path`` of the manifest is; in the spec when rail rendered it."""
@@ -218,6 +239,7 @@ def build(
             continue
         graph.releases[node.ref] = node
     _drop_second_target(graph)
+    _add_kustomizations(graph)
     destinations = argo_destinations(graph.manifests)
     for node in graph.releases.values():
         if node.ref.kind == "Application":
@@ -225,6 +247,35 @@ def build(
         else:
             graph.edges.extend(_edges(graph, node))
     return graph
+
+
+def _add_kustomizations(graph: ReleaseGraph) -> None:
+    for manifest in graph.manifests:
+        if manifest.group != KUSTOMIZE_GROUP or manifest.kind != "Kustomization" or not manifest.name:
+            continue
+        namespace = manifest.namespace or "default"
+        ref = ObjectRef("Kustomization", namespace, manifest.name)
+        if ref in graph.kustomizations:
+            continue
+        spec = manifest.spec()
+        layer = _layer(graph, manifest, spec.get("targetNamespace"))
+        graph.kustomizations[ref] = KustomizationNode(ref, manifest, layer)
+        for index, item in enumerate(spec.get("dependsOn") or []):
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                depended = ObjectRef("Kustomization", item.get("namespace") or namespace, item["name"])
+                place = Place(manifest.document, ("spec", "dependsOn", index))
+                graph.kustomization_edges.append(Edge(ref, depended, "dependsOn", place))
+
+
+def _layer(graph: ReleaseGraph, manifest: Manifest, namespace: object) -> LayerAssignment:
+    """The layer of ``manifest``, which installs into ``namespace`` (if a string)."""
+    return assign(
+        graph.config,
+        manifest.labels().get(LAYER_LABEL),
+        manifest.path,
+        namespace if isinstance(namespace, str) else None,
+        manifest.appliers,
+    )
 
 
 def deprecated_helm_release(manifest: Manifest) -> Note:
@@ -268,12 +319,7 @@ def _add_application(graph: ReleaseGraph, manifest: Manifest, specs: dict[str, R
     release = specs.get(manifest.origin) if manifest.origin else None
     destination = spec.get("destination")
     namespace = destination.get("namespace") if isinstance(destination, dict) else None
-    layer = assign(
-        graph.config,
-        manifest.labels().get(LAYER_LABEL),
-        manifest.path,
-        namespace if isinstance(namespace, str) else None,
-    )
+    layer = _layer(graph, manifest, namespace)
     helm_source = source.get("helm")
     helm: dict[str, Any] = helm_source if isinstance(helm_source, dict) else {}
     values = helm.get("valuesObject")
@@ -366,7 +412,7 @@ def _node(graph: ReleaseGraph, manifest: Manifest, release: Release | None) -> R
     chart = _chart(graph, manifest)
     target = spec.get("targetNamespace")
     namespace = target if isinstance(target, str) else manifest.namespace
-    layer = assign(graph.config, manifest.labels().get(LAYER_LABEL), manifest.path, namespace)
+    layer = _layer(graph, manifest, namespace)
     values, unknown = _values(graph, manifest)
     return ReleaseNode(
         ref=ref,

@@ -10,7 +10,7 @@ one that cannot be read is kept as data (``unreadable``) for the rule ``yaml-syn
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,8 +53,8 @@ def _stack_root(start: Path) -> Path | None:
 
 
 def collect(start: Path, paths: list[Path], all_files: bool = False) -> LintInputs:
-    """What to lint from ``start``. Without a stack, a folder named that holds Flux roots
-    is linted as Flux applies it (:mod:`.applied`), unless ``all_files``."""
+    """What to lint from ``start``. A folder named that holds Flux roots is linted as
+    Flux applies it (:mod:`.applied`), unless ``all_files``."""
     root = _stack_root(start)
     if root is None:
         if not paths:
@@ -67,7 +67,10 @@ def collect(start: Path, paths: list[Path], all_files: bool = False) -> LintInpu
             )
         return _manifests_only(start.resolve(), paths, all_files)
     loaded = load_stack(root, refuse_plaintext=False)
-    return from_stack(root, loaded, render_stack(loaded, loaded.stack.config.targets), paths)
+    rendered = render_stack(loaded, loaded.stack.config.targets)
+    if not paths and not loaded.stack.releases:
+        paths = [root]  # a lint-only stack: its rail.yaml maps the repository's own tree onto layers
+    return from_stack(root, loaded, rendered, paths, all_files=all_files)
 
 
 def from_stack(
@@ -77,10 +80,12 @@ def from_stack(
     paths: list[Path],
     manifests: list[Manifest] | None = None,
     output_files: Mapping[str, bytes] | None = None,
+    all_files: bool = False,
 ) -> LintInputs:
     """The inputs of a stack already loaded and rendered (``rail diff`` has both);
     ``manifests``: the rendered files, if the caller parsed them already;
-    ``output_files``: what the output folder holds, if it is not on disk (a git revision)."""
+    ``output_files``: what the output folder holds, if it is not on disk (a git revision);
+    ``all_files``: lint named folders as written, not as their Flux roots apply them."""
     config = loaded.stack.config
     if manifests is None:
         manifests = rendered_manifests(rendered)
@@ -95,18 +100,21 @@ def from_stack(
             foreign.read(root / relative, relative)
     output = (root / config.output).resolve()
     extra = [p for p in paths if not _inside(p.resolve(), output)]
-    foreign.read_paths(root, _existing(extra))
+    folders = _read_paths(foreign, root, extra, all_files, (config.flux_git_repository,))
     documents = (*loaded.spec_documents.values(), *loaded.values_documents.values())
-    return LintInputs(
-        root=root,
-        config=config,
-        loaded=loaded,
-        manifests=foreign.manifests,
-        referenced=dict(rendered.resolution.referenced),
-        drift=drift,
-        source_documents=tuple(documents),
-        unreadable=tuple(foreign.unreadable),
-        notes=tuple(foreign.notes()),
+    return _joined(
+        LintInputs(
+            root=root,
+            config=config,
+            loaded=loaded,
+            manifests=foreign.manifests,
+            referenced=dict(rendered.resolution.referenced),
+            drift=drift,
+            source_documents=tuple(documents),
+            unreadable=tuple(foreign.unreadable),
+            notes=tuple(foreign.notes()),
+        ),
+        folders,
     )
 
 
@@ -124,35 +132,49 @@ def rendered_manifests(rendered: Rendered) -> list[Manifest]:
 
 def _manifests_only(cwd: Path, paths: list[Path], all_files: bool) -> LintInputs:
     foreign = manifest_io.ForeignFiles()
+    config = StackConfig.default()
+    folders = _read_paths(foreign, cwd, paths, all_files, (config.flux_git_repository,))
+    inputs = LintInputs(
+        root=cwd,
+        config=config,
+        loaded=None,
+        manifests=foreign.manifests,
+        unreadable=tuple(foreign.unreadable),
+        notes=tuple(foreign.notes()),
+    )
+    return _joined(inputs, folders)
+
+
+def _read_paths(
+    foreign: manifest_io.ForeignFiles, cwd: Path, paths: list[Path], all_files: bool, source_names: tuple[str, ...]
+) -> list[AppliedFolder]:
+    """Reads ``paths`` into ``foreign`` as written, except the folders that hold Flux
+    roots (unless ``all_files``): those are returned, built as Flux applies them."""
     raw: list[Path] = []
     folders: list[AppliedFolder] = []
     for path in _existing(paths):
-        found = None if all_files or not path.is_dir() else _read_applied(cwd, path)
+        found = None if all_files or not path.is_dir() else _read_applied(cwd, path, source_names)
         if found is None:
             raw.append(path)
         else:
             folders.append(found)
     foreign.read_paths(cwd, raw)
+    return folders
+
+
+def _joined(inputs: LintInputs, folders: list[AppliedFolder]) -> LintInputs:
+    """``inputs`` (files read as written) with the applied folders added."""
     if not folders:
-        return LintInputs(
-            root=cwd,
-            config=StackConfig.default(),
-            loaded=None,
-            manifests=foreign.manifests,
-            unreadable=tuple(foreign.unreadable),
-            notes=tuple(foreign.notes()),
-        )
+        return inputs
     # Files read as written (named on their own, or in folders without roots) are applied too.
-    applied = {problem.path for problem in foreign.unreadable}
+    applied = {problem.path for problem in inputs.unreadable}
     for folder in folders:
         applied |= folder.applied
-    return LintInputs(
-        root=cwd,
-        config=StackConfig.default(),
-        loaded=None,
-        manifests=[*foreign.manifests, *(m for folder in folders for m in folder.manifests)],
-        unreadable=(*foreign.unreadable, *(p for folder in folders for p in folder.unreadable)),
-        notes=(*foreign.notes(), *(n for folder in folders for n in folder.notes)),
+    return replace(
+        inputs,
+        manifests=[*inputs.manifests, *(m for folder in folders for m in folder.manifests)],
+        unreadable=(*inputs.unreadable, *(p for folder in folders for p in folder.unreadable)),
+        notes=(*inputs.notes, *(n for folder in folders for n in folder.notes)),
         applied=frozenset(applied),
     )
 
@@ -172,9 +194,9 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def _read_applied(cwd: Path, path: Path) -> AppliedFolder | None:
+def _read_applied(cwd: Path, path: Path, source_names: tuple[str, ...]) -> AppliedFolder | None:
     # The apply model (kustomize, generators, substitution) costs ~0.1 s to import: only
     # a foreign folder needs it, never the stack's own pre-commit lint.
     from .applied import read_applied
 
-    return read_applied(cwd, path)
+    return read_applied(cwd, path, source_names)

@@ -34,11 +34,27 @@ _TEMPLATE_SYNTAX = re.compile(r"^[ \t-]*\{[{%#]|:[ \t]+\{[{%#]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
+class Applier:
+    """A Flux Kustomization that applies an object, and where it is written."""
+
+    namespace: str
+    name: str
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
 class Manifest:
     """One Kubernetes object and the document it sits in."""
 
     document: Document
     origin: str | None = None  # the spec rail rendered it from
+    # The Flux Kustomizations that apply it, the nearest first, up to its tree's root
+    # (for a Kustomization, itself first): empty for a file linted as written.
+    appliers: tuple[Applier, ...] = ()
 
     @property
     def path(self) -> str:
@@ -96,6 +112,15 @@ class Manifest:
 
     def is_sops(self) -> bool:
         return isinstance(self.data.get("sops"), dict)
+
+    @property
+    def applied_by(self) -> Applier | None:
+        """The Flux Kustomization that applies this object (a Kustomization's parent,
+        not itself), or None for a file linted as written."""
+        for applier in self.appliers:
+            if (applier.namespace, applier.name) != (self.namespace or "default", self.name):
+                return applier
+        return None
 
 
 def origin_of(text: str) -> str | None:

@@ -91,7 +91,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     spec_documents: dict[str, Document] = {}
     values_documents: dict[str, Document] = {}
     secret_files: dict[str, SecretFile] = {}
-    for spec_path in _spec_files(root, config.releases_dir):
+    for spec_path in _spec_files(root, config.releases_dir, required=config.releases_named):
         display = spec_path.relative_to(root).as_posix()
         try:
             document = read_yaml(spec_path, display)
@@ -138,8 +138,10 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     )
 
 
-def _spec_files(root: Path, releases_dir: str) -> list[Path]:
+def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[Path]:
     folder = inside(root, releases_dir)
+    if not required and folder is not None and not folder.exists():
+        return []  # a lint-only stack: its rail.yaml maps an existing tree onto layers
     if folder is None or not folder.is_dir():
         raise InputError(
             Problem(

@@ -28,6 +28,7 @@ class Layer:
     paths: tuple[str, ...]
     owns: tuple[str, ...]
     description: str = ""
+    kustomizations: tuple[str, ...] = ()  # Flux Kustomization name globs whose objects are this layer's
 
     @property
     def folder(self) -> str:
@@ -116,6 +117,9 @@ class StackConfig:
     lint: Mapping[str, Any] = field(default_factory=dict)
     flux_service_accounts: bool = False
     argo: ArgoSettings = field(default_factory=ArgoSettings)
+    # Whether rail.yaml names its release folder: then it must exist. The default one may
+    # be absent: a lint-only stack maps an existing Flux tree onto layers, with no specs.
+    releases_named: bool = True
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], document: Document) -> StackConfig:
@@ -129,6 +133,7 @@ class StackConfig:
                 paths=tuple(item.get("paths", ())),
                 owns=tuple(item.get("owns", ())),
                 description=item.get("description", ""),
+                kustomizations=tuple(item.get("kustomizations", ())),
             )
             for index, item in enumerate(data["layers"])
         )
@@ -191,6 +196,7 @@ class StackConfig:
             lint=data.get("lint", {}),
             flux_service_accounts=flux.get("serviceAccounts", False),
             argo=ArgoSettings.from_data(data.get("argo", {})),
+            releases_named="releases" in data,
         )
 
     @property

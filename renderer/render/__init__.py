@@ -48,6 +48,9 @@ def render_stack(loaded: LoadedStack, targets: tuple[str, ...], documents: bool 
     read them); ``rail render`` only writes bytes and saves the memory.
     """
     resolution = resolve(loaded)
+    if not loaded.stack.releases:
+        # A lint-only stack (rail.yaml maps an existing Flux tree onto layers): nothing to render.
+        return Rendered(files=[], resolution=resolution)
     graph = edges(loaded.stack, resolution.referenced)
     check_acyclic(loaded.stack, graph, loaded.spec_documents)
     files: list[OutputFile] = []

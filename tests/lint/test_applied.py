@@ -119,3 +119,49 @@ def test_the_real_repositories_lint(shared_dir: Path, tmp_path: Path, run_rail: 
             assert done.returncode in (0, 1), f"{repo.name} {extra}: {done.stderr[-2000:]}"
             report = json.loads(out.read_text())
             assert set(report) >= {"findings", "summary"}, repo.name
+
+
+LAYERED = Path(__file__).resolve().parents[1] / "cases" / "flux" / "layered"
+TEAM_STACK = """\
+version: 1
+name: team
+flux: {gitRepository: fleet}
+layers:
+  - {id: S2, name: cluster, kustomizations: [flux-system], owns: [cluster-runtime]}
+  - {id: S3, name: platform, kustomizations: ["infra-*"], owns: [database, cache]}
+  - {id: S5, name: apps, kustomizations: [apps], owns: [application]}
+"""
+
+
+@pytest.fixture
+def layered(tmp_path: Path) -> Path:
+    return shutil.copytree(LAYERED, tmp_path / "repo")
+
+
+def test_a_finding_names_the_kustomization_that_applies_its_object(layered: Path, run_rail: RunRail) -> None:
+    _, report = _lint(run_rail, layered, "--exhaustive")
+    postgresql = next(f for f in report["findings"] if f["object"] and f["object"]["name"] == "postgresql")
+    assert {"path": "repo/clusters/prod/infrastructure.yaml", "line": 1, "column": None} in postgresql["related"]
+    done = run_rail("lint", "repo", "--exhaustive", cwd=layered.parent)
+    assert "  see: repo/clusters/prod/infrastructure.yaml:1" in done.stdout
+
+
+def test_a_stack_lints_a_named_folder_as_its_own_flux_source_applies_it(layered: Path, run_rail: RunRail) -> None:
+    # rail.yaml names the GitRepository the cluster is bootstrapped from: only Kustomizations
+    # sourced from it are roots. Renamed in the tree too, the layers come from the appliers.
+    for path in (layered / "clusters" / "prod").rglob("*.yaml"):
+        path.write_text(path.read_text().replace("name: flux-system\n", "name: fleet\n"))
+    (layered / "rail.yaml").write_text(TEAM_STACK.replace("[flux-system]", "[fleet]"))
+    done = run_rail("lint", "--format", "json", cwd=layered)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert [f for f in report["findings"] if f["rule"].startswith("layer-")] == []
+    # As written, nothing places the releases: each is unassigned.
+    done = run_rail("lint", "--all-files", "--format", "json", ".", cwd=layered)
+    unassigned = {f["object"]["name"] for f in json.loads(done.stdout)["findings"] if f["rule"] == "layer-unassigned"}
+    assert unassigned == {"gitea", "postgresql"}
+    # Another source name: no root, so every file is read as written (and unassigned) again.
+    (layered / "rail.yaml").write_text(TEAM_STACK.replace("fleet", "elsewhere"))
+    done = run_rail("lint", "--format", "json", cwd=layered)
+    unassigned = {f["object"]["name"] for f in json.loads(done.stdout)["findings"] if f["rule"] == "layer-unassigned"}
+    assert unassigned == {"gitea", "postgresql"}

@@ -4,7 +4,8 @@
 With ``base: shipped`` the input is laid over a copy of the shipped railiance
 stack (``delete:`` removes files of it first) and the stack is rendered before
 linting, so only the case's change shows. Without it, ``input/`` is linted as a
-bare manifest repository (``rail lint .``). ``expect`` lists exactly the findings
+bare manifest repository (``rail lint .``). ``tree: <folder>`` lays ``input/`` over
+a copy of ``tests/cases/<folder>`` (a Flux repository several cases share). ``expect`` lists exactly the findings
 of the rules in ``rules`` (default: the folder's rule), as
 ``{rule, path, line, severity}``; ``line: any`` skips the line check and
 ``contains`` checks the message. ``notes`` lists texts that some note of the run
@@ -47,6 +48,8 @@ def _build(case: Path, spec: dict[str, Any], tmp_path: Path) -> Path:
         for relative in spec.get("delete", []):
             target = work / relative
             shutil.rmtree(target) if target.is_dir() else target.unlink()
+    if spec.get("tree"):
+        shutil.copytree(CASES.parent / spec["tree"], work, dirs_exist_ok=True)
     if (case / "input").is_dir():
         shutil.copytree(case / "input", work, dirs_exist_ok=True)
     if spec.get("base") == "shipped" and spec.get("render", True):

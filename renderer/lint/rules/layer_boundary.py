@@ -44,12 +44,12 @@ def check(context: LintContext) -> Iterator[Finding]:
         else:
             key = ("metadata", "labels") if node.layer.reason == "label" else node.namespace_key
             location, related = context.graph.node_location(node, key), ()
+        owns = f"owns only {', '.join(layer.owns)}" if layer.owns else "owns no service class"
         yield Finding(
             rule=RULE.id,
             message=(
                 f"{node.service_class} release '{node.ref.name}' is in layer {layer.id} ({layer.name}),"
-                f" which owns only {', '.join(layer.owns) or 'nothing'};"
-                f" {_article(node.service_class)} {node.service_class} belongs to {where}"
+                f" which {owns}; {_article(node.service_class)} {node.service_class} belongs to {where}"
             ),
             location=location,
             related=related,

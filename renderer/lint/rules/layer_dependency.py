@@ -2,12 +2,21 @@
 
 Dependencies point down only: S5 -> S3 -> S2. An edge is a ``dependsOn``, a
 reference to another release's export, or a ``valuesFrom`` object of another
-layer. The finding shows the whole chain of edges that leads up.
+layer; a Flux Kustomization's ``dependsOn`` on another Kustomization is one too
+(its layer: label, path, ``kustomizations`` in ``rail.yaml``, ``targetNamespace``).
+The finding shows the whole chain of edges that leads up.
 
 Fails (a platform database waiting for an application)::
 
     # releases/s3/postgresql-ha.yaml
     dependsOn: [gitea]        # gitea is in S5
+
+Fails too (rail.yaml puts ``infra-*`` in S3 and ``apps`` in S5)::
+
+    kind: Kustomization
+    metadata: {name: infra-databases, namespace: flux-system}
+    spec:
+      dependsOn: [{name: apps}]
 
 Passes::
 
@@ -25,10 +34,10 @@ from ..rule import LintContext, Rule
 
 
 def _order(graph: ReleaseGraph, ref: ObjectRef) -> int | None:
-    node = graph.releases.get(ref)
-    if node is None or node.layer.layer is None:
+    assignment = graph.layer_of(ref)
+    if assignment is None or assignment.layer is None:
         return None
-    return node.layer.layer.order
+    return assignment.layer.order
 
 
 def _chain_into(graph: ReleaseGraph, start: ObjectRef, incoming: dict[ObjectRef, list[Edge]]) -> list[Edge]:
@@ -50,9 +59,10 @@ def _chain_into(graph: ReleaseGraph, start: ObjectRef, incoming: dict[ObjectRef,
 
 def _describe(graph: ReleaseGraph, edge: Edge) -> str:
     def name(ref: ObjectRef) -> str:
-        node = graph.releases.get(ref)
-        layer = node.layer.layer.id if node and node.layer.layer else "?"
-        return f"{ref.name} ({layer})"
+        assignment = graph.layer_of(ref)
+        layer = assignment.layer.id if assignment and assignment.layer else "?"
+        prefix = "Kustomization " if ref.kind == "Kustomization" else ""
+        return f"{prefix}{ref.name} ({layer})"
 
     return f"{name(edge.source)} -{edge.kind}-> {name(edge.target)}"
 
@@ -62,6 +72,7 @@ def check(context: LintContext) -> Iterator[Finding]:
     release_edges = [
         edge for edge in graph.edges if edge.kind in ("dependsOn", "reference") and edge.target in graph.releases
     ]
+    release_edges += [edge for edge in graph.kustomization_edges if edge.target in graph.kustomizations]
     incoming: dict[ObjectRef, list[Edge]] = {}
     for edge in release_edges:
         incoming.setdefault(edge.target, []).append(edge)
@@ -70,9 +81,9 @@ def check(context: LintContext) -> Iterator[Finding]:
         if source_order is None or target_order is None or target_order <= source_order:
             continue
         chain = [*_chain_into(graph, edge.source, incoming), edge]
-        node = graph.releases[edge.source]
+        node = graph.releases.get(edge.source)
         location, related = edge.location, tuple[Location, ...]()
-        if node.spec is not None:
+        if node is not None and node.spec is not None:
             # Point at the spec line that made the edge: its dependsOn entry, or its values (a reference).
             depends_on = node.spec.depends_on
             key = ("dependsOn", depends_on.index(edge.target.name)) if edge.target.name in depends_on else ("values",)

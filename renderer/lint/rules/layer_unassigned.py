@@ -1,7 +1,8 @@
 """layer-unassigned: a release that no layer claims.
 
 A release's layer comes from its ``railiance.io/layer`` label, else the stack
-config's path globs, else its namespace (``spec.targetNamespace``, else
+config's path globs, else the Flux Kustomization that applies it (a layer's
+``kustomizations`` globs), else its namespace (``spec.targetNamespace``, else
 ``metadata.namespace``; an Argo CD Application's ``spec.destination.namespace``)
 in a layer's namespace list. A release none of these places is outside the
 boundary rule. A warning; an error with ``--exhaustive``.
@@ -51,7 +52,10 @@ def check(context: LintContext) -> Iterator[Finding]:
             message=f"no layer claims release '{node.ref.name}' (namespace {node.namespace or 'unset'})",
             location=context.graph.node_location(node, node.namespace_key),
             object=node.ref,
-            hint="add the label railiance.io/layer, or list its namespace or path under a layer in rail.yaml",
+            hint=(
+                "add the label railiance.io/layer, or list its namespace, path or applying Kustomization"
+                " under a layer in rail.yaml"
+            ),
         )
 
 

@@ -1,0 +1,170 @@
+"""What linting a Flux repository as Flux applies it costs (issue 11).
+
+    python bench/flux_tree.py [--sizes 100,1000] [--runs 3] [--json FILE]
+
+For every size: a synthetic repository in the common home-ops shape (bootstrap
+``gotk-sync.yaml``; a parent Kustomization whose ``spec.patches`` give every child
+its ``interval`` and ``prune``; one folder per app with a ``ks.yaml`` whose
+``postBuild.substitute`` names the app, a kustomization.yaml and a HelmRelease
+written with ``${APP}``), then whole ``rail lint`` processes, a warm-up and
+``--runs`` measured rounds alternated:
+
+- ``applied``: ``rail lint REPO``, what the Kustomization tree builds;
+- ``as-written``: ``rail lint --all-files REPO``, the files as written (what rail did
+  before the apply model).
+
+The target: ``applied`` at most 1.5x ``as-written``. Prints the medians and the ratio,
+and writes them as JSON (``--json``). Exit 1 if a run fails (exit code above 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TARGET = 1.5
+GOTK_SYNC = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: flux-system, namespace: flux-system}
+spec: {interval: 1m, url: "ssh://git@example.com/bench/fleet", ref: {branch: main}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: flux-system, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./clusters/prod
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+"""
+APPS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+  patches:
+    - target: {kind: Kustomization, group: kustomize.toolkit.fluxcd.io}
+      patch: |
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata: {name: not-used}
+        spec:
+          interval: 30m
+          prune: true
+          sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}
+"""
+REPOSITORY = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: charts, namespace: flux-system}
+spec: {interval: 1h, url: "https://charts.example.com"}
+"""
+APP_KS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {{name: {app}, namespace: flux-system}}
+spec:
+  targetNamespace: {app}
+  path: ./apps/{app}/app
+  postBuild:
+    substitute: {{APP: {app}}}
+"""
+RELEASE = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: ${APP}
+spec:
+  interval: 30m
+  chart:
+    spec:
+      chart: app-template
+      version: 4.1.2
+      sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}
+  values:
+    fullnameOverride: ${APP}
+    persistence: {data: {size: 1Gi}}
+"""
+
+
+def generate(root: Path, size: int) -> None:
+    (root / "clusters" / "prod" / "flux-system").mkdir(parents=True)
+    (root / "clusters" / "prod" / "flux-system" / "gotk-sync.yaml").write_text(GOTK_SYNC)
+    (root / "clusters" / "prod" / "apps.yaml").write_text(APPS)
+    (root / "clusters" / "prod" / "repository.yaml").write_text(REPOSITORY)
+    names = [f"app{index:05d}" for index in range(size)]
+    (root / "apps").mkdir()
+    listing = "".join(f"  - ./{name}/ks.yaml\n" for name in names)
+    (root / "apps" / "kustomization.yaml").write_text(
+        f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n{listing}"
+    )
+    for name in names:
+        app = root / "apps" / name / "app"
+        app.mkdir(parents=True)
+        (root / "apps" / name / "ks.yaml").write_text(APP_KS.format(app=name))
+        (app / "kustomization.yaml").write_text("resources: [helmrelease.yaml]\n")
+        (app / "helmrelease.yaml").write_text(RELEASE)
+
+
+def timed(argv: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode > 1:
+        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}: {done.stderr[-2000:]}")
+    return elapsed
+
+
+def bench(size: int, runs: int, rail: str) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="rail-flux-bench-"))
+    try:
+        generate(work / "repo", size)
+        commands = {"applied": [rail, "lint", "repo"], "as-written": [rail, "lint", "--all-files", "repo"]}
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for round_index in range(runs + 1):
+            order = list(commands)[round_index % 2 :] + list(commands)[: round_index % 2]
+            for name in order:
+                elapsed = timed(commands[name], work)
+                if round_index:  # the first round warms the caches
+                    samples[name].append(elapsed)
+        medians = {name: statistics.median(values) for name, values in samples.items()}
+        return {"size": size, "runs": runs, "median_s": medians, "ratio": medians["applied"] / medians["as-written"]}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100,1000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rail", default=str(Path(sys.executable).with_name("rail")))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    results = [bench(int(size), args.runs, args.rail) for size in args.sizes.split(",")]
+    for result in results:
+        applied, written = result["median_s"]["applied"], result["median_s"]["as-written"]
+        verdict = "PASS" if result["ratio"] <= TARGET else "FAIL"
+        print(
+            f"{result['size']:>6} apps: applied {applied:.2f} s, as written {written:.2f} s:"
+            f" {result['ratio']:.2f}x (target <= {TARGET}x) {verdict}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
