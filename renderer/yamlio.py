@@ -21,9 +21,9 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 from typing import Any
 
@@ -120,11 +120,15 @@ def format_key_path(parts: Iterable[str | int]) -> str:
 
 # Parses kept while a caller reads several versions of one stack (``rail diff``: most
 # files are the same on both sides). Documents are never changed after parsing.
-_SHARED: ContextVar[dict[tuple[str, str, bool], list[Document]] | None] = ContextVar("rail_shared", default=None)
+_SHARED: ContextVar[dict[tuple[str, bool], list[Document]] | None] = ContextVar("rail_shared", default=None)
 
 
 def sharing_parses() -> AbstractContextManager[None]:
-    """Inside, a file parsed again with the same path and text is not parsed twice."""
+    """Inside, a text parsed again is not parsed twice (under another path too: the
+    apply model names files from the folder it builds, the linter from where it runs).
+    Inside another such scope, that one's parses are shared."""
+    if _SHARED.get() is not None:
+        return nullcontext()
     return memo_scope(_SHARED)
 
 
@@ -139,10 +143,13 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Do
     shared = _SHARED.get()
     if shared is None:
         return _load_documents(text, path, strict_tags)
-    key = (path, text, strict_tags)
+    key = (text, strict_tags)
     if key not in shared:
         shared[key] = _load_documents(text, path, strict_tags)
-    return list(shared[key])
+    documents = shared[key]
+    if documents and documents[0].path != path:
+        return [replace(document, path=path) for document in documents]
+    return list(documents)
 
 
 def _load_documents(text: str, path: str, strict_tags: bool) -> list[Document]:

@@ -266,7 +266,13 @@ class _Scanner:
             self._skip()
         elif not self.accept(r, self._index()):
             return False
+        # Plain text takes every character up to a "$" (the only one that starts a
+        # variable or an escape here): jump there instead of reading each one.
+        plain = self.accept is _accept_rune and not self.escapes & _BACKSLASH
         while True:
+            if plain:
+                found = self.buf.find("$", self.pos)
+                self.pos = len(self.buf) if found < 0 else found
             r = self.read()
             if r == _EOF:
                 self.unread()

@@ -79,8 +79,9 @@ from __future__ import annotations
 import copy
 import os
 from collections import deque
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -152,10 +153,17 @@ class _Pending:
     data: dict[str, Any]
     document: Document
     base: KeyPath
-    line: int
+    written_line: int | None  # None: located in the document when first asked
     ancestors: tuple[KustomizationId, ...]
     built: AppliedObject | None = None  # as its parent built it (where each field was written)
     synthesised: bool = False  # what a FluxInstance makes the operator create: always a root
+
+    @cached_property
+    def line(self) -> int:
+        # Locating costs a second parse of the file: most candidates are never roots.
+        if self.written_line is not None:
+            return self.written_line
+        return self.document.locate(self.base)[0] or 1
 
 
 @dataclass(frozen=True)
@@ -260,8 +268,7 @@ class _Walker:
                 continue
             for document in documents:
                 if is_flux_kustomization(document.data):
-                    line = document.locate(())[0] or 1
-                    found.append(_Pending(copy.deepcopy(document.data), document, (), line, ()))
+                    found.append(_Pending(copy.deepcopy(document.data), document, (), None, ()))
                 else:
                     found.extend(self._instance_roots(document))
                     self._keep_config_map(document)
@@ -459,17 +466,22 @@ class _Walker:
         data, document = pending.data, pending.document
         spec = _spec(data)
         namespace = _id_of(data)[0]
-        post_build_line = document.locate((*pending.base, "spec", "postBuild"))[0]
+
+        @cache
+        def post_build_line() -> int | None:
+            # For notes only: locating costs a second parse of the file, a clean build needs none.
+            return document.locate((*pending.base, "spec", "postBuild"))[0]
+
         config_maps = self._with_out_of_band(pending, namespace, post_build_line)
         variables = variables_for(data, config_maps, self.secrets, namespace=namespace)
         for found in variables.notes:
-            self.note(document.path, f"postBuild:{found.kind}", found.message, post_build_line)
+            self.note(document.path, f"postBuild:{found.kind}", found.message, post_build_line())
         kept: list[Resource] = []
         for resource in resources:
             result = substitute(resource.data, variables)
             for found in result.notes:
                 message = f"{resource.kind} '{resource.name}': {found.message}"
-                self.note(document.path, f"postBuild:{found.kind}", message, post_build_line)
+                self.note(document.path, f"postBuild:{found.kind}", message, post_build_line())
             if result.failed:
                 continue  # Flux fails the whole Kustomization; rail keeps the rest
             if result.skipped != SKIP_NO_VARIABLES and isinstance(result.data, dict):
@@ -490,7 +502,7 @@ class _Walker:
         return [r.freeze() for r in kept]
 
     def _with_out_of_band(
-        self, pending: _Pending, namespace: str, line: int | None
+        self, pending: _Pending, namespace: str, line: Callable[[], int | None]
     ) -> Mapping[KustomizationId, Mapping[str, Any]]:
         """The ConfigMaps built so far, plus those ``substituteFrom`` names that no build
         gave but a file holds: cluster variables a bootstrap task applies out of band,
@@ -507,7 +519,7 @@ class _Walker:
                 "postBuild:out-of-band",
                 f"ConfigMap {namespace}/{name} is applied by no Kustomization before this one: its data is "
                 f"taken from {found.file}, a file no Kustomization applies (a bootstrap step applies it)",
-                line,
+                line(),
             )
         return {**self.config_maps, **extra} if extra else self.config_maps
 

@@ -318,14 +318,15 @@ class _Builder:
         if origin is not None:
             self.at(origin[0], origin[1], "kustomization", f"'{self.display(folder)}' has no kustomization file")
         resources: list[Resource] = []
+        known: set[tuple[Any, ...]] = set()
         for path, is_folder in _flux_walk(folder):
             real = path.resolve()
             if not self.inside(real):
                 self.note(self.display(path), "path-traversal", "a link out of the repository: refused")
             elif is_folder:
-                self.add(resources, self.folder(real, None), None)
+                self.add(resources, self.folder(real, None), None, known)
             else:
-                self.add(resources, self.file(real), None)
+                self.add(resources, self.file(real), None, known)
         return resources
 
     # ---------------------------------------------------------------- a kustomization
@@ -341,6 +342,7 @@ class _Builder:
         ]
         for key_path, entry in remote:
             self.at(k, key_path, "remote-resource", f"remote '{entry}' is not fetched: the folder's raw files are used")
+        known = {resource.current_id.key for resource in resources}
         for key_path, entry in k.entries("resources") + k.entries("bases"):
             if not isinstance(entry, str) or not entry:
                 self.at(k, key_path, "resources", "a resource must be a path")
@@ -348,7 +350,7 @@ class _Builder:
                 path = self.resolve(k, entry, key_path)
                 if path is not None:
                     found = self.folder(path, (k, key_path)) if path.is_dir() else self.file(path)
-                    self.add(resources, found, (k, key_path))
+                    self.add(resources, found, (k, key_path), known)
         if remote:
             return
         _run_generators(self, k, resources)
@@ -384,10 +386,15 @@ class _Builder:
                 self.at(k, (field,), "unknown-field", f"unknown kustomization field '{field}': kustomize refuses it")
 
     def add(
-        self, resources: list[Resource], found: list[Resource], origin: tuple[_Kustomization, KeyPath] | None
+        self,
+        resources: list[Resource],
+        found: list[Resource],
+        origin: tuple[_Kustomization, KeyPath] | None,
+        known: set[tuple[Any, ...]],
     ) -> None:
-        """Append, refusing a second object with the same id (kustomize stops there)."""
-        known = {other.current_id.key for other in resources}
+        """Append, refusing a second object with the same id (kustomize stops there).
+        ``known``: the ids in ``resources``, kept by the caller across its calls (a folder
+        of 1,000 entries would otherwise recount them for each: quadratic)."""
         for resource in found:
             me = resource.current_id
             if me.key in known:

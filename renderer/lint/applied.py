@@ -24,7 +24,7 @@ from pathlib import Path
 from ..apply import Applied, AppliedObject, BuildNote, FluxKustomization, apply_repository
 from ..apply.flux import is_flux_kustomization
 from ..errors import Problem
-from ..yamlio import Document
+from ..yamlio import Document, sharing_parses
 from .manifests import Applier, ForeignFiles, Manifest, display_path
 
 # Build notes that say a file does not parse: the rule yaml-syntax reports those files.
@@ -69,9 +69,13 @@ def read_applied(cwd: Path, folder: Path, source_names: Collection[str] = ("flux
     """The applied objects of ``folder``, or None if it holds no Flux root (then its
     files are linted as written, as before). ``source_names``: the GitRepository or
     OCIRepository names the repository is bootstrapped from."""
-    applied = apply_repository(folder, source_names)
-    if not applied.kustomizations:
-        return None
+    # One scope for the build and the raw read below: each file is parsed once.
+    with sharing_parses():
+        applied = apply_repository(folder, source_names)
+        if not applied.kustomizations:
+            return None
+        raw = ForeignFiles()
+        raw.read_paths(cwd, [folder])
     prefix = display_path(cwd, folder)
     chains = _Chains(applied, prefix)
     manifests = [
@@ -82,8 +86,6 @@ def read_applied(cwd: Path, folder: Path, source_names: Collection[str] = ("flux
         for obj in applied.objects
     ]
     files = {_join(prefix, path) for path in applied.applied_files}
-    raw = ForeignFiles()
-    raw.read_paths(cwd, [folder])
     # A root's file that no build reads is applied by hand (`flux bootstrap`, kubectl):
     # its objects are linted as written.
     by_hand = {_join(prefix, root.source) for root in applied.roots} - files

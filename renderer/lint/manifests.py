@@ -14,6 +14,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +155,7 @@ def yaml_files(root: Path, targets: Iterable[Path], charts: list[str] | None = N
             if resolved in seen:
                 continue
             seen.add(resolved)
-            yield path, display_path(root, path)
+            yield path, _relative(resolved, root, path)
 
 
 def _walk(folder: Path, root: Path, charts: list[str] | None) -> Iterator[Path]:
@@ -172,10 +173,20 @@ def _walk(folder: Path, root: Path, charts: list[str] | None) -> Iterator[Path]:
 
 
 def display_path(root: Path, path: Path) -> str:
+    return _relative(path.resolve(), root, path)
+
+
+def _relative(resolved: Path, root: Path, path: Path) -> str:
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return resolved.relative_to(_resolved_root(root) if root.is_absolute() else root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+@lru_cache(maxsize=32)
+def _resolved_root(root: Path) -> Path:
+    # Resolving walks every component of the path: once per root, not once per file.
+    return root.resolve()
 
 
 def read(path: Path, display: str) -> list[Manifest]:
