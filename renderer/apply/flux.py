@@ -76,7 +76,6 @@ Approximated, not what Flux does to the letter:
 
 from __future__ import annotations
 
-import copy
 import os
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -87,10 +86,11 @@ from typing import Any
 
 from ..errors import InputError
 from ..load.files import read_text
+from ..realpath import real, sharing_resolves
 from ..yamlio import Document, KeyPath, load_documents, sharing_parses
 from . import kustomize, patches, transformers
 from .kinds import FieldSpec
-from .model import AppliedObject, Build, BuildNote
+from .model import AppliedObject, Build, BuildNote, copy_data
 from .resource import Layer, Resource
 from .selector import SelectorError, Target, parse_target
 from .substitute import SKIP_NO_VARIABLES, substitute, variables_for
@@ -181,7 +181,7 @@ def apply_repository(root: Path, source_names: Collection[str] = ("flux-system",
 
     Each file is parsed once: the search for roots reads every file, and the builds
     read most of them again (half the parses on a 1,162-file repository, 5.4 -> 3.9 s)."""
-    with sharing_parses():
+    with sharing_parses(), sharing_resolves():
         return _Walker(root.resolve(), frozenset(source_names)).run()
 
 
@@ -268,7 +268,7 @@ class _Walker:
                 continue
             for document in documents:
                 if is_flux_kustomization(document.data):
-                    found.append(_Pending(copy.deepcopy(document.data), document, (), None, ()))
+                    found.append(_Pending(copy_data(document.data), document, (), None, ()))
                 else:
                     found.extend(self._instance_roots(document))
                     self._keep_config_map(document)
@@ -442,7 +442,7 @@ class _Walker:
             if where:
                 self.note(where[0], "path", "spec.path must be a string", where[1])
             return None
-        folder = (self.root / raw.lstrip("/")).resolve()
+        folder = real(self.root / raw.lstrip("/"))
         if folder != self.root and self.root not in folder.parents:
             if where:
                 self.note(where[0], "path-traversal", f"spec.path '{raw}' leaves the repository: refused", where[1])
@@ -819,8 +819,8 @@ def _thaw(obj: AppliedObject) -> Resource:
     name references were settled by the build)."""
     layers = [Layer(o.document, dict(o.fields), o.line_offset, o.column_offset) for o in reversed(obj.overlays)]
     if not layers:
-        return Resource(copy.deepcopy(obj.data), Document(path=obj.source, data=obj.data))
-    resource = Resource(copy.deepcopy(obj.data), layers[0].document, layers[0].entries.get((), ()))
+        return Resource(copy_data(obj.data), Document(path=obj.source, data=obj.data))
+    resource = Resource(copy_data(obj.data), layers[0].document, layers[0].entries.get((), ()))
     resource.layers = layers
     return resource
 

@@ -60,7 +60,6 @@ ends in ``.yaml``/``.yml``/``.json``, else an inline patch.
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,10 +67,11 @@ from typing import Any
 
 from ..errors import InputError
 from ..load.files import read_text
+from ..realpath import real
 from ..yamlio import Document, KeyPath, format_key_path, load_documents
 from . import generators, nameref, patches, replacements, transformers
 from .kinds import COMMON_LABELS, METADATA_LABELS, FieldSpec, legacy_order
-from .model import Build, BuildNote
+from .model import Build, BuildNote, copy_data
 from .resource import Resource
 from .selector import SelectorError, Target, parse_target
 
@@ -136,7 +136,7 @@ def apply_components(
     built ``resources`` in place. ``entries`` are the key paths in ``document`` and the
     paths, relative to ``folder``. Gives the notes and the files read, no objects."""
     builder = _Builder(root)
-    k = _Kustomization(folder=folder.resolve(), display=document.path, document=document, data={})
+    k = _Kustomization(folder=real(folder), display=document.path, document=document, data={})
     for key_path, entry in entries:
         builder._component(k, key_path, entry, resources)
     _hash_names(resources, builder.references)
@@ -211,7 +211,7 @@ class _Builder:
         if os.path.isabs(entry) or entry.startswith(("/", "\\")) or "\\" in entry:
             self.at(k, key_path, "path-traversal", f"'{entry}' is an absolute or Windows path: refused")
             return None
-        path = (k.folder / entry).resolve()
+        path = real(k.folder / entry)
         if not self.inside(path):
             self.at(k, key_path, "path-traversal", f"'{entry}' leaves the repository: refused")
             return None
@@ -223,7 +223,7 @@ class _Builder:
     # ---------------------------------------------------------------- folders
 
     def top(self, folder: Path) -> list[Resource]:
-        path = folder.resolve()
+        path = real(folder)
         if not self.inside(path):
             self.note(folder.as_posix(), "path-traversal", "the folder is outside the repository: refused")
             return []
@@ -297,8 +297,9 @@ class _Builder:
     def _read_kustomization(self, folder: Path, path: Path) -> _Kustomization:
         display = self.display(folder / path.name)
         documents = None
-        if self.inside(path.resolve()):
-            documents = self.documents(path.resolve())
+        resolved = real(path)
+        if self.inside(resolved):
+            documents = self.documents(resolved)
         else:
             self.note(display, "path-traversal", "the kustomization file links out of the repository: refused")
         found = [d for d in documents or [] if d.data is not None]
@@ -320,13 +321,13 @@ class _Builder:
         resources: list[Resource] = []
         known: set[tuple[Any, ...]] = set()
         for path, is_folder in _flux_walk(folder):
-            real = path.resolve()
-            if not self.inside(real):
+            resolved = real(path)
+            if not self.inside(resolved):
                 self.note(self.display(path), "path-traversal", "a link out of the repository: refused")
             elif is_folder:
-                self.add(resources, self.folder(real, None), None, known)
+                self.add(resources, self.folder(resolved, None), None, known)
             else:
-                self.add(resources, self.file(real), None, known)
+                self.add(resources, self.file(resolved), None, known)
         return resources
 
     # ---------------------------------------------------------------- a kustomization
@@ -452,7 +453,7 @@ class _Builder:
             if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
                 self.note(document.path, "resources", "an object without metadata.name", document.locate(base)[0])
                 continue
-            resources.append(Resource(copy.deepcopy(item), document, base))
+            resources.append(Resource(copy_data(item), document, base))
         return resources
 
     # ---------------------------------------------------------------- transformers

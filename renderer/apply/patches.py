@@ -10,7 +10,6 @@ Every patch applies to a copy first, so one that fails changes nothing.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -19,6 +18,7 @@ from typing import Any
 from ..yamlio import Document, KeyPath
 from . import jsonpatch
 from .kinds import gvk_of, list_merge
+from .model import copy_data
 from .resource import Recorder, ResId, Resource
 from .selector import Target
 from .strategic import is_delete, merge
@@ -58,7 +58,7 @@ def strategic(resources: list[Resource], patch: PatchText, target: Target | None
         if isinstance(metadata, dict):
             body["metadata"] = {k: v for k, v in metadata.items() if k not in ("name", "namespace")}
         recorder = patch.recorder()
-        work = copy.deepcopy(resource.data)
+        work = copy_data(resource.data)
         merge(work, body, partial(list_merge, resource.gvk), recorder)
         resource.data = work
         recorder.commit(resource)
@@ -89,7 +89,7 @@ def json6902(resources: list[Resource], patch: PatchText, target: Target, compla
     for resource in [r for r in resources if target.selects(r)]:
         recorder = patch.recorder()
         try:
-            patched = jsonpatch.apply(copy.deepcopy(resource.data), operations, recorder)
+            patched = jsonpatch.apply(copy_data(resource.data), operations, recorder)
         except jsonpatch.JsonPatchError as exc:
             complain(f"JSON patch on {resource.kind} '{resource.name}': {exc}")
             continue

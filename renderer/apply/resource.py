@@ -15,14 +15,13 @@ patch succeeds, so a failed patch leaves no trace.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..yamlio import Document, KeyPath
 from .kinds import Gvk, gvk_of, is_cluster_scoped
-from .model import AppliedObject, Overlay
+from .model import AppliedObject, Overlay, copy_data
 
 
 @dataclass(frozen=True)
@@ -198,7 +197,7 @@ class Resource:
     def copy(self) -> Resource:
         """An independent copy (a base reused by two overlays is changed twice)."""
         made = Resource.__new__(Resource)
-        made.data = copy.deepcopy(self.data)
+        made.data = copy_data(self.data)
         made.document = self.document
         made.base = self.base
         made.layers = [Layer(x.document, dict(x.entries), x.line_offset, x.column_offset) for x in self.layers]

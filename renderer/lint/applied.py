@@ -24,6 +24,7 @@ from pathlib import Path
 from ..apply import Applied, AppliedObject, BuildNote, FluxKustomization, apply_repository
 from ..apply.flux import is_flux_kustomization
 from ..errors import Problem
+from ..realpath import sharing_resolves
 from ..yamlio import Document, sharing_parses
 from .manifests import Applier, ForeignFiles, Manifest, display_path
 
@@ -70,7 +71,7 @@ def read_applied(cwd: Path, folder: Path, source_names: Collection[str] = ("flux
     files are linted as written, as before). ``source_names``: the GitRepository or
     OCIRepository names the repository is bootstrapped from."""
     # One scope for the build and the raw read below: each file is parsed once.
-    with sharing_parses():
+    with sharing_parses(), sharing_resolves():
         applied = apply_repository(folder, source_names)
         if not applied.kustomizations:
             return None
