@@ -31,6 +31,7 @@ test: $(STAMP) lint
 
 schemas: $(BIN)/python
 	$(BIN)/python scripts/gen_crd_schemas.py
+	$(BIN)/python scripts/gen_chart_catalog.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,18 +1,52 @@
 """Facts about well-known charts: what they are, which data services they bundle
 as subcharts in which versions, and the defaults rail's rules need.
 
-Read from the charts' own Chart.yaml and values.yaml (see ``../shared/charts``);
-written here in rail's own form. A chart that is not here can still be linted
-from its folder or packaged ``.tgz`` inside the repository.
+The facts live in ``charts.yaml`` beside this module, checked against
+``charts.schema.json``; rail reads them from ``charts.json``, which
+scripts/gen_chart_catalog.py generates from it (a test keeps the two equal), once,
+on first use (importing this module reads nothing). A chart that is not there can still be linted from its folder or
+packaged ``.tgz`` inside the repository.
+
+File format: one list ``charts``, one entry per chart (and per publisher, where
+two projects publish charts of the same name):
+
+- ``name``: the chart's name; ``class``: rail's service class of what it installs.
+- ``repositories``: chart repository URL prefixes (``https://...``) and OCI prefixes
+  (``oci://registry/path``) that publish *this* chart. A lookup with a repository
+  takes the entry that claims it; a lookup without one, or with a repository no
+  entry claims (a mirror, a proxy), takes the first entry of that name in the file.
+- ``sources``: where the facts were read: the chart repository, OCI references,
+  the source code and commit or tag, the chart versions read, and the files and
+  keys (``Chart.yaml`` dependencies, ``values.yaml`` keys). ``versions: [every]``
+  marks an entry holding only its class, which no chart version changes.
+- ``dependencies``: a list of ``{versions: <range>, charts: [...]}``; the first
+  range that holds a chart version gives its subcharts (``name`` is the alias when
+  Chart.yaml sets one; ``condition`` null means none; ``enabled`` is the default of
+  the condition in values.yaml).
+- ``bundled``: components the chart deploys from its own templates, switched on by
+  ``key: value`` (Harbor's ``database.type: internal``).
+- ``fix``: kind -> the values key that points the chart at an external service.
+- ``defaults``: dotted values key -> the chart's default, for the keys rail's rules read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from ..errors import InputError, Problem
+from ..schemacheck import Validator
+from ..yamlio import Document, format_key_path, load_document
 from .versions import in_range
+
+_HERE = Path(__file__).resolve().parent
+CATALOG_PATH = _HERE / "charts.yaml"
+COMPILED_PATH = _HERE / "charts.json"  # generated from CATALOG_PATH: scripts/gen_chart_catalog.py
+SCHEMA_PATH = _HERE / "charts.schema.json"
 
 # What a bundled dependency is, by the chart it pulls in: used for local charts too.
 DEPENDENCY_KINDS: Mapping[str, str] = {
@@ -66,6 +100,8 @@ class ChartFacts:
     bundled: tuple[tuple[str, str, str, str], ...] = ()  # (name, kind, key, value that bundles)
     fix: Mapping[str, str] = field(default_factory=dict)  # kind -> values key for the external service
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    # URL / OCI prefixes of the publisher; empty: any publisher of this name.
+    repositories: tuple[str, ...] = ()
 
     def dependencies_for(self, version: str | None) -> tuple[Dependency, ...] | None:
         """The dependencies of ``version``, or None when no known range covers it."""
@@ -77,214 +113,155 @@ class ChartFacts:
     def all_dependency_names(self) -> set[str]:
         return {dep.name for _, deps in self.dependencies for dep in deps}
 
+    def published_at(self, repository: str) -> bool:
+        """Whether ``repository`` (a chart repository URL or OCI reference) is one of ours."""
+        return any(_under(repository, prefix) for prefix in self.repositories)
 
-def _dep(name: str, kind: str, default: bool, *, condition: str | None = "", tags: tuple[str, ...] = ()) -> Dependency:
+
+def _normal(url: str) -> str:
+    # Scheme and host are case-insensitive, and Flux accepts a trailing slash or not.
+    scheme, sep, rest = url.strip().partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}".rstrip("/")
+
+
+def _under(repository: str, prefix: str) -> bool:
+    """``oci://r/bitnamicharts/valkey`` is under ``oci://r/bitnamicharts``; ``.../bitnamichartsx`` is not."""
+    repository, prefix = _normal(repository), _normal(prefix)
+    return repository == prefix or repository.startswith(prefix + "/")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _dependency(item: Mapping[str, Any]) -> Dependency:
     return Dependency(
-        name=name,
-        kind=kind,
-        condition=f"{name}.enabled" if condition == "" else condition,
-        tags=tags,
-        default_enabled=default,
+        name=item["name"],
+        kind=item["kind"],
+        condition=item["condition"],
+        tags=tuple(item.get("tags", ())),
+        default_enabled=item["enabled"],
     )
 
 
-CHARTS: Mapping[str, ChartFacts] = {
-    facts.name: facts
-    for facts in (
-        ChartFacts(
-            name="gitea",
-            service_class="application",
-            dependencies=(
-                (
-                    ">=12.0.0 <13.0.0",
-                    (
-                        _dep("postgresql", "database", False),
-                        _dep("postgresql-ha", "database", True),
-                        _dep("valkey-cluster", "cache", True),
-                        _dep("valkey", "cache", False),
-                    ),
-                ),
-                (
-                    ">=11.0.0 <12.0.0",
-                    (
-                        _dep("postgresql", "database", False),
-                        _dep("postgresql-ha", "database", True),
-                        _dep("redis-cluster", "cache", True),
-                        _dep("redis", "cache", False),
-                    ),
-                ),
-            ),
-            fix={"database": "gitea.config.database", "cache": "gitea.config.cache (and session, queue)"},
-            defaults={"persistence.enabled": True},
+def _facts(entry: Mapping[str, Any]) -> ChartFacts:
+    """One entry, already valid against the schema -> its facts."""
+    return ChartFacts(
+        name=entry["name"],
+        service_class=entry["class"],
+        dependencies=tuple(
+            (block["versions"], tuple(_dependency(item) for item in block["charts"]))
+            for block in entry.get("dependencies", ())
         ),
-        ChartFacts(
-            name="postgresql-ha",
-            service_class="database",
-            defaults={
-                "postgresql.replicaCount": 3,
-                "pgpool.replicaCount": 1,
-                "persistence.enabled": True,
-                "persistence.size": "8Gi",
-                "postgresql.pdb.create": True,
-                "pgpool.pdb.create": True,
-                "postgresql.username": "postgres",
-            },
-        ),
-        ChartFacts(
-            name="valkey",
-            service_class="cache",
-            defaults={
-                "auth.enabled": True,
-                "architecture": "replication",
-                "primary.persistence.enabled": True,
-                "primary.persistence.size": "8Gi",
-                "replica.persistence.size": "8Gi",
-            },
-        ),
-        ChartFacts(
-            name="valkey-cluster",
-            service_class="cache",
-            defaults={"usePassword": True, "persistence.size": "8Gi"},
-        ),
-        ChartFacts(name="postgresql", service_class="database"),
-        ChartFacts(name="redis", service_class="cache"),
-        ChartFacts(name="redis-cluster", service_class="cache"),
-        ChartFacts(name="mariadb", service_class="database"),
-        ChartFacts(name="mysql", service_class="database"),
-        ChartFacts(name="mongodb", service_class="database"),
-        ChartFacts(name="memcached", service_class="cache"),
-        ChartFacts(name="rabbitmq", service_class="broker"),
-        ChartFacts(name="kafka", service_class="broker"),
-        ChartFacts(name="elasticsearch", service_class="search"),
-        ChartFacts(name="opensearch", service_class="search"),
-        ChartFacts(name="velero", service_class="backup"),
-        ChartFacts(name="k8up", service_class="backup"),
-        ChartFacts(name="cert-manager", service_class="cluster-runtime"),
-        ChartFacts(name="ingress-nginx", service_class="cluster-runtime"),
-        ChartFacts(name="traefik", service_class="cluster-runtime"),
-        ChartFacts(name="longhorn", service_class="cluster-runtime"),
-        ChartFacts(name="cilium", service_class="cluster-runtime"),
-        ChartFacts(
-            name="nextcloud",
-            service_class="application",
-            dependencies=(
-                (
-                    ">=0.0.0",
-                    (
-                        _dep("postgresql", "database", False),
-                        _dep("mariadb", "database", False),
-                        _dep("redis", "cache", False),
-                    ),
-                ),
-            ),
-            fix={"database": "externalDatabase", "cache": "externalRedis"},
-        ),
-        ChartFacts(
-            name="mastodon",
-            service_class="application",
-            dependencies=(
-                (
-                    ">=0.0.0",
-                    (
-                        _dep("elasticsearch", "search", True),
-                        _dep("postgresql", "database", True),
-                        _dep("redis", "cache", True),
-                    ),
-                ),
-            ),
-            fix={
-                "database": "postgresql.postgresqlHostname",
-                "cache": "redis.hostname",
-                "search": "elasticsearch.hostname",
-            },
-        ),
-        ChartFacts(
-            name="authentik",
-            service_class="application",
-            dependencies=((">=0.0.0", (_dep("postgresql", "database", False),)),),
-            fix={"database": "authentik.postgresql.host"},
-        ),
-        ChartFacts(
-            name="mattermost-team-edition",
-            service_class="application",
-            dependencies=((">=0.0.0", (_dep("mysql", "database", True),)),),
-            fix={"database": "externalDB"},
-        ),
-        ChartFacts(
-            name="sentry",
-            service_class="application",
-            dependencies=(
-                (
-                    ">=0.0.0",
-                    (
-                        _dep("memcached", "cache", False, condition="sourcemaps.enabled"),
-                        _dep("redis", "cache", True),
-                        _dep("kafka", "broker", True),
-                        _dep("clickhouse", "database", True),
-                        _dep("zookeeper", "other", True),
-                        _dep("rabbitmq", "broker", True),
-                        _dep("postgresql", "database", True),
-                        _dep("nginx", "other", True),
-                    ),
-                ),
-            ),
-            fix={"database": "externalPostgresql", "cache": "externalRedis", "broker": "externalKafka"},
-        ),
-        ChartFacts(
-            name="zulip",
-            service_class="application",
-            dependencies=(
-                (
-                    ">=0.0.0",
-                    (
-                        _dep("memcached", "cache", True, tags=("memcached",)),
-                        _dep("rabbitmq", "broker", True, tags=("rabbitmq",)),
-                        _dep("redis", "cache", True, tags=("redis",)),
-                        _dep("postgresql", "database", True, tags=("postgresql",)),
-                    ),
-                ),
-            ),
-            fix={
-                "database": "externalPostgresql",
-                "cache": "externalRedis / externalMemcached",
-                "broker": "externalRabbitmq",
-            },
-        ),
-        ChartFacts(
-            name="harbor",
-            service_class="application",
-            dependencies=((">=0.0.0", ()),),
-            bundled=(
-                ("database", "database", "database.type", "internal"),
-                ("redis", "cache", "redis.type", "internal"),
-            ),
-            fix={
-                "database": "database.type: external, database.external",
-                "cache": "redis.type: external, redis.external",
-            },
-            defaults={"database.type": "internal", "redis.type": "internal"},
-        ),
-        ChartFacts(
-            name="keycloak",
-            service_class="application",
-            dependencies=((">=0.0.0", (_dep("postgresql", "database", True),)),),
-            fix={"database": "externalDatabase"},
-        ),
-        ChartFacts(
-            name="wordpress",
-            service_class="application",
-            dependencies=((">=0.0.0", (_dep("memcached", "cache", False), _dep("mariadb", "database", True))),),
-            fix={"database": "externalDatabase", "cache": "externalCache"},
-        ),
-        ChartFacts(
-            name="discourse",
-            service_class="application",
-            dependencies=((">=0.0.0", (_dep("redis", "cache", True), _dep("postgresql", "database", True))),),
-            fix={"database": "externalDatabase", "cache": "externalRedis"},
-        ),
+        bundled=tuple((b["name"], b["kind"], b["key"], b["value"]) for b in entry.get("bundled", ())),
+        fix=dict(entry.get("fix", {})),
+        defaults=dict(entry.get("defaults", {})),
+        repositories=tuple(entry.get("repositories", ())),
     )
-}
 
 
-def chart_facts(name: str | None) -> ChartFacts | None:
-    return CHARTS.get(name) if name else None
+@cache
+def catalog_schema() -> Mapping[str, Any]:
+    schema: Mapping[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def _validator() -> Validator:
+    schema = catalog_schema()
+
+    def full() -> Any:
+        # Only built when the fast check says "invalid": jsonschema explains why.
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(schema)
+
+    return Validator(schema, full)
+
+
+def _schema_problems(document: Document) -> list[Problem]:
+    problems = []
+    for error in _validator().iter_errors(document.data):
+        key_path = tuple(error.absolute_path)
+        line, column = document.locate(key_path)
+        problems.append(
+            Problem(
+                path=document.path,
+                line=line,
+                column=column,
+                message=f"invalid chart catalog: {error.message}",
+                key_path=format_key_path(key_path),
+                hint=f"see {SCHEMA_PATH.name} ({error.validator})",
+            )
+        )
+    return problems
+
+
+def load_catalog(path: Path) -> tuple[ChartFacts, ...]:
+    """Every entry of a catalog file, in file order; ``InputError`` if it breaks the schema."""
+    document = load_document(path.read_text(encoding="utf-8"), str(path))
+    problems = _schema_problems(document)
+    if problems:
+        raise InputError(problems)
+    return tuple(_facts(entry) for entry in document.data["charts"])
+
+
+def compiled_text(path: Path) -> str:
+    """What ``charts.json`` holds for the catalog at ``path``: its entries without their
+    citations, keys sorted, one entry per line (scripts/gen_chart_catalog.py writes it)."""
+    document = load_document(path.read_text(encoding="utf-8"), str(path))
+    problems = _schema_problems(document)
+    if problems:
+        raise InputError(problems)
+    entries = [{key: value for key, value in entry.items() if key != "sources"} for entry in document.data["charts"]]
+    lines = ",\n".join(json.dumps(entry, sort_keys=True, ensure_ascii=False) for entry in entries)
+    return '{"charts": [\n' + lines + "\n]}\n"
+
+
+@cache
+def shipped() -> tuple[ChartFacts, ...]:
+    """The charts rail knows, read once from ``charts.json`` (generated from
+    ``charts.yaml`` and checked against it by a test: a JSON load costs a pre-commit
+    lint a millisecond, the YAML's parse tens of them)."""
+    data = json.loads(COMPILED_PATH.read_text(encoding="utf-8"))
+    return tuple(_facts(entry) for entry in data["charts"])
+
+
+@cache
+def _first_by_name() -> Mapping[str, ChartFacts]:
+    first: dict[str, ChartFacts] = {}
+    for facts in shipped():
+        first.setdefault(facts.name, facts)
+    return first
+
+
+class _Charts(Mapping[str, ChartFacts]):
+    """Name -> the first entry of that name; reads ``charts.yaml`` on first use only,
+    so importing the catalog stays cheap for commands that never ask."""
+
+    def __getitem__(self, name: str) -> ChartFacts:
+        return _first_by_name()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_first_by_name())
+
+    def __len__(self) -> int:
+        return len(_first_by_name())
+
+
+CHARTS: Mapping[str, ChartFacts] = _Charts()
+
+
+def chart_entries(name: str) -> tuple[ChartFacts, ...]:
+    """Every entry named ``name``, one per publisher that differs."""
+    return tuple(facts for facts in shipped() if facts.name == name)
+
+
+def chart_facts(name: str | None, repository: str | None = None) -> ChartFacts | None:
+    """The facts of chart ``name``; with ``repository``, of the entry published there."""
+    if not name:
+        return None
+    if repository:
+        published = next((facts for facts in chart_entries(name) if facts.published_at(repository)), None)
+        if published is not None:
+            return published
+    return CHARTS.get(name)
