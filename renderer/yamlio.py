@@ -455,20 +455,71 @@ def _compose_all(text: str, path: str) -> list[Any]:
     definition; kustomize and Flux read it so, as does ruamel's pure composer, with a
     warning), but ruamel's C composer refuses it.
     """
-    if _may_nest_deeply(text):
-        return _compose_events(text, path)
-    loader = _loader_class()(text)
     try:
-        nodes = []
+        if _may_nest_deeply(text):
+            return _compose_events(text, path)
+        loader = _loader_class()(text)
+        try:
+            nodes = []
+            while loader.check_node():
+                nodes.append(loader.get_node())
+            return nodes
+        except _composer_error() as exc:
+            if "duplicate anchor" not in str(getattr(exc, "context", None) or ""):
+                raise
+        finally:
+            loader.dispose()
+        return _compose_events(text, path)
+    except _scanner_error() as exc:
+        # The C scanner reads plain scalars by YAML 1.1's rules: it refuses a ':' inside
+        # one in a flow collection ({server: https://kubernetes.default.svc}), which
+        # YAML 1.2 and go-yaml (kubectl, Flux, Argo CD) accept. Such a text, and only
+        # it, is read again by the pure-Python parser, whose errors stand (not a text
+        # that may nest deeply: that composer recurses).
+        if getattr(exc, "problem", None) != "found unexpected ':'" or _may_nest_deeply(text):
+            raise
+        return _compose_pure(text)
+
+
+def _compose_pure(text: str) -> list[Any]:
+    import warnings
+
+    loader = _pure_loader_class()(text)
+    nodes = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a redefined anchor: legal, the latest wins (as in the C path)
         while loader.check_node():
             nodes.append(loader.get_node())
-        return nodes
-    except _composer_error() as exc:
-        if "duplicate anchor" not in str(getattr(exc, "context", None) or ""):
-            raise
-    finally:
-        loader.dispose()
-    return _compose_events(text, path)
+    return nodes
+
+
+def _scanner_error() -> type[Exception]:
+    from ruamel.yaml.scanner import ScannerError
+
+    return ScannerError
+
+
+@cache
+def _pure_loader_class() -> Any:
+    """ruamel's pure-Python reader, scanner, parser and composer with rail's resolver."""
+    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.parser import Parser
+    from ruamel.yaml.reader import Reader
+    from ruamel.yaml.scanner import Scanner
+
+    resolver = _resolver_class()
+
+    class PureLoader(Reader, Scanner, Parser, Composer, resolver):  # type: ignore[misc, valid-type]
+        def __init__(self, stream: str) -> None:
+            self.comment_handling = None
+            self.max_depth = None  # rail's own depth limit applies (the builder's)
+            Reader.__init__(self, stream, loader=self)
+            Scanner.__init__(self, loader=self)
+            Parser.__init__(self, loader=self)
+            Composer.__init__(self, loader=self)
+            resolver.__init__(self, version=None, loader=self)
+
+    return PureLoader
 
 
 def _may_nest_deeply(text: str) -> bool:

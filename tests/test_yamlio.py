@@ -756,3 +756,23 @@ def test_an_integer_rail_reads_prints_under_the_strictest_digit_limit() -> None:
 
 def test_a_long_float_is_read_as_a_float() -> None:
     assert rail_load("x: " + "9" * 5_000 + ".5\n") == {"x": math.inf}
+
+
+def test_a_url_in_a_flow_mapping_reads_as_kubectl_reads_it() -> None:
+    # libyaml (the C parser) refuses the ':' of "https://" inside {...}; YAML 1.2 and
+    # go-yaml accept it: real manifests write destinations so.
+    text = "spec:\n  destination: {server: https://kubernetes.default.svc, namespace: apps}\n  n: {a: 1, b: yes}\n"
+    document = load_documents(text, "app.yaml")[0]
+    assert document.data == {
+        "spec": {
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": "apps"},
+            "n": {"a": 1, "b": "yes"},
+        }
+    }
+    assert document.locate(("spec", "destination", "namespace")) == (2, 57)
+
+
+def test_a_flow_mapping_that_is_wrong_is_still_an_error() -> None:
+    with pytest.raises(InputError) as caught:
+        load_documents("a: {b: c: d}\n", "bad.yaml")
+    assert caught.value.problems[0].line == 1
