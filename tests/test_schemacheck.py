@@ -235,3 +235,118 @@ def test_inside_a_diff_the_same_object_is_judged_once(monkeypatch: pytest.Monkey
     assert len(judged) == 3  # `same` once, `equal` (another object) and {} on their own
     fast.fast_verdict(same)
     assert len(judged) == 4  # outside a diff nothing is kept
+
+
+# ------------------------------------------------------------------ nulls, as the API server reads them
+# crd-schema validates a custom resource as the API server does: nulls of fields that are not
+# `nullable: true` are dropped first (renderer.lint.rules.crd_schema.drop_nulls). No packaged
+# CRD has a nullable field, so these use a small structural schema of their own.
+
+NULLS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "owner", "tier"],
+            "properties": {
+                "name": {"type": "string"},
+                "owner": {"type": "string", "nullable": True},
+                "mode": {"type": "string", "nullable": True, "enum": ["a", "b"]},
+                "replicas": {"type": "integer"},
+                "tier": {"type": "string", "default": "gold"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string", "nullable": True}},
+                "ports": {"type": "array", "items": {"type": "integer", "nullable": True}},
+                "hosts": {"type": "array", "items": {"type": "string", "default": "localhost"}},
+                "rules": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"port": {"type": "integer"}}},
+                },
+                "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            },
+        },
+    },
+}
+
+
+def _crd_lint(spec: str, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    from renderer.lint.graph import build
+    from renderer.lint.manifests import parse
+    from renderer.lint.rule import LintContext
+    from renderer.lint.rules import crd_schema
+    from renderer.model import StackConfig
+
+    checker = Validator(NULLS_SCHEMA, lambda: Draft202012Validator(NULLS_SCHEMA))
+    monkeypatch.setattr(crd_schema, "validator", lambda key: checker)
+    text = (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+        "metadata: {name: app, namespace: flux-system}\nspec:\n" + spec
+    )
+    graph = build(StackConfig.default(), parse(text, "app.yaml"))
+    return [(f.location.line, f.message) for f in crd_schema.check(LintContext(graph=graph))]
+
+
+def test_a_null_in_a_nullable_field_is_kept_and_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    # owner is required and nullable: present as null, it is there.
+    spec = "  name: app\n  owner: null\n  tier: silver\n  labels: {team: null}\n  ports: [80, null]\n"
+    assert _crd_lint(spec, monkeypatch) == []
+
+
+def test_a_null_in_a_field_that_is_not_nullable_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = (
+        "  name: app\n  owner: x\n  tier: silver\n  replicas: null\n"
+        "  rules: [{port: null}, {port: 80}]\n  hosts: [null, example.com]\n"
+    )
+    assert _crd_lint(spec, monkeypatch) == []
+
+
+def test_a_required_null_that_is_not_nullable_is_missing_at_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _crd_lint("  name: null\n  owner: x\n  tier: silver\n", monkeypatch) == [
+        (5, "Kustomization 'app': spec: missing required key 'name' (it is null, which the API server drops)")
+    ]
+
+
+def test_a_required_key_with_a_default_is_never_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _crd_lint("  name: app\n  owner: x\n", monkeypatch) == []
+    assert _crd_lint("  name: app\n  owner: x\n  tier: null\n", monkeypatch) == []
+
+
+def test_a_null_list_item_without_a_default_stays_and_is_a_type_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = "  name: app\n  owner: x\n  tier: silver\n  rules:\n    - null\n"
+    assert _crd_lint(spec, monkeypatch) == [
+        (9, "Kustomization 'app': spec.rules[0]: wrong type: expected object, got null")
+    ]
+
+
+def test_type_errors_stay_and_a_nullable_null_still_meets_its_enum(monkeypatch: pytest.MonkeyPatch) -> None:
+    # kube-openapi checks a null's type (nullable passes it) and its enum (null is in no enum).
+    spec = "  name: app\n  owner: 7\n  tier: silver\n  mode: null\n  replicas: three\n"
+    assert sorted(message for _, message in _crd_lint(spec, monkeypatch)) == [
+        'Kustomization \'app\': spec.mode: value is not one of "a", "b"',
+        "Kustomization 'app': spec.owner: wrong type: expected string, got integer",
+        "Kustomization 'app': spec.replicas: wrong type: expected integer, got string",
+    ]
+
+
+def test_nulls_the_schema_does_not_describe_are_left_alone() -> None:
+    from renderer.lint.rules.crd_schema import drop_nulls
+
+    instance = {"spec": {"name": None, "unknown": None, "extra": {"a": None}, "labels": {"b": None}}}
+    pruned, nulls = drop_nulls(instance, NULLS_SCHEMA)
+    # An unknown key stays (it is reported as unknown); inside preserve-unknown-fields nothing is described.
+    assert pruned == {"spec": {"unknown": None, "extra": {"a": None}, "labels": {"b": None}}}
+    assert nulls.dropped == {("spec", "name")}
+    assert nulls.nullable == {("spec", "labels", "b")}
+    assert instance["spec"]["name"] is None  # the input is not changed
+
+
+def test_without_nulls_to_drop_the_very_instance_comes_back() -> None:
+    from renderer.lint.rules.crd_schema import drop_nulls
+
+    instance = {"spec": {"name": "app", "owner": None, "ports": [1, None]}}
+    pruned, nulls = drop_nulls(instance, NULLS_SCHEMA)
+    assert pruned is instance  # the verdict memo is keyed by identity
+    assert nulls.dropped == set()

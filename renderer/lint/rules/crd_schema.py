@@ -14,6 +14,16 @@ unknown key (with the closest known one), a wrong type, a value outside an
 enum, a pattern it does not match, a missing required key. Values are never
 echoed: a value may be a secret.
 
+What is checked is what the API server validates. A key whose value is ``null``
+where the schema does not say ``nullable: true`` is dropped before validation
+(recursively, in objects and in the objects inside lists), so
+``syncPolicy.automated: null`` passes, and a required key that is null is a
+missing required key, reported at that key. A required key the schema gives a
+default is filled in by the API server, so it is never missing. A ``nullable: true``
+key keeps its null, and null is then valid there. A null *item* of a list is not
+dropped: it is replaced by the items' default if they have one, else it is an
+error like any other value of the wrong type.
+
 Not checked, with a note instead of a finding:
 
 - API versions rail has no schema for: the deprecated ``v2beta1``/``v2beta2``
@@ -35,6 +45,20 @@ Fails::
       upgrade:
         remediation:
           strategy: delete         # not one of rollback, uninstall
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    spec:
+      interval: 10m
+      prune: true
+      sourceRef: null              # dropped by the API server: a missing required key
+    ---
+    apiVersion: argoproj.io/v1alpha1
+    kind: Application
+    spec:
+      syncPolicy:
+        retry:
+          limit: three             # wrong type: expected integer
 
 Passes::
 
@@ -45,14 +69,21 @@ Passes::
       upgrade:
         remediation:
           strategy: rollback
+    ---
+    apiVersion: argoproj.io/v1alpha1
+    kind: Application
+    spec:
+      syncPolicy:
+        automated: null            # dropped by the API server: no automated sync
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -171,14 +202,106 @@ class _Problem:
     suggestion: str | None = None  # the known key an unknown one is closest to
 
 
+@dataclass
+class Nulls:
+    """Where :func:`drop_nulls` found nulls: the keys it dropped, the nulls it kept."""
+
+    dropped: set[tuple[Any, ...]] = field(default_factory=set)  # keys the API server drops
+    nullable: set[tuple[Any, ...]] = field(default_factory=set)  # nulls of ``nullable: true`` fields
+
+
+def drop_nulls(instance: Any, schema: Any) -> tuple[Any, Nulls]:
+    """``instance`` as the API server validates it against a structural ``schema``.
+
+    A key whose value is null is dropped when the schema describes the key (in
+    ``properties``, else ``additionalProperties``) and does not make it
+    ``nullable: true`` (apiextensions-apiserver ``PruneNonNullableNullsWithoutDefaults``;
+    one with a default is defaulted instead, which validates the same: see
+    :func:`_describe`). Lists are walked into, but a null item stays, unless the
+    items have a default, which replaces it (``Default``). Keys the schema does not
+    describe are left alone (they are unknown keys, reported as such). A JSON Schema
+    ``type`` that lists ``null`` counts as nullable too.
+
+    Copy on write: when nothing is dropped, the very ``instance`` comes back (the
+    validator's verdict memo is keyed by identity).
+    """
+    nulls = Nulls()
+    return _drop(instance, schema if isinstance(schema, Mapping) else None, (), nulls), nulls
+
+
+def _nullable(schema: Mapping[str, Any]) -> bool:
+    kinds = schema.get("type")
+    return schema.get("nullable") is True or kinds == "null" or (isinstance(kinds, list) and "null" in kinds)
+
+
+def _field_schema(schema: Mapping[str, Any] | None, key: Any) -> Mapping[str, Any] | None:
+    if schema is None:
+        return None
+    properties = schema.get("properties")
+    if isinstance(properties, Mapping) and key in properties:
+        found = properties[key]
+        return found if isinstance(found, Mapping) else None
+    additional = schema.get("additionalProperties")
+    return additional if isinstance(additional, Mapping) else None
+
+
+def _drop(value: Any, schema: Mapping[str, Any] | None, path: tuple[Any, ...], nulls: Nulls) -> Any:
+    if isinstance(value, dict):
+        changed: dict[Any, Any] | None = None
+        for key, item in value.items():
+            sub = _field_schema(schema, key)
+            if item is None and sub is not None:
+                if _nullable(sub):
+                    nulls.nullable.add((*path, key))
+                else:
+                    nulls.dropped.add((*path, key))
+                    changed = dict(value) if changed is None else changed
+                    del changed[key]
+                continue
+            kept = _drop(item, sub, (*path, key), nulls)
+            if kept is not item:
+                changed = dict(value) if changed is None else changed
+                changed[key] = kept
+        return value if changed is None else changed
+    if isinstance(value, list):
+        found = schema.get("items") if schema is not None else None
+        items = found if isinstance(found, Mapping) else None
+        replaced: list[Any] | None = None
+        for index, item in enumerate(value):
+            if item is None and items is not None:
+                if _nullable(items):
+                    nulls.nullable.add((*path, index))
+                elif "default" in items:
+                    replaced = list(value) if replaced is None else replaced
+                    replaced[index] = copy.deepcopy(items["default"])
+                continue
+            kept = _drop(item, items, (*path, index), nulls)
+            if kept is not item:
+                replaced = list(value) if replaced is None else replaced
+                replaced[index] = kept
+        return value if replaced is None else replaced
+    return value
+
+
+# What the API server still checks on a null it keeps (a nullable field): its enum.
+_NULL_CHECKS = frozenset({"enum", "const"})
+
+
 def _check_object(manifest: Manifest, checker: Any, notes: list[str | Note]) -> Iterator[Finding]:
     problems: list[_Problem] = []
     substituted = False
-    for error in checker.iter_errors(manifest.data):
+    instance, nulls = drop_nulls(manifest.data, checker.schema)
+    for error in checker.iter_errors(instance):
         if error.validator in _VALUE_ERRORS and isinstance(error.instance, str) and "${" in error.instance:
             substituted = True
             continue
-        problems.extend(_describe(error))
+        if (
+            error.instance is None
+            and error.validator not in _NULL_CHECKS
+            and tuple(error.absolute_path) in nulls.nullable
+        ):
+            continue  # null is a value of a nullable field
+        problems.extend(_describe(error, nulls.dropped))
     if substituted:
         notes.append(
             f"{manifest.path}: {manifest.kind} {manifest.name}: values that are ${{VAR}} substitutions were not"
@@ -211,8 +334,11 @@ def _missing_at(problems: list[_Problem], parent: tuple[Any, ...]) -> set[str]:
     return {p.missing for p in problems if p.missing is not None and p.parent == parent}
 
 
-def _describe(error: Any) -> Iterator[_Problem]:
-    """What one validation error means, located at its key; never the value."""
+def _describe(error: Any, dropped: Collection[tuple[Any, ...]] = ()) -> Iterator[_Problem]:
+    """What one validation error means, located at its key; never the value.
+
+    ``dropped``: the keys whose null the API server drops (:func:`drop_nulls`); a
+    required one of them is reported at the key itself."""
     path = tuple(error.absolute_path)
     shown = format_key_path(path) or "(top level)"
     kind = error.validator
@@ -230,10 +356,21 @@ def _describe(error: Any) -> Iterator[_Problem]:
             )
         return
     if kind == "required" and isinstance(error.instance, dict):
+        properties = error.schema.get("properties")
+        properties = properties if isinstance(properties, Mapping) else {}
         for key in error.validator_value:
-            if key not in error.instance:
+            if key in error.instance:
+                continue
+            described = properties.get(key)
+            if isinstance(described, Mapping) and "default" in described:
+                continue  # the API server fills in the default before it validates
+            full = format_key_path((*path, key))
+            if (*path, key) in dropped:
+                message = f"{shown}: missing required key '{key}' (it is null, which the API server drops)"
+                yield _Problem((*path, key), message, f"give {full} a value", parent=path, missing=key)
+            else:
                 message = f"{shown}: missing required key '{key}'"
-                yield _Problem(path, message, f"add {format_key_path((*path, key))}", parent=path, missing=key)
+                yield _Problem(path, message, f"add {full}", parent=path, missing=key)
         return
     if kind == "type":
         expected = error.validator_value
