@@ -515,7 +515,7 @@ class _Run:
                 " unknown to rail)",
                 (*where, "repoURL"),
             )
-        elif _normal_url(url) not in {_normal_url(u) for u in self.this_repos}:
+        elif normal_repo_url(url) not in {normal_repo_url(u) for u in self.this_repos}:
             self.note(
                 "appset-git",
                 f"git generator reads another repository ('{url[:200]}'): not expanded, its Applications are not shown",
@@ -1128,7 +1128,7 @@ def _leaves_repository(pattern: str) -> bool:
     return any(part == ".." for part in re.split(r"[/\\]", pattern))
 
 
-def _normal_url(url: str) -> str:
+def normal_repo_url(url: str) -> str:
     """A git URL without scheme, user, ``.git`` and trailing ``/``; scp-style
     ``git@host:org/repo`` as ``host/org/repo``; lower case."""
     text = url.strip().lower()

@@ -76,16 +76,14 @@ Approximated, not what Flux does to the letter:
 
 from __future__ import annotations
 
-import os
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..load.files import read_text
 from ..realpath import real, sharing_resolves
 from ..yamlio import Document, KeyPath, load_documents, sharing_parses
 from . import kustomize, patches, transformers
@@ -94,6 +92,7 @@ from .model import AppliedObject, Build, BuildNote, copy_data
 from .resource import Layer, Resource
 from .selector import SelectorError, Target, parse_target
 from .substitute import SKIP_NO_VARIABLES, substitute, variables_for
+from .walk import repository_documents
 
 FLUX_GROUP = "kustomize.toolkit.fluxcd.io/"
 INSTANCE_GROUP = "fluxcd.controlplane.io/"
@@ -258,14 +257,9 @@ class _Walker:
 
     def _candidates(self) -> list[_Pending]:
         found: list[_Pending] = []
-        for path in _yaml_files(self.root):
-            display = path.relative_to(self.root).as_posix()
-            try:
-                documents = load_documents(read_text(path, display), display, strict_tags=False)
-            except InputError as exc:
-                for problem in exc.problems:
-                    self.note(display, "yaml", f"not read for Flux Kustomizations: {problem.message}", problem.line)
-                continue
+        for display, documents, problems in repository_documents(self.root):
+            for problem in problems:
+                self.note(display, "yaml", f"not read for Flux Kustomizations: {problem.message}", problem.line)
             for document in documents:
                 if is_flux_kustomization(document.data):
                     found.append(_Pending(copy_data(document.data), document, (), None, ()))
@@ -823,13 +817,3 @@ def _thaw(obj: AppliedObject) -> Resource:
     resource = Resource(copy_data(obj.data), layers[0].document, layers[0].entries.get((), ()))
     resource.layers = layers
     return resource
-
-
-def _yaml_files(root: Path) -> Iterable[Path]:
-    """The repository's YAML files in lexical order, ``.git`` and linked folders skipped."""
-    for current, folders, names in os.walk(root):
-        folders[:] = sorted(f for f in folders if f != ".git" and not (Path(current) / f).is_symlink())
-        for name in sorted(names):
-            path = Path(current) / name
-            if path.suffix in (".yaml", ".yml") and path.is_file():
-                yield path

@@ -17,17 +17,21 @@ per feature: a repository with 300 substitutions should read as one line, not 30
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
-from ..apply import Applied, AppliedObject, BuildNote, FluxKustomization, apply_repository
-from ..apply.flux import is_flux_kustomization
+from ..apply import AppliedObject, BuildNote, apply_repository
+from ..apply.argo import ArgoApplied, apply_argo
 from ..errors import Problem
 from ..realpath import sharing_resolves
 from ..yamlio import Document, sharing_parses
 from .manifests import Applier, ForeignFiles, Manifest, display_path
 
+FLUX_KIND, ARGO_KIND = "Kustomization", "Application"
+_GROUPS = {FLUX_KIND: "kustomize.toolkit.fluxcd.io/", ARGO_KIND: "argoproj.io/"}
+_DEFAULT_NAMESPACES = {FLUX_KIND: "default", ARGO_KIND: "argocd"}
 # Build notes that say a file does not parse: the rule yaml-syntax reports those files.
 _PARSE_FEATURES = frozenset({"yaml"})
 # How many files a grouped note names before "and N more".
@@ -42,6 +46,9 @@ class AppliedDocument(Document):
 
     applied: AppliedObject | None = field(default=None, repr=False, compare=False)
     prefix: str = ""
+    # Display paths of the chart folders the apply model found (an Argo CD source path
+    # holding a Chart.yaml): the graph reads such an Application as a release of that chart.
+    charts: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def where(self, key_path: Iterable[str | int]) -> tuple[str, int | None, int | None]:
         if self.applied is None:
@@ -66,70 +73,119 @@ class AppliedFolder:
     notes: tuple[str, ...]
 
 
-def read_applied(cwd: Path, folder: Path, source_names: Collection[str] = ("flux-system",)) -> AppliedFolder | None:
-    """The applied objects of ``folder``, or None if it holds no Flux root (then its
-    files are linted as written, as before). ``source_names``: the GitRepository or
-    OCIRepository names the repository is bootstrapped from."""
-    # One scope for the build and the raw read below: each file is parsed once.
+def read_applied(
+    cwd: Path,
+    folder: Path,
+    source_names: Collection[str] = ("flux-system",),
+    repo_urls: Collection[str] | None = None,
+    clusters: Iterable[Mapping[str, Any]] = (),
+) -> AppliedFolder | None:
+    """The applied objects of ``folder``, or None if it holds no Flux or Argo CD root
+    (then its files are linted as written, as before). ``source_names``: the
+    GitRepository or OCIRepository names the repository is bootstrapped from;
+    ``repo_urls``: the URLs Argo CD knows it by (None: its git remotes); ``clusters``:
+    the clusters of rail.yaml, for ApplicationSet cluster generators."""
+    # One scope for the builds and the raw read below: each file is parsed once.
     with sharing_parses(), sharing_resolves():
-        applied = apply_repository(folder, source_names)
-        if not applied.kustomizations:
+        flux = apply_repository(folder, source_names)
+        argo = apply_argo(folder, repo_urls, clusters)
+        if not argo.decides:
+            argo = ArgoApplied()
+        if not flux.kustomizations and not argo.applications:
             return None
         raw = ForeignFiles()
         raw.read_paths(cwd, [folder])
     prefix = display_path(cwd, folder)
-    chains = _Chains(applied, prefix)
-    manifests = [
-        Manifest(
-            document=AppliedDocument(path=_join(prefix, obj.source), data=obj.data, applied=obj, prefix=prefix),
-            appliers=chains.of(obj),
-        )
-        for obj in applied.objects
-    ]
-    files = {_join(prefix, path) for path in applied.applied_files}
-    # A root's file that no build reads is applied by hand (`flux bootstrap`, kubectl):
-    # its objects are linted as written.
-    by_hand = {_join(prefix, root.source) for root in applied.roots} - files
+    chains = _Chains(prefix)
+    chains.add(FLUX_KIND, flux.kustomizations)
+    chains.add(ARGO_KIND, argo.applications)
+    charts = frozenset(_join(prefix, folder) for folder in argo.chart_folders)
+    manifests = [_manifest(obj, prefix, chains.of(obj, FLUX_KIND)) for obj in flux.objects]
+    manifests += [_manifest(obj, prefix, chains.of(obj, ARGO_KIND), charts) for obj in argo.objects]
+    files = {_join(prefix, path) for path in flux.applied_files | argo.applied_files}
+    # A Flux root's file that no build reads is applied by hand (`flux bootstrap`,
+    # kubectl): its objects are linted as written.
+    by_hand = {_join(prefix, root.source) for root in flux.roots} - files
     manifests.extend(m for m in raw.manifests if m.path in by_hand)
     files |= by_hand
     applied_files = frozenset(files)
-    notes = [*raw.notes(), *_left_out(raw.manifests, applied_files), *group_notes(applied.notes, prefix)]
+    notes = [
+        *raw.notes(),
+        *_left_out(raw.manifests, applied_files),
+        # Without a Flux tree, Flux's notes only say there is none: Argo CD's tree is the one.
+        *(group_notes(flux.notes, prefix) if flux.kustomizations or not argo.applications else ()),
+        *group_notes(argo.notes, prefix, engine="Argo CD"),
+    ]
     return AppliedFolder(
         manifests=tuple(manifests), unreadable=tuple(raw.unreadable), applied=applied_files, notes=tuple(notes)
     )
 
 
+def _manifest(
+    obj: AppliedObject, prefix: str, appliers: tuple[Applier, ...], charts: frozenset[str] = frozenset()
+) -> Manifest:
+    path = _join(prefix, obj.source)
+    document = AppliedDocument(path=path, data=obj.data, applied=obj, prefix=prefix, charts=charts)
+    return Manifest(document=document, appliers=appliers)
+
+
+class _Node(Protocol):
+    """A Flux Kustomization or an Argo CD Application rail built."""
+
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def parent(self) -> tuple[str, str] | None: ...
+    @property
+    def tree(self) -> str: ...
+    @property
+    def id(self) -> tuple[str, str]: ...
+
+
+_NodeKey = tuple[str, str, tuple[str, str]]  # (kind, tree, (namespace, name))
+
+
 class _Chains:
-    """Who applies an object: its Kustomization, that one's parent, up to the root,
-    looked up within the object's own tree (two clusters often share ids)."""
+    """Who applies an object: its Kustomization (or Application), that one's parent,
+    up to the root, looked up within the object's own tree (two clusters often share
+    ids)."""
 
-    def __init__(self, applied: Applied, prefix: str) -> None:
-        self._records: dict[tuple[str, tuple[str, str]], FluxKustomization] = {}
-        for record in applied.kustomizations:
-            self._records.setdefault((record.tree, record.id), record)
+    def __init__(self, prefix: str) -> None:
+        self._records: dict[_NodeKey, _Node] = {}
         self._prefix = prefix
-        self._memo: dict[tuple[str, tuple[str, str]], tuple[Applier, ...]] = {}
+        self._memo: dict[_NodeKey, tuple[Applier, ...]] = {}
 
-    def of(self, obj: AppliedObject) -> tuple[Applier, ...]:
+    def add(self, kind: str, records: Iterable[_Node]) -> None:
+        for record in records:
+            self._records.setdefault((kind, record.tree, record.id), record)
+
+    def of(self, obj: AppliedObject, kind: str) -> tuple[Applier, ...]:
         start = obj.applied_by
-        if is_flux_kustomization(obj.data):
-            own = (obj.namespace or "default", obj.name)
-            if (obj.tree, own) in self._records:
+        if obj.kind == kind and obj.api_version.startswith(_GROUPS[kind]):
+            own = (obj.namespace or _DEFAULT_NAMESPACES[kind], obj.name)
+            if (kind, obj.tree, own) in self._records:
                 start = own
-        return () if start is None else self._chain(obj.tree, start)
+        return () if start is None else self._chain((kind, obj.tree, start))
 
-    def _chain(self, tree: str, start: tuple[str, str]) -> tuple[Applier, ...]:
-        key = (tree, start)
+    def _chain(self, key: _NodeKey) -> tuple[Applier, ...]:
         if key not in self._memo:
+            kind, tree, start = key
             chain: list[Applier] = []
             seen: set[tuple[str, str]] = set()
             current: tuple[str, str] | None = start
             while current is not None and current not in seen:
                 seen.add(current)
-                record = self._records.get((tree, current))
+                record = self._records.get((kind, tree, current))
                 if record is None:
                     break
-                chain.append(Applier(record.namespace, record.name, _join(self._prefix, record.source), record.line))
+                where = _join(self._prefix, record.source)
+                chain.append(Applier(record.namespace, record.name, where, record.line, kind))
                 current = record.parent
             self._memo[key] = tuple(chain)
         return self._memo[key]
@@ -144,12 +200,13 @@ def _left_out(manifests: Iterable[Manifest], applied: frozenset[str]) -> list[st
             continue
         by_folder.setdefault(posixpath.dirname(manifest.path) or ".", set()).add(manifest.path)
     return [
-        f"{folder}: {len(paths)} file(s) that no Flux Kustomization applies: not linted (--all-files lints them)"
+        f"{folder}: {len(paths)} file(s) that no Flux Kustomization or Argo CD Application applies:"
+        " not linted (--all-files lints them)"
         for folder, paths in sorted(by_folder.items())
     ]
 
 
-def group_notes(notes: Iterable[BuildNote], prefix: str = "") -> list[str]:
+def group_notes(notes: Iterable[BuildNote], prefix: str = "", engine: str = "Flux") -> list[str]:
     """The build's notes, one line per feature: how often, the first few files, and the
     first message as the example (the others usually differ only in names)."""
     grouped: dict[str, list[BuildNote]] = {}
@@ -165,7 +222,7 @@ def group_notes(notes: Iterable[BuildNote], prefix: str = "") -> list[str]:
         more = len(files) - _SHOWN_FILES
         shown = ", ".join(files[:_SHOWN_FILES]) + (f" and {more} more" if more > 0 else "")
         first = found[0]
-        lines.append(f"Flux build, {feature}: {len(found)} note(s) in {shown}; first: {first.message}")
+        lines.append(f"{engine} build, {feature}: {len(found)} note(s) in {shown}; first: {first.message}")
     return lines
 
 

@@ -14,7 +14,8 @@ its ``dependsOn`` entries are edges, which the layer rules read beside the relea
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+import posixpath
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,10 +69,20 @@ class Edge:
 
 @dataclass(frozen=True)
 class ChartInfo:
+    """The chart a release installs. ``repository``: the chart repository's URL, which
+    tells publishers of one chart name apart (``chart_facts(name, repository)``): a
+    HelmRepository's or OCIRepository's ``spec.url`` found among the linted manifests
+    (through a HelmChart's source too), or an Argo CD Application's ``repoURL``; None
+    when the source is not among them or is not a chart repository (GitRepository, Bucket)."""
+
     name: str | None
     version: str | None
     source: ObjectRef | None
     version_place: Place | None = None
+    repository: str | None = None
+    # A chart folder of the linted tree, by display path: an Argo CD Application whose
+    # source is a path of this repository holding a Chart.yaml (its name is the folder's).
+    path: str | None = None
 
     @property
     def version_location(self) -> Location | None:
@@ -89,7 +100,7 @@ class ReleaseNode:
     unknown_values: tuple[str, ...]  # objects whose values the repository does not show
     spec: Release | None = None
     ha: bool = False
-    values_path: tuple[str, ...] = FLUX_VALUES  # where the manifest keeps its inline values
+    values_path: tuple[str | int, ...] = FLUX_VALUES  # where the manifest keeps its inline values
 
     @property
     def namespace(self) -> str | None:
@@ -114,7 +125,10 @@ class ReleaseNode:
         """The values written in the manifest itself (not those of ``valuesFrom``)."""
         current: Any = self.manifest.data
         for part in self.values_path:
-            current = current.get(part) if isinstance(current, dict) else None
+            if isinstance(current, list) and isinstance(part, int):
+                current = current[part] if 0 <= part < len(current) else None
+            else:
+                current = current.get(part) if isinstance(current, dict) else None
         return current if isinstance(current, dict) else {}
 
 
@@ -299,23 +313,17 @@ def _drop_second_target(graph: ReleaseGraph) -> None:
 
 
 def _add_application(graph: ReleaseGraph, manifest: Manifest, specs: dict[str, Release]) -> None:
-    """An Argo CD Application with a Helm chart source is a release like a HelmRelease."""
+    """An Argo CD Application with a Helm chart source is a release like a HelmRelease:
+    a chart from a Helm or OCI repository, or (linted as Argo CD applies it) a chart
+    folder of this repository. Of several sources, the first chart source is the release."""
     spec = manifest.spec()
-    source = spec.get("source")
-    if not manifest.name or not isinstance(source, dict):
-        if manifest.name and isinstance(spec.get("sources"), list):
-            graph.notes.append(
-                f"{manifest.path}: Application {manifest.name} has several sources: not linted as a release"
-            )
+    found = _release_source(manifest)
+    if not manifest.name or found is None:
         return
+    key_path, source, chart, chart_path = found
     repo = source.get("repoURL")
-    chart = source.get("chart")
-    if not isinstance(chart, str):
-        # Argo CD's native OCI source names the chart in the URL; a Git path is not a Helm release.
-        if not (isinstance(repo, str) and repo.startswith("oci://")):
-            return
-        chart = repo.rstrip("/").rsplit("/", 1)[-1]
-    version = source.get("targetRevision")
+    version = source.get("targetRevision") if chart_path is None else None
+    repository = repo.strip() if isinstance(repo, str) and repo.strip() and chart_path is None else None
     release = specs.get(manifest.origin) if manifest.origin else None
     destination = spec.get("destination")
     namespace = destination.get("namespace") if isinstance(destination, dict) else None
@@ -323,26 +331,29 @@ def _add_application(graph: ReleaseGraph, manifest: Manifest, specs: dict[str, R
     helm_source = source.get("helm")
     helm: dict[str, Any] = helm_source if isinstance(helm_source, dict) else {}
     values = helm.get("valuesObject")
-    values_path = ARGO_VALUES
+    values_path = (*key_path, "helm", "valuesObject")
     unknown: list[str] = []
     if values is None and isinstance(helm.get("values"), str):
-        values_path = (*ARGO_VALUES[:-1], "values")  # findings point at the embedded string
+        values_path = (*key_path, "helm", "values")  # findings point at the embedded string
         try:
             values = load_document(helm["values"], f"{manifest.path}#helm.values").data
         except InputError:  # an embedded values string is its owner's problem
             unknown.append(f"Application {manifest.name} helm.values")
     if helm.get("valueFiles"):
+        # Linted as applied, the files rail could read are merged into valuesObject already.
         unknown.append(f"Application {manifest.name} helm.valueFiles")
     node = ReleaseNode(
         ref=ObjectRef("Application", manifest.namespace, manifest.name),
         manifest=manifest,
         layer=layer,
-        service_class=_service_class(manifest, release, chart),
+        service_class=_service_class(manifest, release, chart, repository),
         chart=ChartInfo(
             name=chart,
             version=str(version) if version is not None else None,
             source=None,
-            version_place=Place(manifest.document, ("spec", "source", "targetRevision")),
+            version_place=Place(manifest.document, (*key_path, "targetRevision")),
+            repository=repository,
+            path=chart_path,
         ),
         values=values if isinstance(values, dict) else {},
         unknown_values=tuple(unknown),
@@ -352,6 +363,43 @@ def _add_application(graph: ReleaseGraph, manifest: Manifest, specs: dict[str, R
     )
     if node.ref not in graph.releases:
         graph.releases[node.ref] = node
+
+
+def _release_source(manifest: Manifest) -> tuple[tuple[str | int, ...], dict[str, Any], str, str | None] | None:
+    """The source that makes an Application a release: (its key path, the source, the
+    chart's name, the chart folder's display path when it is one), or None."""
+    spec = manifest.spec()
+    entries: list[tuple[tuple[str | int, ...], Any]] = [(("spec", "source"), spec.get("source"))]
+    sources = spec.get("sources")
+    if isinstance(sources, list):
+        entries += [(("spec", "sources", index), item) for index, item in enumerate(sources)]
+    for key_path, source in entries:
+        if not isinstance(source, dict):
+            continue
+        chart, repo = source.get("chart"), source.get("repoURL")
+        if isinstance(chart, str):
+            return key_path, source, chart, None
+        if isinstance(repo, str) and repo.startswith("oci://"):
+            # Argo CD's native OCI source names the chart in the URL.
+            return key_path, source, repo.rstrip("/").rsplit("/", 1)[-1], None
+        folder = _chart_folder(manifest, source)
+        if folder is not None:
+            return key_path, source, posixpath.basename(folder), folder
+    return None
+
+
+def _chart_folder(manifest: Manifest, source: Mapping[str, Any]) -> str | None:
+    """The display path of the chart folder a path source builds, when the apply model
+    found one there (``charts`` of its document; linted as written, a path is not
+    known to be a chart)."""
+    charts: frozenset[str] = getattr(manifest.document, "charts", frozenset())
+    path = source.get("path")
+    if not charts or not isinstance(path, str):
+        return None
+    prefix = getattr(manifest.document, "prefix", "")
+    joined = posixpath.join(prefix, path.strip("/")) if prefix not in ("", ".") else path.strip("/")
+    folder = posixpath.normpath(joined)
+    return folder if folder in charts else None
 
 
 def argo_destinations(manifests: Iterable[Manifest]) -> dict[tuple[str | None, str], ObjectRef]:
@@ -394,7 +442,9 @@ def _argo_edges(
     return edges
 
 
-def _service_class(manifest: Manifest, release: Release | None, chart: str | None) -> str | None:
+def _service_class(
+    manifest: Manifest, release: Release | None, chart: str | None, repository: str | None
+) -> str | None:
     from ..catalog import chart_facts
 
     if release is not None:
@@ -402,7 +452,7 @@ def _service_class(manifest: Manifest, release: Release | None, chart: str | Non
     label = manifest.labels().get(CLASS_LABEL)
     if isinstance(label, str):
         return label
-    facts = chart_facts(chart)
+    facts = chart_facts(chart, repository)
     return facts.service_class if facts else None
 
 
@@ -418,7 +468,7 @@ def _node(graph: ReleaseGraph, manifest: Manifest, release: Release | None) -> R
         ref=ref,
         manifest=manifest,
         layer=layer,
-        service_class=_service_class(manifest, release, chart.name),
+        service_class=_service_class(manifest, release, chart.name, chart.repository),
         chart=chart,
         values=values,
         unknown_values=tuple(unknown),
@@ -435,11 +485,12 @@ def _chart(graph: ReleaseGraph, manifest: Manifest) -> ChartInfo:
         kind = str(chart_ref.get("kind", ""))
         source = ObjectRef(kind, chart_ref.get("namespace") or namespace, str(chart_ref.get("name", "")))
         oci = graph.objects.get(source)
-        name = version = None
+        name = version = repository = None
         version_place = None
         if oci is not None and kind == "OCIRepository":
             url = oci.spec().get("url")
             name = url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else None
+            repository = _url(oci)
             ref = oci.spec().get("ref")
             if isinstance(ref, dict):
                 tag = ref.get("tag")
@@ -448,7 +499,8 @@ def _chart(graph: ReleaseGraph, manifest: Manifest) -> ChartInfo:
         elif oci is not None and kind == "HelmChart":
             name = oci.spec().get("chart")
             version = oci.spec().get("version")
-        return ChartInfo(name=name, version=version, source=source, version_place=version_place)
+            repository = _url(_source_object(graph, oci.spec().get("sourceRef"), oci.namespace))
+        return ChartInfo(name=name, version=version, source=source, version_place=version_place, repository=repository)
     chart_spec = (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), dict) else None
     if not isinstance(chart_spec, dict):
         return ChartInfo(name=None, version=None, source=None)
@@ -465,7 +517,30 @@ def _chart(graph: ReleaseGraph, manifest: Manifest) -> ChartInfo:
         version=str(version) if version is not None else None,
         source=chart_source,
         version_place=Place(manifest.document, ("spec", "chart", "spec", "version")),
+        repository=_url(_source_object(graph, source_ref, namespace)),
     )
+
+
+# Flux sources whose ``spec.url`` is a chart repository (a GitRepository's or a Bucket's is not).
+_CHART_REPOSITORIES = frozenset({"HelmRepository", "OCIRepository"})
+
+
+def _source_object(graph: ReleaseGraph, source_ref: object, namespace: str | None) -> Manifest | None:
+    """The Flux source a ``sourceRef`` names, if it is among the linted manifests."""
+    if not isinstance(source_ref, dict):
+        return None
+    ref = ObjectRef(
+        str(source_ref.get("kind", "")), source_ref.get("namespace") or namespace, str(source_ref.get("name", ""))
+    )
+    return graph.objects.get(ref)
+
+
+def _url(source: Manifest | None) -> str | None:
+    """A HelmRepository's or OCIRepository's ``spec.url``: the chart repository."""
+    if source is None or source.group != SOURCE_GROUP or source.kind not in _CHART_REPOSITORIES:
+        return None
+    url = source.spec().get("url")
+    return url.strip() if isinstance(url, str) and url.strip() else None
 
 
 def _values(graph: ReleaseGraph, manifest: Manifest) -> tuple[dict[str, Any], list[str]]:

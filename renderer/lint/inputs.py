@@ -43,6 +43,8 @@ class LintInputs:
     # Display paths of the files some Flux root applies, when a folder was linted by its
     # roots (files outside are left out); None: every file read is linted.
     applied: frozenset[str] | None = None
+    # Display paths of the files and folders named on the command line (beyond the stack).
+    scope: tuple[str, ...] = ()
 
 
 def _stack_root(start: Path) -> Path | None:
@@ -100,7 +102,7 @@ def from_stack(
             foreign.read(root / relative, relative)
     output = (root / config.output).resolve()
     extra = [p for p in paths if not _inside(p.resolve(), output)]
-    folders = _read_paths(foreign, root, extra, all_files, (config.flux_git_repository,))
+    folders = _read_paths(foreign, root, extra, all_files, config)
     documents = (*loaded.spec_documents.values(), *loaded.values_documents.values())
     return _joined(
         LintInputs(
@@ -113,6 +115,7 @@ def from_stack(
             source_documents=tuple(documents),
             unreadable=tuple(foreign.unreadable),
             notes=tuple(foreign.notes()),
+            scope=_scope(root, extra),
         ),
         folders,
     )
@@ -133,7 +136,7 @@ def rendered_manifests(rendered: Rendered) -> list[Manifest]:
 def _manifests_only(cwd: Path, paths: list[Path], all_files: bool) -> LintInputs:
     foreign = manifest_io.ForeignFiles()
     config = StackConfig.default()
-    folders = _read_paths(foreign, cwd, paths, all_files, (config.flux_git_repository,))
+    folders = _read_paths(foreign, cwd, paths, all_files, config)
     inputs = LintInputs(
         root=cwd,
         config=config,
@@ -141,19 +144,24 @@ def _manifests_only(cwd: Path, paths: list[Path], all_files: bool) -> LintInputs
         manifests=foreign.manifests,
         unreadable=tuple(foreign.unreadable),
         notes=tuple(foreign.notes()),
+        scope=_scope(cwd, paths),
     )
     return _joined(inputs, folders)
 
 
+def _scope(root: Path, paths: list[Path]) -> tuple[str, ...]:
+    return tuple(sorted({manifest_io.display_path(root, path) for path in paths}))
+
+
 def _read_paths(
-    foreign: manifest_io.ForeignFiles, cwd: Path, paths: list[Path], all_files: bool, source_names: tuple[str, ...]
+    foreign: manifest_io.ForeignFiles, cwd: Path, paths: list[Path], all_files: bool, config: StackConfig
 ) -> list[AppliedFolder]:
-    """Reads ``paths`` into ``foreign`` as written, except the folders that hold Flux
-    roots (unless ``all_files``): those are returned, built as Flux applies them."""
+    """Reads ``paths`` into ``foreign`` as written, except the folders that hold Flux or
+    Argo CD roots (unless ``all_files``): those are returned, built as they apply them."""
     raw: list[Path] = []
     folders: list[AppliedFolder] = []
     for path in _existing(paths):
-        found = None if all_files or not path.is_dir() else _read_applied(cwd, path, source_names)
+        found = None if all_files or not path.is_dir() else _read_applied(cwd, path, config)
         if found is None:
             raw.append(path)
         else:
@@ -194,9 +202,10 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def _read_applied(cwd: Path, path: Path, source_names: tuple[str, ...]) -> AppliedFolder | None:
+def _read_applied(cwd: Path, path: Path, config: StackConfig) -> AppliedFolder | None:
     # The apply model (kustomize, generators, substitution) costs ~0.1 s to import: only
     # a foreign folder needs it, never the stack's own pre-commit lint.
     from .applied import read_applied
 
-    return read_applied(cwd, path, source_names)
+    repo_urls = (config.argo.repo_url,) if config.argo.repo_url else None  # else: the git remotes
+    return read_applied(cwd, path, (config.flux_git_repository,), repo_urls, config.argo.clusters)

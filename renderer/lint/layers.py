@@ -75,5 +75,7 @@ def assign(
 
 
 def _matches_kustomization(pattern: str, applier: Applier) -> bool:
+    if applier.kind != "Kustomization":
+        return False
     subject = f"{applier.namespace}/{applier.name}" if "/" in pattern else applier.name
     return fnmatchcase(subject, pattern)

@@ -37,12 +37,14 @@ _TEMPLATE_SYNTAX = re.compile(r"^[ \t-]*\{[{%#]|:[ \t]+\{[{%#]", re.MULTILINE)
 
 @dataclass(frozen=True)
 class Applier:
-    """A Flux Kustomization that applies an object, and where it is written."""
+    """A Flux Kustomization (or an Argo CD Application) that applies an object, and where
+    it is written."""
 
     namespace: str
     name: str
     path: str
     line: int
+    kind: str = "Kustomization"  # or "Application" (Argo CD)
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name}"
@@ -120,7 +122,7 @@ class Manifest:
         """The Flux Kustomization that applies this object (a Kustomization's parent,
         not itself), or None for a file linted as written."""
         for applier in self.appliers:
-            if (applier.namespace, applier.name) != (self.namespace or "default", self.name):
+            if (applier.kind, applier.name) != (self.kind, self.name):
                 return applier
         return None
 

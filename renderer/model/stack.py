@@ -82,6 +82,9 @@ class ArgoSettings:
     automated: bool = True
     prune: bool = True
     self_heal: bool = True
+    # The clusters Argo CD knows, for ApplicationSet cluster generators: each as
+    # rail.yaml gives it (name, server, labels, annotations).
+    clusters: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> ArgoSettings:
@@ -94,6 +97,7 @@ class ArgoSettings:
             automated=sync.get("automated", True),
             prune=sync.get("prune", True),
             self_heal=sync.get("selfHeal", True),
+            clusters=tuple(dict(item) for item in data.get("clusters", ())),
         )
 
 

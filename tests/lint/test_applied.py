@@ -75,7 +75,10 @@ def test_files_no_root_applies_are_one_note_per_folder(repo: Path, run_rail: Run
     _, raw = _lint(run_rail, repo, "--all-files")
     assert not [f for f in applied["findings"] if f["path"].startswith("repo/.archive/")]
     notes = [n for n in applied["summary"]["notes"] if n.startswith("repo/.archive/old:")]
-    left_out = "repo/.archive/old: 1 file(s) that no Flux Kustomization applies: not linted (--all-files lints them)"
+    left_out = (
+        "repo/.archive/old: 1 file(s) that no Flux Kustomization or Argo CD Application applies:"
+        " not linted (--all-files lints them)"
+    )
     assert notes == [left_out]
     assert [f for f in raw["findings"] if f["path"].startswith("repo/.archive/")]
     # The build's own notes, one line per feature.

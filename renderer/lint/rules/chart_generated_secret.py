@@ -26,6 +26,13 @@ defaults and the values the release really gets (``valuesFrom`` included):
 When a ``valuesFrom`` object rail cannot read (a SOPS Secret, a missing object) may
 hold the value, the finding is a warning that says so.
 
+These are Bitnami's charts. Another publisher's chart of the same name is not checked:
+the valkey.io project's ``valkey`` (``https://valkey.io/valkey-helm/``) has none of
+these keys and defaults. The publisher is the chart repository's: the URL of the
+HelmRepository or OCIRepository the release's chart comes from (when it is among the
+linted files) or an Argo CD Application's ``repoURL``; without one, the chart is read
+as Bitnami's.
+
 Fails::
 
     # releases/s3/postgresql-ha.yaml
@@ -180,6 +187,10 @@ PARENT_DEFAULTS: Mapping[str, Mapping[str, Mapping[str, Any]]] = {
 }
 
 
+# The publisher whose charts PASSWORDS describes (bitnami/common ``passwords.manage``).
+BITNAMI = "oci://registry-1.docker.io/bitnamicharts"
+
+
 def check(context: LintContext) -> Iterator[Finding]:
     graph = context.graph
     for node in graph.releases.values():
@@ -187,20 +198,23 @@ def check(context: LintContext) -> Iterator[Finding]:
         if chart is None:
             continue
         if chart in PASSWORDS:
-            facts = chart_facts(chart)
-            values = helm_values.with_defaults(node.values, facts.defaults if facts else {})
-            yield from _check(graph, node, chart, values, ())
+            facts = chart_facts(chart, node.chart.repository)
+            if facts is None or not facts.repositories or facts.published_at(BITNAMI):
+                values = helm_values.with_defaults(node.values, facts.defaults if facts else {})
+                yield from _check(graph, node, chart, values, ())
         if chart in PARENT_DEFAULTS:
             yield from _subcharts(graph, node, chart)
 
 
 def _subcharts(graph: ReleaseGraph, node: ReleaseNode, parent: str) -> Iterator[Finding]:
-    facts = chart_facts(parent)
+    # Another publisher's chart of the parent's name (Bitnami's gitea) has no subchart facts here.
+    facts = chart_facts(parent, node.chart.repository)
     dependencies = facts.dependencies_for(node.chart.version) if facts else None
     for dependency in dependencies or ():
         defaults = PARENT_DEFAULTS[parent].get(dependency.name)
         if dependency.name not in PASSWORDS or defaults is None or not _enabled(dependency, node.values, facts):
             continue
+        # A subchart's publisher is the one its parent's Chart.yaml names (Bitnami, for Gitea's).
         own = chart_facts(dependency.name)
         merged = helm_values.with_defaults({}, own.defaults if own else {})
         merged = helm_values.coalesce(merged, helm_values.with_defaults({}, defaults))
@@ -280,7 +294,7 @@ def _location(
     if parts:
         return graph.value_location(node, parts)
     spec = node.manifest.spec()
-    fallback: tuple[str, ...]
+    fallback: tuple[str | int, ...]
     if node.ref.kind == "Application":
         fallback = node.values_path  # helm.valuesObject, else its nearest parent
     else:

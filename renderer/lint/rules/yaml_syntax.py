@@ -10,9 +10,9 @@ YAML file, foreign or its own (there, it is an input error, exit 2): a duplicate
 an alias expanding past 250,000 nodes, nesting deeper than 100 levels, an integer of
 more than 640 digits, and a file that is too large or not UTF-8.
 
-Not reported: a file that no Flux Kustomization applies, when a folder without
-``rail.yaml`` is linted by its Flux roots (one note per folder; ``--all-files``
-reports it). A Helm chart's ``templates/`` folder (beside a ``Chart.yaml``) is not
+Not reported: a file that no Flux Kustomization or Argo CD Application applies,
+when a folder is linted by its Flux or Argo CD roots (one note per folder;
+``--all-files`` reports it). A Helm chart's ``templates/`` folder (beside a ``Chart.yaml``) is not
 read when a folder is linted, and a file with Go template or Jinja syntax where YAML
 expects a value (``{{ ... }}``, ``{% ... %}``) is a template, not a manifest; each
 is a note. An anchor defined twice is valid YAML: an alias takes the latest definition.
@@ -57,7 +57,8 @@ def check(context: LintContext) -> Iterator[Finding]:
             hint=problem.hint or "fix the file so it reads as YAML",
         )
     context.graph.notes.extend(
-        f"{folder}: {len(paths)} file(s) that do not read as YAML, which no Flux Kustomization applies: not linted"
+        f"{folder}: {len(paths)} file(s) that do not read as YAML, which no Flux Kustomization or Argo CD"
+        " Application applies: not linted"
         for folder, paths in sorted(left_out.items())
     )
 

@@ -1,0 +1,41 @@
+"""The repository's YAML files, parsed, in the order the root searches read them.
+
+Flux's and Argo CD's apply models both start by reading every YAML file of the
+repository for their roots (Kustomizations; Applications and ApplicationSets). Both
+read them through here, in lexical order, ``.git`` and linked folders skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import InputError, Problem
+from ..load.files import read_text
+from ..yamlio import Document, load_documents
+
+
+def yaml_files(root: Path) -> Iterator[Path]:
+    """The YAML files under ``root``, sorted, ``.git`` and linked folders skipped, and a
+    Helm chart's ``templates/`` (Go templates: ``name: "{{ .Values.name }}"`` parses
+    as YAML, and is no root)."""
+    for current, folders, names in os.walk(root):
+        folders[:] = sorted(f for f in folders if f != ".git" and not (Path(current) / f).is_symlink())
+        if "Chart.yaml" in names and "templates" in folders:
+            folders.remove("templates")
+        for name in sorted(names):
+            path = Path(current) / name
+            if path.suffix in (".yaml", ".yml") and path.is_file():
+                yield path
+
+
+def repository_documents(root: Path) -> Iterator[tuple[str, list[Document], tuple[Problem, ...]]]:
+    """Each YAML file's display path (relative to ``root``) with its documents, or with
+    the problems that kept it from parsing (then no documents)."""
+    for path in yaml_files(root):
+        display = path.relative_to(root).as_posix()
+        try:
+            yield display, load_documents(read_text(path, display), display, strict_tags=False), ()
+        except InputError as exc:
+            yield display, [], tuple(exc.problems)
