@@ -220,6 +220,7 @@ def lint_inputs(inputs: LintInputs, options: LintOptions) -> LintResult:
         source_documents=inputs.source_documents,
         unreadable=inputs.unreadable,
         applied=inputs.applied,
+        scope=inputs.scope,
         options=options,
         rule_options=settings.options,
     )

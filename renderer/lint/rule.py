@@ -37,6 +37,9 @@ class LintContext:
     # Display paths of the files some Flux root applies (None: all of them): a broken file
     # outside is a note, not a yaml-syntax error.
     applied: frozenset[str] | None = None
+    # Display paths of the files and folders named to lint ("." for a whole repository):
+    # a rule that looks for files itself (chart folders) stays inside them.
+    scope: tuple[str, ...] = ()
     options: LintOptions = field(default_factory=LintOptions)
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
