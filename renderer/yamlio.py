@@ -474,11 +474,14 @@ def _compose_all(text: str, path: str) -> list[Any]:
         # The C scanner reads plain scalars by YAML 1.1's rules: it refuses a ':' inside
         # one in a flow collection ({server: https://kubernetes.default.svc}), which
         # YAML 1.2 and go-yaml (kubectl, Flux, Argo CD) accept. Such a text, and only
-        # it, is read again by the pure-Python parser, whose errors stand (not a text
-        # that may nest deeply: that composer recurses).
-        if getattr(exc, "problem", None) != "found unexpected ':'" or _may_nest_deeply(text):
+        # it, is read again by the pure-Python parser, whose errors stand. That composer
+        # recurses: nesting Python cannot follow is refused as nesting too deep.
+        if getattr(exc, "problem", None) != "found unexpected ':'":
             raise
-        return _compose_pure(text)
+        try:
+            return _compose_pure(text)
+        except RecursionError:
+            raise InputError(Problem(path, _TOO_DEEP[0], hint=_TOO_DEEP[1])) from None
 
 
 def _compose_pure(text: str) -> list[Any]:

@@ -776,3 +776,11 @@ def test_a_flow_mapping_that_is_wrong_is_still_an_error() -> None:
     with pytest.raises(InputError) as caught:
         load_documents("a: {b: c: d}\n", "bad.yaml")
     assert caught.value.problems[0].line == 1
+
+
+def test_a_deep_flow_text_with_a_url_is_refused_as_too_deep() -> None:
+    # The pure parser reads a ':' in a flow scalar; past Python's recursion it refuses.
+    text = "a: " + "[" * 5000 + "{u: http://x}" + "]" * 5000 + "\n"
+    with pytest.raises(InputError) as caught:
+        load_documents(text, "deep.yaml")
+    assert "nest" in caught.value.problems[0].message

@@ -4,7 +4,7 @@ down in rail's own form as data (``charts.yaml``, ``creators.yaml``), each citin
 where it was read, and read on first use only.
 """
 
-from .charts import CHARTS, COUPLING_KINDS, DEPENDENCY_KINDS, ChartFacts, Dependency, chart_facts
+from .charts import CHARTS, COUPLING_KINDS, DEPENDENCY_KINDS, ChartFacts, Dependency, chart_facts, stack_charts
 from .naming import ChartNaming, chart_naming, helm_fullname, service_host
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "chart_naming",
     "helm_fullname",
     "service_host",
+    "stack_charts",
 ]

@@ -32,7 +32,9 @@ two projects publish charts of the same name):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -251,17 +253,37 @@ class _Charts(Mapping[str, ChartFacts]):
 CHARTS: Mapping[str, ChartFacts] = _Charts()
 
 
+# The charts of rail.yaml (``charts:``) for the run at hand: they come before the shipped ones.
+_STACK_CHARTS: ContextVar[tuple[ChartFacts, ...]] = ContextVar("rail_stack_charts", default=())
+
+
+@contextmanager
+def stack_charts(entries: Iterable[Mapping[str, Any]]) -> Iterator[None]:
+    """Inside, the ``charts:`` entries of a stack's rail.yaml (already checked against
+    the schema's ``facts``) answer :func:`chart_facts` before the catalog does."""
+    token = _STACK_CHARTS.set(tuple(_facts(entry) for entry in entries))
+    try:
+        yield
+    finally:
+        _STACK_CHARTS.reset(token)
+
+
 def chart_entries(name: str) -> tuple[ChartFacts, ...]:
-    """Every entry named ``name``, one per publisher that differs."""
-    return tuple(facts for facts in shipped() if facts.name == name)
+    """Every entry named ``name``, one per publisher that differs: the stack's first."""
+    return tuple(facts for facts in (*_STACK_CHARTS.get(), *shipped()) if facts.name == name)
 
 
 def chart_facts(name: str | None, repository: str | None = None) -> ChartFacts | None:
-    """The facts of chart ``name``; with ``repository``, of the entry published there."""
+    """The facts of chart ``name``; with ``repository``, of the entry published there.
+    An entry of the stack's rail.yaml that names no repository answers for any."""
     if not name:
         return None
-    if repository:
-        published = next((facts for facts in chart_entries(name) if facts.published_at(repository)), None)
-        if published is not None:
-            return published
-    return CHARTS.get(name)
+    own = [facts for facts in _STACK_CHARTS.get() if facts.name == name]
+    mine = _published(own, repository) or next((f for f in own if not f.repositories or not repository), None)
+    if mine is not None:
+        return mine
+    return _published((facts for facts in shipped() if facts.name == name), repository) or CHARTS.get(name)
+
+
+def _published(entries: Iterable[ChartFacts], repository: str | None) -> ChartFacts | None:
+    return next((facts for facts in entries if repository and facts.published_at(repository)), None)

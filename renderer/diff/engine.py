@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..catalog import stack_charts
 from ..errors import InputError
 from ..lint.engine import LintResult
 from ..lint.finding import Finding, Verdict
@@ -64,7 +65,8 @@ def run(
         lint_base=lint_base.findings if lint_base else (),
         lint_head=lint_head.findings if lint_head else (),
     )
-    findings = _merged([finding for rule in DIFF_RULES for finding in rule.check(context)])
+    with stack_charts(head_view.config.charts):  # the head's rail.yaml knows the charts the change is about
+        findings = _merged([finding for rule in DIFF_RULES for finding in rule.check(context)])
     new, fixed, unchanged = _sort_lint(context)
     findings.extend(new)
     return DiffOutcome(

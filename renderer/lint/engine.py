@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..catalog import stack_charts
 from ..errors import InputError, Problem
 from ..schemacheck import Validator
 from .finding import WARNING, Finding, Location, ObjectRef, Verdict
@@ -207,22 +208,24 @@ def _apply_suppressions(context: LintContext, findings: list[Finding], settings:
 
 
 def lint_inputs(inputs: LintInputs, options: LintOptions) -> LintResult:
-    """Build the release graph of ``inputs`` and run every rule on it."""
+    """Build the release graph of ``inputs`` and run every rule on it, the stack's own
+    ``charts:`` facts before the catalog's."""
     from .graph import build
 
     settings = settings_from_config(inputs.config.lint, inputs.config.path)
-    graph = build(inputs.config, inputs.manifests, inputs.loaded, inputs.referenced)
-    context = LintContext(
-        graph=graph,
-        root=inputs.root,
-        loaded=inputs.loaded,
-        drift=inputs.drift,
-        source_documents=inputs.source_documents,
-        unreadable=inputs.unreadable,
-        applied=inputs.applied,
-        scope=inputs.scope,
-        options=options,
-        rule_options=settings.options,
-    )
-    graph.notes[:0] = inputs.notes  # rules add theirs to the same list as they run
-    return run(context, settings, graph.notes)
+    with stack_charts(inputs.config.charts):
+        graph = build(inputs.config, inputs.manifests, inputs.loaded, inputs.referenced)
+        context = LintContext(
+            graph=graph,
+            root=inputs.root,
+            loaded=inputs.loaded,
+            drift=inputs.drift,
+            source_documents=inputs.source_documents,
+            unreadable=inputs.unreadable,
+            applied=inputs.applied,
+            scope=inputs.scope,
+            options=options,
+            rule_options=settings.options,
+        )
+        graph.notes[:0] = inputs.notes  # rules add theirs to the same list as they run
+        return run(context, settings, graph.notes)

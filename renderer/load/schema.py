@@ -11,6 +11,7 @@ import json
 from functools import cache
 from typing import Any
 
+from ..catalog.charts import catalog_schema
 from ..errors import Problem
 from ..resources import data_dir
 from ..schemacheck import Validator, type_name
@@ -45,6 +46,8 @@ def _validator(name: str) -> Validator:
     for schema_name in ("stack.schema.json", "release.schema.json"):
         schema = json.loads((folder / schema_name).read_text(encoding="utf-8"))
         resources[schema["$id"]] = schema
+    # rail.yaml's charts: are entries of the chart catalog's form.
+    resources[catalog_schema()["$id"]] = catalog_schema()
     schema = json.loads((folder / name).read_text(encoding="utf-8"))
 
     def full() -> Any:

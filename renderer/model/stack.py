@@ -124,6 +124,8 @@ class StackConfig:
     # Whether rail.yaml names its release folder: then it must exist. The default one may
     # be absent: a lint-only stack maps an existing Flux tree onto layers, with no specs.
     releases_named: bool = True
+    # charts: in rail.yaml, as written (schema-checked): facts the catalog lacks.
+    charts: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], document: Document) -> StackConfig:
@@ -201,6 +203,7 @@ class StackConfig:
             flux_service_accounts=flux.get("serviceAccounts", False),
             argo=ArgoSettings.from_data(data.get("argo", {})),
             releases_named="releases" in data,
+            charts=tuple(data.get("charts", ())),
         )
 
     @property

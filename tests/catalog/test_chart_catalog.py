@@ -86,7 +86,7 @@ def test_every_entry_cites_where_its_facts_were_read(entry: dict[str, Any]) -> N
 
 
 def test_the_classes_are_rails_service_classes() -> None:
-    schema_classes = set(catalog_schema()["$defs"]["chart"]["properties"]["class"]["enum"])
+    schema_classes = set(catalog_schema()["$defs"]["facts"]["properties"]["class"]["enum"])
     assert schema_classes == set(SERVICE_CLASSES)
     assert {facts.service_class for facts in shipped()} <= set(SERVICE_CLASSES)
 
@@ -265,3 +265,29 @@ def test_the_compiled_catalog_is_generated_from_the_yaml() -> None:
         "renderer/catalog/charts.json is stale: run python scripts/gen_chart_catalog.py"
     )
     assert shipped() == load_catalog(CATALOG_PATH)
+
+
+def test_charts_in_rail_yaml_are_checked_like_the_catalog(tmp_path: Path) -> None:
+    from renderer.load import load_stack
+
+    (tmp_path / "rail.yaml").write_text(
+        "version: 1\nname: team\nlayers: [{id: S5, name: apps}]\ncharts:\n  - name: wiki\n    class: app\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_stack(tmp_path)
+    problem = caught.value.problems[0]
+    assert (problem.path, problem.line, problem.key_path) == ("rail.yaml", 6, "charts[0].class")
+
+
+def test_a_chart_of_rail_yaml_comes_before_the_catalog() -> None:
+    from renderer.catalog import stack_charts
+
+    mine = {"name": "gitea", "class": "application"}
+    assert chart_facts("gitea") is not None and chart_facts("gitea").dependencies  # type: ignore[union-attr]
+    with stack_charts([mine]):
+        facts = chart_facts("gitea", "https://dl.gitea.com/charts/")
+        assert facts is not None and facts.dependencies == ()  # no repositories: it answers for any
+    with stack_charts([{**mine, "repositories": ["https://charts.example.com"]}]):
+        assert chart_facts("gitea", "https://dl.gitea.com/charts/").dependencies  # type: ignore[union-attr]
+        assert chart_facts("gitea", "https://charts.example.com/").dependencies == ()  # type: ignore[union-attr]
+    assert chart_facts("gitea").dependencies  # type: ignore[union-attr]
