@@ -1,13 +1,15 @@
-"""What linting a Flux repository as Flux applies it costs (issue 11).
+"""What linting a Flux or Argo CD repository as it applies costs (issues 11 and 12).
 
-    python bench/flux_tree.py [--sizes 100,1000] [--runs 3] [--json FILE]
+    python bench/flux_tree.py [--shape flux|argo] [--sizes 100,1000] [--runs 3] [--json FILE]
 
 For every size: a synthetic repository in the common home-ops shape (bootstrap
 ``gotk-sync.yaml``; a parent Kustomization whose ``spec.patches`` give every child
 its ``interval`` and ``prune``; one folder per app with a ``ks.yaml`` whose
 ``postBuild.substitute`` names the app, a kustomization.yaml and a HelmRelease
-written with ``${APP}``), then whole ``rail lint`` processes, a warm-up and
-``--runs`` measured rounds alternated:
+written with ``${APP}``); with ``--shape argo``, an app of apps (a root Application
+reading ``apps/``; per app an Application of a chart from a Helm repository whose
+values come from ``values/<app>.yaml`` through a multi-source ``$values`` reference).
+Then whole ``rail lint`` processes, a warm-up and ``--runs`` measured rounds alternated:
 
 - ``applied``: ``rail lint REPO``, what the Kustomization tree builds;
 - ``as-written``: ``rail lint --all-files REPO``, the files as written;
@@ -124,6 +126,54 @@ def generate(root: Path, size: int) -> None:
         (app / "helmrelease.yaml").write_text(RELEASE)
 
 
+ARGO_ROOT = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: root, namespace: argocd}
+spec:
+  project: default
+  source:
+    repoURL: https://git.example.com/bench/fleet.git
+    path: apps
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: argocd
+"""
+ARGO_APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {{name: {app}, namespace: argocd}}
+spec:
+  project: default
+  sources:
+    - repoURL: https://charts.example.com
+      chart: app-template
+      targetRevision: 4.1.2
+      helm:
+        valueFiles: [$values/values/{app}.yaml]
+    - repoURL: https://git.example.com/bench/fleet.git
+      ref: values
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: {app}
+"""
+ARGO_VALUES = """\
+fullnameOverride: {app}
+persistence:
+  data: {{size: 1Gi}}
+"""
+
+
+def generate_argo(root: Path, size: int) -> None:
+    (root / "bootstrap").mkdir(parents=True)
+    (root / "bootstrap" / "root.yaml").write_text(ARGO_ROOT)
+    (root / "apps").mkdir()
+    (root / "values").mkdir()
+    for name in (f"app{index:05d}" for index in range(size)):
+        (root / "apps" / f"{name}.yaml").write_text(ARGO_APP.format(app=name))
+        (root / "values" / f"{name}.yaml").write_text(ARGO_VALUES.format(app=name))
+
+
 def timed(argv: list[str], cwd: Path) -> float:
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
@@ -133,10 +183,10 @@ def timed(argv: list[str], cwd: Path) -> float:
     return elapsed
 
 
-def bench(size: int, runs: int, rail: str, before: str | None) -> dict[str, Any]:
+def bench(size: int, runs: int, rail: str, before: str | None, shape: str = "flux") -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="rail-flux-bench-"))
     try:
-        generate(work / "repo", size)
+        (generate_argo if shape == "argo" else generate)(work / "repo", size)
         commands = {"applied": [rail, "lint", "repo"], "as-written": [rail, "lint", "--all-files", "repo"]}
         if before is not None:
             commands["before"] = [before, "lint", "repo"]
@@ -150,13 +200,20 @@ def bench(size: int, runs: int, rail: str, before: str | None) -> dict[str, Any]
                     samples[name].append(elapsed)
         medians = {name: statistics.median(values) for name, values in samples.items()}
         reference = medians.get("before", medians["as-written"])
-        return {"size": size, "runs": runs, "median_s": medians, "ratio": medians["applied"] / reference}
+        return {
+            "shape": shape,
+            "size": size,
+            "runs": runs,
+            "median_s": medians,
+            "ratio": medians["applied"] / reference,
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shape", choices=("flux", "argo"), default="flux")
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rail", default=str(Path(sys.executable).with_name("rail")))
@@ -167,7 +224,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="rail-flux-snapshots-") as folder:
         rail = snapshot_rail(args.snapshot, Path(folder, "now"))[0] if args.snapshot else args.rail
         before = snapshot_rail(args.base, Path(folder, "base"))[0] if args.base else None
-        results = [bench(int(size), args.runs, rail, before) for size in args.sizes.split(",")]
+        results = [bench(int(size), args.runs, rail, before, args.shape) for size in args.sizes.split(",")]
     for result in results:
         medians = result["median_s"]
         shown = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in medians.items())

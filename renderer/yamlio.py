@@ -68,6 +68,13 @@ class Document:
     data: Any
     index: int = 0
     text: str | None = field(default=None, repr=False, compare=False)
+    # The line the document's content starts on, known from parsing (no second parse).
+    start_line: int | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def first_line(self) -> int | None:
+        """Where the document starts: as ``locate(())``, without working out positions."""
+        return self.start_line if self.start_line is not None else self.locate(())[0]
 
     @cached_property
     def positions(self) -> Mapping[KeyPath, tuple[int, int]]:
@@ -184,7 +191,8 @@ def _load_documents(text: str, path: str, strict_tags: bool) -> list[Document]:
     for index, node in enumerate(nodes):
         builder = _Builder(path, strict_tags, record=False)
         data = builder.build(node, may_alias) if node is not None else None
-        documents.append(Document(path=path, data=data, index=index, text=text))
+        line = node.start_mark.line + 1 if node is not None else None
+        documents.append(Document(path=path, data=data, index=index, text=text, start_line=line))
     return documents
 
 

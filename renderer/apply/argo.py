@@ -592,7 +592,7 @@ def _at(data: Any, key_path: KeyPath) -> Any:
 
 
 def _written(document: Document) -> AppliedObject:
-    line = document.locate(())[0] or 1
+    line = document.first_line or 1
     return AppliedObject(
         data=copy_data(document.data), source=document.path, line=line, overlays=(Overlay(document, (((), ()),)),)
     )

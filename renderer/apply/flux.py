@@ -162,6 +162,8 @@ class _Pending:
         # Locating costs a second parse of the file: most candidates are never roots.
         if self.written_line is not None:
             return self.written_line
+        if not self.base:
+            return self.document.first_line or 1
         return self.document.locate(self.base)[0] or 1
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
 from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..load.files import read_text
+from ..memo import memo_scope
 from ..yamlio import Document, load_documents
 
 
@@ -30,12 +33,32 @@ def yaml_files(root: Path) -> Iterator[Path]:
                 yield path
 
 
-def repository_documents(root: Path) -> Iterator[tuple[str, list[Document], tuple[Problem, ...]]]:
+Parsed = tuple[str, list[Document], tuple[Problem, ...]]
+_WALKS: ContextVar[dict[Path, tuple[Parsed, ...]] | None] = ContextVar("rail_walks", default=None)
+
+
+def sharing_walks() -> AbstractContextManager[None]:
+    """Inside, a repository is walked and read once for both apply models."""
+    if _WALKS.get() is not None:
+        return nullcontext()
+    return memo_scope(_WALKS)
+
+
+def repository_documents(root: Path) -> tuple[Parsed, ...]:
     """Each YAML file's display path (relative to ``root``) with its documents, or with
     the problems that kept it from parsing (then no documents)."""
-    for path in yaml_files(root):
-        display = path.relative_to(root).as_posix()
-        try:
-            yield display, load_documents(read_text(path, display), display, strict_tags=False), ()
-        except InputError as exc:
-            yield display, [], tuple(exc.problems)
+    memo = _WALKS.get()
+    if memo is not None and root in memo:
+        return memo[root]
+    found = tuple(_read(root, path) for path in yaml_files(root))
+    if memo is not None:
+        memo[root] = found
+    return found
+
+
+def _read(root: Path, path: Path) -> Parsed:
+    display = path.relative_to(root).as_posix()
+    try:
+        return display, load_documents(read_text(path, display), display, strict_tags=False), ()
+    except InputError as exc:
+        return display, [], tuple(exc.problems)
