@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from ..apply import AppliedObject, BuildNote, apply_repository
 from ..apply.argo import ArgoApplied, apply_argo
-from ..apply.walk import sharing_walks
+from ..apply.walk import sharing_walks, walk_repository
 from ..errors import Problem
 from ..realpath import sharing_resolves
 from ..yamlio import Document, sharing_parses
@@ -94,9 +94,9 @@ def read_applied(
             argo = ArgoApplied()
         if not flux.kustomizations and not argo.applications:
             return None
+        prefix = display_path(cwd, folder)
         raw = ForeignFiles()
-        raw.read_paths(cwd, [folder])
-    prefix = display_path(cwd, folder)
+        raw.read_walked(folder, prefix, walk_repository(folder.resolve()))
     chains = _Chains(prefix)
     chains.add(FLUX_KIND, flux.kustomizations)
     chains.add(ARGO_KIND, argo.applications)

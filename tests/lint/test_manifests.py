@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,3 +90,35 @@ def test_what_cannot_be_read_is_kept_as_data(tmp_path: Path) -> None:
     assert foreign.notes() == [".: 1 file(s) of template syntax ({{ }} or {% %}), not YAML: not linted"]
     foreign.read_content(b"a: [\n", "git/broken.yaml")
     assert foreign.unreadable[-1].path == "git/broken.yaml"
+
+
+def _read_both(folder: Path, cwd: Path) -> tuple[Any, Any]:
+    from renderer.apply.walk import walk_repository
+    from renderer.lint.manifests import ForeignFiles, display_path
+
+    def summary(files: ForeignFiles) -> Any:
+        return (
+            [(m.path, m.data, m.origin) for m in files.manifests],
+            [(p.path, p.line, p.message) for p in files.unreadable],
+            files.notes(),
+        )
+
+    as_read, as_walked = ForeignFiles(), ForeignFiles()
+    as_read.read_paths(cwd, [folder])
+    as_walked.read_walked(folder, display_path(cwd, folder), walk_repository(folder.resolve()))
+    return summary(as_read), summary(as_walked)
+
+
+@pytest.mark.parametrize("case", ["flux/tree", "argo/tree", "kustomize", "lint/yaml-syntax"])
+def test_reading_what_the_apply_model_walked_equals_reading_the_files(case: str) -> None:
+    # The apply model's walk is reused for the left-out count: it must see the same files.
+    cases = Path(__file__).resolve().parents[1] / "cases"
+    read, walked = _read_both(cases / case, cases)
+    assert walked == read
+
+
+def test_reading_what_was_walked_on_the_real_repositories(shared_dir: Path) -> None:
+    corpus = shared_dir / "corpus-train"
+    for repository in sorted(p for p in corpus.iterdir() if p.is_dir()):
+        read, walked = _read_both(repository, corpus)
+        assert walked == read, repository.name

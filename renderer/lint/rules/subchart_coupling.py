@@ -98,66 +98,19 @@ Passes (the umbrella turns them off under the dependency's alias)::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Iterator, Mapping
 
 from ...catalog import COUPLING_KINDS, DEPENDENCY_KINDS, ChartFacts, chart_facts
 from .. import values as helm_values
-from ..charts import LocalChart, LocalCharts, LocalDependency, dependency_enabled, discover, path_value
+from ..charts import LocalChart, LocalCharts, dependency_enabled, discover, path_value
 from ..charts.helm import Decision, condition_paths
+from ..charts.resolve import APPLICATION, ResolvedChart, Subchart, chart_repository, from_local, resolve_chart
 from ..finding import ERROR, WARNING, Finding, Location
 from ..graph import ReleaseGraph, ReleaseNode
 from ..rule import LintContext, Rule
 
-APPLICATION = "application"
 KIND_WORDS = {"database": "database", "cache": "cache", "broker": "message broker", "search": "search engine"}
-PATH_SOURCES = ("GitRepository", "Bucket")  # sources whose chart is a path, not a name
-MAX_DEPTH = 3  # an umbrella's application subchart's subcharts, and one level more
 HINT = "an application uses the platform's S3 services; its chart must not run its own"
-
-
-@dataclass(frozen=True)
-class _Subchart:
-    name: str  # the alias if set: where Helm reads its values and condition
-    chart: str
-    kind: str
-    condition: str | None  # value paths from the top chart's values (the parents' aliases first)
-    tags: tuple[str, ...]
-    prefix: tuple[str, ...] = ()  # the aliases of the application subcharts it is nested in
-    via: str = ""  # "gitea 12.4.0 (subchart 'gitea')": the application subchart that bundles it
-    fix_target: str | None = None  # the values key that points it at an external service
-    defaults_where: str = ""  # where the bundling subchart's own defaults are (nested only)
-    top: LocalDependency | None = None  # the top chart's Chart.yaml entry that brings it in
-
-    @property
-    def key(self) -> str:
-        return ".".join((*self.prefix, self.name))
-
-
-@dataclass(frozen=True)
-class _Chart:
-    """What the rule needs of a chart, from the catalog or from the repository."""
-
-    name: str
-    label: str  # "gitea 12.4.0", or "myapp 0.1.0 (charts/myapp)"
-    subcharts: tuple[_Subchart, ...]
-    merged: Mapping[str, Any]  # chart defaults coalesced with the release's values
-    defaults_where: str  # where the chart's own default values are
-    by_path: bool = False  # the release names the chart by its path in the repository
-    local: LocalChart | None = None
-    facts: ChartFacts | None = None
-    stale: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # condition path -> (subchart, versions)
-
-
-@dataclass(frozen=True)
-class _Known:
-    """A dependency's chart as the catalog knows it, at one version."""
-
-    facts: ChartFacts
-    version: str
-    dependencies: tuple[LocalDependency, ...]
-    defaults: Mapping[str, Any]
 
 
 def check(context: LintContext) -> Iterator[Finding]:
@@ -169,7 +122,7 @@ def check(context: LintContext) -> Iterator[Finding]:
     for node in graph.releases.values():
         if node.service_class not in (None, APPLICATION):
             continue
-        chart = _resolve(graph, node, index)
+        chart = resolve_chart(graph, node, index)
         if chart is not None:
             if chart.local is not None:
                 deployed.add(chart.local.path)
@@ -182,272 +135,10 @@ def check(context: LintContext) -> Iterator[Finding]:
         yield from _undeployed(graph, index, deployed, context.scope)
 
 
-# --------------------------------------------------------------------------- which chart
-
-
-def _chart_path(node: ReleaseNode) -> str | None:
-    """The chart's path when the release names it by path (a GitRepository or Bucket source,
-    or an Argo CD Application whose source path is a chart folder)."""
-    folder = getattr(node.chart, "path", None)
-    if isinstance(folder, str) and folder:
-        return folder
-    chart = node.manifest.spec().get("chart")
-    chart_spec = chart.get("spec") if isinstance(chart, dict) else None
-    if not isinstance(chart_spec, dict) or not isinstance(chart_spec.get("chart"), str):
-        return None
-    raw: str = chart_spec["chart"]
-    source = chart_spec.get("sourceRef")
-    kind = source.get("kind") if isinstance(source, dict) else None
-    return raw if kind in PATH_SOURCES or "/" in raw else None
-
-
-def _repository(node: ReleaseNode) -> str | None:
-    repository = getattr(node.chart, "repository", None)
-    return repository if isinstance(repository, str) else None
-
-
-def _resolve(graph: ReleaseGraph, node: ReleaseNode, index: LocalCharts) -> _Chart | None:
-    path = _chart_path(node)
-    if path is not None:
-        local = index.at(path)
-        if local is None:
-            graph.notes.append(
-                f"subchart-coupling: {node.ref}: chart path '{path}' is not a chart folder or packaged chart"
-                " of this repository: its subcharts are not checked"
-            )
-            return None
-        return _from_local(graph.notes, index, node.values, local, by_path=True)
-    local = index.named(node.chart.name, node.chart.version)
-    if local is not None:
-        return _from_local(graph.notes, index, node.values, local)
-    facts = chart_facts(node.chart.name, _repository(node))
-    if facts is None or not facts.dependencies:
-        return None
-    return _from_catalog(graph, node, facts)
-
-
-def _from_local(
-    notes: list[Any], index: LocalCharts, values: Mapping[str, Any], local: LocalChart, *, by_path: bool = False
-) -> _Chart:
-    where = f"{local.path}/values.yaml" if not local.packaged else f"the values.yaml of {local.path}"
-    label = f"{local.name} {local.version or '(no version)'} ({local.path})"
-    merged = helm_values.coalesce(local.values, values)
-    subcharts: list[_Subchart] = []
-    merged = _expand(index, local, local.dependencies, merged, (), None, subcharts, notes, label, 0)
-    return _Chart(
-        name=local.name,
-        label=label,
-        subcharts=tuple(subcharts),
-        merged=merged,
-        defaults_where=where,
-        by_path=by_path,
-        local=local,
-    )
-
-
-def _expand(
-    index: LocalCharts,
-    owner: LocalChart | None,
-    dependencies: Sequence[LocalDependency],
-    merged: dict[str, Any],
-    prefix: tuple[str, ...],
-    parent: tuple[LocalDependency, str, str] | None,
-    found: list[_Subchart],
-    notes: list[Any],
-    label: str,
-    depth: int,
-) -> dict[str, Any]:
-    """Adds the data-service subcharts of ``dependencies`` to ``found``, and goes into the
-    application subcharts Helm turns on: their own subcharts, under their alias, with their
-    defaults coalesced under it (Helm: the top parent's values decide every level).
-    ``parent``: (the top chart's dependency, the bundling chart's label, where its defaults
-    are) for a nested level. Returns ``merged`` with those defaults."""
-    for dependency in dependencies:
-        condition = _prefixed(dependency.condition, prefix)
-        top = parent[0] if parent is not None else dependency
-        if dependency.kind in COUPLING_KINDS:
-            found.append(
-                _Subchart(
-                    name=dependency.name,
-                    chart=dependency.chart,
-                    kind=dependency.kind,
-                    condition=condition,
-                    tags=dependency.tags,
-                    prefix=prefix,
-                    via=parent[1] if parent is not None else "",
-                    fix_target=None,
-                    defaults_where=parent[2] if parent is not None else "",
-                    top=top,
-                )
-            )
-            continue
-        if depth >= MAX_DEPTH or dependency.kind != "other":
-            continue
-        said: list[Any] = []
-        child = _child(index, owner, dependency, said, label)
-        path = (*prefix, dependency.name)
-        if child is not None:
-            # Helm coalesces a subchart's defaults under its alias before it reads any condition.
-            merged = _nest(merged, path, child.values if isinstance(child, LocalChart) else child.defaults)
-        if not dependency_enabled(condition, dependency.tags, merged).enabled:
-            continue
-        notes.extend(said)
-        if child is None:
-            continue
-        if isinstance(child, LocalChart):
-            child_label = f"{child.name} {child.version or '(no version)'} ({child.path})"
-            where = f"the values.yaml of {child.path}"
-            merged = _expand(
-                index,
-                child,
-                child.dependencies,
-                merged,
-                path,
-                (top, f"{child_label} (subchart '{dependency.name}')", where),
-                found,
-                notes,
-                child_label,
-                depth + 1,
-            )
-        else:
-            child_label = f"{child.facts.name} {child.version}"
-            start = len(found)
-            merged = _expand(
-                index,
-                None,
-                child.dependencies,
-                merged,
-                path,
-                (top, f"{child_label} (subchart '{dependency.name}')", f"the values.yaml of {child_label}"),
-                found,
-                notes,
-                child_label,
-                depth + 1,
-            )
-            for position in range(start, len(found)):
-                target = child.facts.fix.get(found[position].kind)
-                if target and found[position].prefix == path:
-                    found[position] = _with_fix(found[position], ".".join((*path, target)))
-    return merged
-
-
-def _with_fix(subchart: _Subchart, target: str) -> _Subchart:
-    return replace(subchart, fix_target=target)
-
-
-def _prefixed(condition: str | None, prefix: tuple[str, ...]) -> str | None:
-    if not prefix or condition is None:
-        return condition
-    return ",".join(".".join((*prefix, path)) for path in condition_paths(condition))
-
-
-def _nest(merged: Mapping[str, Any], path: tuple[str, ...], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """``merged`` with a subchart's ``defaults`` under ``path``, below what is already set
-    there, and the parent's ``global`` table over the subchart's own (Helm passes globals down)."""
-    result = dict(merged)
-    current = merged.get(path[0])
-    current_map: Mapping[str, Any] = current if isinstance(current, Mapping) else {}
-    if len(path) > 1:
-        result[path[0]] = _nest(current_map, path[1:], defaults)
-        return result
-    child = helm_values.coalesce(defaults, current_map)
-    parent_global = merged.get("global")
-    if isinstance(parent_global, Mapping):
-        own = child.get("global")
-        child["global"] = helm_values.coalesce(own if isinstance(own, Mapping) else {}, parent_global)
-    result[path[0]] = child
-    return result
-
-
-def _child(
-    index: LocalCharts, owner: LocalChart | None, dependency: LocalDependency, notes: list[Any], label: str
-) -> LocalChart | _Known | None:
-    """The chart an application dependency installs: a ``file://`` chart folder, the copy in
-    the owner's ``charts/`` (what Helm installs), else the catalog's facts at its pinned version."""
-    if owner is not None:
-        referenced = index.referenced(owner, dependency)
-        if referenced is not None:
-            return referenced
-        copies = [copy for copy in index.copies(owner) if copy.name == dependency.chart]
-        if copies:
-            pinned = dependency.pinned
-            return next((copy for copy in copies if copy.version == pinned), copies[0])
-    facts = chart_facts(dependency.chart, dependency.repository)
-    if facts is None or facts.service_class != APPLICATION or not facts.dependencies:
-        return None
-    version = dependency.pinned
-    if version is None:
-        notes.append(
-            f"subchart-coupling: {label}: dependency {dependency.chart} {dependency.version or '(no version)'}"
-            " is a version range that no Chart.lock pins: its subcharts are not checked"
-        )
-        return None
-    dependencies = facts.dependencies_for(version)
-    if dependencies is None:
-        known = "; ".join(version_range for version_range, _ in facts.dependencies)
-        notes.append(
-            f"subchart-coupling: {label}: no subchart facts for {facts.name} {version}"
-            f" (rail knows {facts.name} {known}): its subcharts are not checked"
-        )
-        return None
-    defaults: dict[str, Any] = {}
-    for item in dependencies:
-        paths = condition_paths(item.condition)
-        if paths:
-            defaults[paths[0]] = item.default_enabled
-    defaults.update(facts.defaults)
-    return _Known(
-        facts=facts,
-        version=version,
-        dependencies=tuple(LocalDependency(d.name, d.name, d.kind, d.condition, d.tags) for d in dependencies),
-        defaults=helm_values.with_defaults({}, defaults),
-    )
-
-
-def _from_catalog(graph: ReleaseGraph, node: ReleaseNode, facts: ChartFacts) -> _Chart | None:
-    version = node.chart.version
-    dependencies = facts.dependencies_for(version)
-    if dependencies is None:
-        known = "; ".join(version_range for version_range, _ in facts.dependencies)
-        graph.notes.append(
-            f"subchart-coupling: {node.ref}: no subchart facts for {facts.name} {version or '(no version)'}"
-            f" (rail knows {facts.name} {known}): its subcharts are not checked"
-        )
-        return None
-    defaults: dict[str, Any] = {}
-    for dependency in dependencies:
-        paths = condition_paths(dependency.condition)
-        if paths:
-            defaults[paths[0]] = dependency.default_enabled
-    defaults.update(facts.defaults)
-    current = {dependency.name for dependency in dependencies}
-    current_paths = {path for dependency in dependencies for path in condition_paths(dependency.condition)}
-    stale: dict[str, tuple[str, str]] = {}
-    for version_range, others in facts.dependencies:
-        for other in others:
-            if other.name in current:
-                continue
-            for path in condition_paths(other.condition):
-                if path not in current_paths:
-                    name, ranges = stale.get(path, (other.name, ""))
-                    stale[path] = (name, f"{ranges}, {version_range}" if ranges else version_range)
-    return _Chart(
-        name=facts.name,
-        label=f"{facts.name} {version}",
-        subcharts=tuple(
-            _Subchart(d.name, d.name, d.kind, d.condition, d.tags) for d in dependencies if d.kind in COUPLING_KINDS
-        ),
-        merged=helm_values.with_defaults(node.values, defaults),
-        defaults_where="the chart's values.yaml",
-        facts=facts,
-        stale=stale,
-    )
-
-
 # --------------------------------------------------------------------------- findings
 
 
-def _enabled(chart: _Chart) -> Iterator[tuple[_Subchart, Decision]]:
+def _enabled(chart: ResolvedChart) -> Iterator[tuple[Subchart, Decision]]:
     """The data-service subcharts Helm turns on, with what decided."""
     for subchart in chart.subcharts:
         if subchart.kind not in COUPLING_KINDS:
@@ -457,7 +148,7 @@ def _enabled(chart: _Chart) -> Iterator[tuple[_Subchart, Decision]]:
             yield subchart, decision
 
 
-def _deploys(chart: _Chart, subchart: _Subchart) -> str:
+def _deploys(chart: ResolvedChart, subchart: Subchart) -> str:
     """``... deploys its own database as subchart 'postgresql'`` (through an application subchart)."""
     named = f"'{subchart.name}'" + (f" ({subchart.chart})" if subchart.chart != subchart.name else "")
     own = f"its own {KIND_WORDS[subchart.kind]} as subchart {named}"
@@ -466,7 +157,7 @@ def _deploys(chart: _Chart, subchart: _Subchart) -> str:
     return f"deploys {own}"
 
 
-def _coupling(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart) -> Iterator[Finding]:
+def _coupling(graph: ReleaseGraph, node: ReleaseNode, chart: ResolvedChart) -> Iterator[Finding]:
     for subchart, decision in _enabled(chart):
         what, location, related, decisive = _turned_on_by(graph, node, chart, subchart, decision)
         message = f"{chart.label} {_deploys(chart, subchart)}, turned on by {what}; {_fix(chart, subchart)}"
@@ -490,7 +181,7 @@ def _coupling(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart) -> Iterator
         yield from _bundled(graph, node, chart, chart.facts)
 
 
-def _default_where(chart: _Chart, subchart: _Subchart, key: tuple[str, ...]) -> str:
+def _default_where(chart: ResolvedChart, subchart: Subchart, key: tuple[str, ...]) -> str:
     """Which values.yaml holds a default: the top chart's, or (nested) the bundling subchart's."""
     if not subchart.prefix or (
         chart.local is not None and path_value(chart.local.values, ".".join(key)) is not helm_values.MISSING
@@ -500,7 +191,7 @@ def _default_where(chart: _Chart, subchart: _Subchart, key: tuple[str, ...]) -> 
 
 
 def _turned_on_by(
-    graph: ReleaseGraph, node: ReleaseNode, chart: _Chart, subchart: _Subchart, decision: Decision
+    graph: ReleaseGraph, node: ReleaseNode, chart: ResolvedChart, subchart: Subchart, decision: Decision
 ) -> tuple[str, Location, tuple[Location, ...], bool]:
     """What turned the subchart on, where to point, and whether unknown values could still turn it off."""
     key = ".".join(decision.key)
@@ -545,7 +236,9 @@ def _inline(node: ReleaseNode, key: tuple[str, ...]) -> bool:
     return isinstance(inline, dict) and path_value(inline, ".".join(key)) is True
 
 
-def _chart_location(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart) -> tuple[Location, tuple[Location, ...]]:
+def _chart_location(
+    graph: ReleaseGraph, node: ReleaseNode, chart: ResolvedChart
+) -> tuple[Location, tuple[Location, ...]]:
     """The release's chart version (or chart path): where a chart default comes from."""
     spec = node.manifest.spec()
     if chart.by_path:
@@ -563,7 +256,7 @@ def _chart_location(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart) -> tu
     return graph.spec_location(node, ("chart", "version"), fallback)
 
 
-def _defaults_location(chart: _Chart, subchart: _Subchart, key: tuple[str, ...]) -> tuple[Location, ...]:
+def _defaults_location(chart: ResolvedChart, subchart: Subchart, key: tuple[str, ...]) -> tuple[Location, ...]:
     local = chart.local
     if local is None:
         return ()
@@ -578,7 +271,7 @@ def _defaults_location(chart: _Chart, subchart: _Subchart, key: tuple[str, ...])
     return (Location(*document.where(key)),)
 
 
-def _fix(chart: _Chart, subchart: _Subchart) -> str:
+def _fix(chart: ResolvedChart, subchart: Subchart) -> str:
     kind = subchart.kind
     paths = condition_paths(subchart.condition)
     if paths:
@@ -600,7 +293,7 @@ def _fix(chart: _Chart, subchart: _Subchart) -> str:
     return f"fix: {off} and point the chart's {kind} settings at the S3 {kind} export"
 
 
-def _bundled(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart, facts: ChartFacts) -> Iterator[Finding]:
+def _bundled(graph: ReleaseGraph, node: ReleaseNode, chart: ResolvedChart, facts: ChartFacts) -> Iterator[Finding]:
     for name, kind, key, bundling in facts.bundled:
         if path_value(chart.merged, key) != bundling:
             continue
@@ -624,7 +317,7 @@ def _bundled(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart, facts: Chart
         )
 
 
-def _stale(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart) -> Iterator[Finding]:
+def _stale(graph: ReleaseGraph, node: ReleaseNode, chart: ResolvedChart) -> Iterator[Finding]:
     for path, (subchart, versions) in chart.stale.items():
         if path_value(node.values, path) is not True:
             continue
@@ -646,7 +339,7 @@ def _stale(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart) -> Iterator[Fi
 # --------------------------------------------------------------------------- explicit keys
 
 
-def _explicit(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart | None) -> Iterator[Finding]:
+def _explicit(graph: ReleaseGraph, node: ReleaseNode, chart: ResolvedChart | None) -> Iterator[Finding]:
     """``valkey.enabled: true`` on a chart rail has no subchart facts about: the key is
     read as the chart's bundled service of that name (what such a key means in every
     chart that has one)."""
@@ -655,7 +348,7 @@ def _explicit(graph: ReleaseGraph, node: ReleaseNode, chart: _Chart | None) -> I
     name = node.chart.name
     if name is None or DEPENDENCY_KINDS.get(name) in COUPLING_KINDS:
         return  # a data-service chart's own release
-    facts = chart.facts if chart is not None else chart_facts(name, _repository(node))
+    facts = chart.facts if chart is not None else chart_facts(name, chart_repository(node))
     known: set[str] = set()
     why = f"{name} is not in rail's catalog"
     if facts is not None:
@@ -711,7 +404,7 @@ def _undeployed(
         facts = chart_facts(local.name)
         if facts is not None and facts.service_class != APPLICATION:
             continue
-        chart = _from_local(graph.notes, index, {}, local)
+        chart = from_local(graph.notes, index, {}, local)
         for subchart, decision in _enabled(chart):
             yield _undeployed_finding(local, chart, subchart, decision)
 
@@ -720,7 +413,7 @@ def _within(path: str, folder: str) -> bool:
     return folder in ("", ".") or path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _undeployed_finding(local: LocalChart, chart: _Chart, subchart: _Subchart, decision: Decision) -> Finding:
+def _undeployed_finding(local: LocalChart, chart: ResolvedChart, subchart: Subchart, decision: Decision) -> Finding:
     key = ".".join(decision.key)
     document = local.values_document
     top = subchart.top
