@@ -26,6 +26,7 @@ from ..apply import AppliedObject, BuildNote, apply_repository
 from ..apply.argo import ArgoApplied, apply_argo
 from ..apply.walk import sharing_walks, walk_repository
 from ..errors import Problem
+from ..load.files import sharing_reads
 from ..realpath import sharing_resolves
 from ..yamlio import Document, sharing_parses
 from .manifests import Applier, ForeignFiles, Manifest, display_path
@@ -87,7 +88,7 @@ def read_applied(
     ``repo_urls``: the URLs Argo CD knows it by (None: its git remotes); ``clusters``:
     the clusters of rail.yaml, for ApplicationSet cluster generators."""
     # One scope for the builds and the raw read below: each file is parsed once.
-    with sharing_parses(), sharing_resolves(), sharing_walks():
+    with sharing_parses(), sharing_resolves(), sharing_walks(), sharing_reads():
         flux = apply_repository(folder, source_names)
         argo = apply_argo(folder, repo_urls, clusters)
         if not argo.decides:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
 from pathlib import Path
 
 from ..errors import InputError, Problem
+from ..memo import memo_scope
 from ..yamlio import Document, load_document
 
 # A spec or values file larger than this is not a spec: refuse before parsing.
@@ -23,7 +26,28 @@ def inside(root: Path, relative: str) -> Path | None:
     return candidate
 
 
+# Within a walk (the apply models read a repository's files, then build folders of it):
+# each file read once. Files do not change during a run.
+_READS: ContextVar[dict[Path, str] | None] = ContextVar("rail_reads", default=None)
+
+
+def sharing_reads() -> AbstractContextManager[None]:
+    """Inside, a file read again (by the same path) is not read from disk twice."""
+    if _READS.get() is not None:
+        return nullcontext()
+    return memo_scope(_READS)
+
+
 def read_text(path: Path, display: str) -> str:
+    memo = _READS.get()
+    if memo is None:
+        return _read_text(path, display)
+    if path not in memo:
+        memo[path] = _read_text(path, display)
+    return memo[path]
+
+
+def _read_text(path: Path, display: str) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
