@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ...catalog import COUPLING_KINDS, ChartFacts, chart_facts
+from ...catalog import COUPLING_KINDS, ChartFacts, Dependency, chart_facts
 from .. import values as helm_values
 from ..graph import ReleaseGraph, ReleaseNode
 from .helm import condition_paths, dependency_enabled
@@ -267,20 +267,10 @@ def _child(
             " is a version range that no Chart.lock pins: its subcharts are not checked"
         )
         return None
-    dependencies = facts.dependencies_for(version)
-    if dependencies is None:
-        known = "; ".join(version_range for version_range, _ in facts.dependencies)
-        notes.append(
-            f"subchart-coupling: {label}: no subchart facts for {facts.name} {version}"
-            f" (rail knows {facts.name} {known}): its subcharts are not checked"
-        )
+    found = _catalog_defaults(facts, version, label, notes)
+    if found is None:
         return None
-    defaults: dict[str, Any] = {}
-    for item in dependencies:
-        paths = condition_paths(item.condition)
-        if paths:
-            defaults[paths[0]] = item.default_enabled
-    defaults.update(facts.defaults)
+    dependencies, defaults = found
     return _Known(
         facts=facts,
         version=version,
@@ -289,13 +279,16 @@ def _child(
     )
 
 
-def _from_catalog(graph: ReleaseGraph, node: ReleaseNode, facts: ChartFacts) -> ResolvedChart | None:
-    version = node.chart.version
+def _catalog_defaults(
+    facts: ChartFacts, version: str | None, label: str, notes: list[Any]
+) -> tuple[tuple[Dependency, ...], dict[str, Any]] | None:
+    """The catalog's dependencies of ``facts`` at ``version`` and the chart defaults of
+    their conditions; None, with a note, when no known version range holds it."""
     dependencies = facts.dependencies_for(version)
     if dependencies is None:
         known = "; ".join(version_range for version_range, _ in facts.dependencies)
-        graph.notes.append(
-            f"subchart-coupling: {node.ref}: no subchart facts for {facts.name} {version or '(no version)'}"
+        notes.append(
+            f"subchart-coupling: {label}: no subchart facts for {facts.name} {version or '(no version)'}"
             f" (rail knows {facts.name} {known}): its subcharts are not checked"
         )
         return None
@@ -305,6 +298,15 @@ def _from_catalog(graph: ReleaseGraph, node: ReleaseNode, facts: ChartFacts) -> 
         if paths:
             defaults[paths[0]] = dependency.default_enabled
     defaults.update(facts.defaults)
+    return dependencies, defaults
+
+
+def _from_catalog(graph: ReleaseGraph, node: ReleaseNode, facts: ChartFacts) -> ResolvedChart | None:
+    version = node.chart.version
+    found = _catalog_defaults(facts, version, str(node.ref), graph.notes)
+    if found is None:
+        return None
+    dependencies, defaults = found
     current = {dependency.name for dependency in dependencies}
     current_paths = {path for dependency in dependencies for path in condition_paths(dependency.condition)}
     stale: dict[str, tuple[str, str]] = {}
