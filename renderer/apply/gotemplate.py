@@ -188,7 +188,7 @@ def _unquote(text: str) -> str:
     if isinstance(value, str):
         return value
     # Go escapes JSON lacks (\a, \v, \x41, octal): rare enough to refuse.
-    raise Unsupported(f"string escape not supported: {text[:40]}")
+    raise Unsupported("string escape not supported")
 
 
 def _number(text: str) -> int | float:
@@ -202,7 +202,7 @@ def _number(text: str) -> int | float:
             return int(clean)
         return float(clean)
     except ValueError:
-        raise TemplateError(f"bad number syntax: {text[:40]}") from None
+        raise TemplateError("bad number syntax") from None
 
 
 # --------------------------------------------------------------------------- parsing
@@ -483,7 +483,7 @@ class _State:
         elif value is MISSING or value is None:
             pairs = []
         else:
-            raise TemplateError(f"range can't iterate over {go_string(value)[:40]}")
+            raise TemplateError(f"range can't iterate over a {_go_type(value)}")
         if not pairs:
             self.run(node.otherwise, dot)
             return
@@ -531,7 +531,7 @@ class _State:
             except TemplateError:
                 raise
             except (TypeError, ValueError, KeyError, IndexError, OverflowError, ZeroDivisionError, re.error) as exc:
-                raise TemplateError(f"error calling {name}: {exc}") from None
+                raise TemplateError(f"error calling {name}: {type(exc).__name__}") from None
         if len(command.args) > 1 or has_piped:
             raise TemplateError("can't give argument to non-function")
         return self.arg(head, dot)

@@ -396,3 +396,19 @@ def test_helpers() -> None:
         "0.0001",
         "1e-05",
     ]
+
+
+def test_a_failing_template_never_quotes_a_parameter_value(tmp_path: Path) -> None:
+    secret = "Tr0ub4dor-horse-battery-staple"
+    go = _appset(
+        [{"list": {"elements": [{"name": "app", "token": secret}]}}],
+        {
+            "metadata": {"name": "{{ .name }}"},
+            "spec": {"project": "{{ atoi .token }}", "info": "{{ range .token }}x{{ end }}"},
+        },
+        goTemplate=True,
+    )
+    expansion = _expand(go, tmp_path)
+    assert expansion.applications == ()
+    assert expansion.notes
+    assert not [note for note in expansion.notes if secret in note.message]
