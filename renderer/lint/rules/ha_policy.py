@@ -155,7 +155,7 @@ def _finding(graph: ReleaseGraph, node: ReleaseNode, path: str, message: str, hi
 
 
 def _postgresql_ha(graph: ReleaseGraph, node: ReleaseNode, min_replicas: int) -> Iterator[Finding]:
-    facts = chart_facts(HA_CHART)
+    facts = chart_facts(HA_CHART, node.chart.repository)
     effective = helm_values.with_defaults(node.values, facts.defaults if facts else {})
     path = "postgresql.replicaCount"
     replicas = _integer(helm_values.get(effective, path))
