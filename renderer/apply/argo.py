@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..load.files import read_text
+from ..load.files import read_text, sharing_reads
 from ..realpath import real, sharing_resolves
 from ..yamlio import Document, KeyPath, load_documents, sharing_parses
 from . import appset, kustomize
@@ -119,7 +119,7 @@ def apply_argo(
     repository is known by (None: its git remotes, if any); ``clusters``: clusters
     Argo CD knows besides the cluster Secrets in the repository (``name``, ``server``,
     ``labels``, ``annotations``: ``argo.clusters`` in rail.yaml). Never raises on input."""
-    with sharing_parses(), sharing_resolves():
+    with sharing_parses(), sharing_resolves(), sharing_reads():
         resolved = root.resolve()
         urls = tuple(repo_urls) if repo_urls is not None else git_remotes(resolved)
         walker = _Walker(resolved, urls)
