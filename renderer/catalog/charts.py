@@ -22,9 +22,11 @@ two projects publish charts of the same name):
 - ``dependencies``: a list of ``{versions: <range>, charts: [...]}``; the first
   range that holds a chart version gives its subcharts (``name`` is the alias when
   Chart.yaml sets one; ``condition`` null means none; ``enabled`` is the default of
-  the condition in values.yaml).
+  the condition in values.yaml, null where the subchart is known but its default
+  was not read).
 - ``bundled``: components the chart deploys from its own templates, switched on by
-  ``key: value`` (Harbor's ``database.type: internal``).
+  ``key: value`` (Harbor's ``database.type: internal``), optionally only in the
+  chart ``versions`` of a range.
 - ``fix``: kind -> the values key that points the chart at an external service.
 - ``defaults``: dotted values key -> the chart's default, for the keys rail's rules read.
 """
@@ -88,7 +90,26 @@ class Dependency:
     kind: str
     condition: str | None = None
     tags: tuple[str, ...] = ()
-    default_enabled: bool = True
+    # The condition's default in values.yaml; None: the subchart is known to be
+    # there but its default was not read (rail then reports it only when the
+    # release's own values turn it on, never on a guessed default).
+    default_enabled: bool | None = True
+
+
+@dataclass(frozen=True)
+class Bundled:
+    """A component the chart deploys from its own templates while ``key`` is ``value``
+    (Harbor's ``database.type: internal``), in the chart versions ``versions`` holds
+    (empty: every version)."""
+
+    name: str
+    kind: str
+    key: str
+    value: str | bool
+    versions: str = ""
+
+    def in_version(self, version: str | None) -> bool:
+        return not self.versions or (version is not None and in_range(version, self.versions))
 
 
 @dataclass(frozen=True)
@@ -99,7 +120,7 @@ class ChartFacts:
     dependencies: tuple[tuple[str, tuple[Dependency, ...]], ...] = ()
     # Components a chart deploys from its own templates, switched by a value
     # (Harbor's database.type: internal): coupling as much as a subchart is.
-    bundled: tuple[tuple[str, str, str, str], ...] = ()  # (name, kind, key, value that bundles)
+    bundled: tuple[Bundled, ...] = ()
     fix: Mapping[str, str] = field(default_factory=dict)  # kind -> values key for the external service
     defaults: Mapping[str, Any] = field(default_factory=dict)
     # URL / OCI prefixes of the publisher; empty: any publisher of this name.
@@ -114,6 +135,9 @@ class ChartFacts:
 
     def all_dependency_names(self) -> set[str]:
         return {dep.name for _, deps in self.dependencies for dep in deps}
+
+    def bundled_for(self, version: str | None) -> tuple[Bundled, ...]:
+        return tuple(bundled for bundled in self.bundled if bundled.in_version(version))
 
     def published_at(self, repository: str) -> bool:
         """Whether ``repository`` (a chart repository URL or OCI reference) is one of ours."""
@@ -155,7 +179,9 @@ def _facts(entry: Mapping[str, Any]) -> ChartFacts:
             (block["versions"], tuple(_dependency(item) for item in block["charts"]))
             for block in entry.get("dependencies", ())
         ),
-        bundled=tuple((b["name"], b["kind"], b["key"], b["value"]) for b in entry.get("bundled", ())),
+        bundled=tuple(
+            Bundled(b["name"], b["kind"], b["key"], b["value"], b.get("versions", "")) for b in entry.get("bundled", ())
+        ),
         fix=dict(entry.get("fix", {})),
         defaults=dict(entry.get("defaults", {})),
         repositories=tuple(entry.get("repositories", ())),

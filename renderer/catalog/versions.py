@@ -27,9 +27,13 @@ def major(version: str) -> int | None:
     return parsed[0] if parsed else None
 
 
-def _key(parsed: tuple[int, int, int, str]) -> tuple[int, int, int, int, str]:
-    # A pre-release sorts before its release.
-    return (parsed[0], parsed[1], parsed[2], 0 if parsed[3] else 1, parsed[3])
+def _key(parsed: tuple[int, int, int, str]) -> tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]:
+    # A pre-release sorts before its release; SemVer compares its dot-separated
+    # identifiers one by one, numbers as numbers and below words (beta.52 < beta.159).
+    identifiers = tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in parsed[3].split(".") if parsed[3]
+    )
+    return (parsed[0], parsed[1], parsed[2], 0 if parsed[3] else 1, identifiers)
 
 
 def in_range(version: str, version_range: str) -> bool:

@@ -185,9 +185,30 @@ def test_gitea_versions_pick_their_own_subcharts() -> None:
     assert names("12.4.0") == {"postgresql": False, "postgresql-ha": True, "valkey-cluster": True, "valkey": False}
     assert names("12.7.0") == names("12.4.0")
     assert names("11.0.1") == {"postgresql": False, "postgresql-ha": True, "redis-cluster": True, "redis": False}
+    # 9.0.0 made postgresql-ha and redis-cluster the defaults; redis is there in
+    # 10.x, its default not read: None, never a guess.
+    assert names("10.3.0") == {"postgresql": False, "postgresql-ha": True, "redis-cluster": True, "redis": None}
+    assert names("9.6.1") == names("10.3.0")
     # Not read: no facts rather than a guess (the rule then says so in a note).
-    assert names("10.3.0") is None
+    assert names("8.3.0") is None
     assert names("13.0.0") is None
+
+
+def test_immich_bundles_valkey_from_its_own_templates_from_0_10() -> None:
+    immich = CHARTS["immich"]
+    (valkey,) = immich.bundled_for("0.10.0")
+    assert (valkey.name, valkey.kind, valkey.key, valkey.value) == ("valkey", "cache", "valkey.enabled", True)
+    assert immich.bundled_for("0.9.4") == ()
+    assert immich.dependencies_for("0.13.4") == ()
+    older = immich.dependencies_for("0.9.4")
+    assert older is not None and {d.name: d.default_enabled for d in older} == {"postgresql": None, "redis": None}
+
+
+def test_netbox_pre_releases_compare_by_their_numbers() -> None:
+    netbox = CHARTS["netbox"]
+    assert netbox.dependencies_for("5.0.0-beta.100") is not None  # beta.52 <= beta.100 < beta.160
+    assert netbox.dependencies_for("5.0.0-beta.9") is None
+    assert netbox.dependencies_for("5.0.0") is None  # the release is after all its betas
 
 
 def test_zulip_keeps_its_tags_and_harbor_its_bundled_components() -> None:
@@ -195,7 +216,9 @@ def test_zulip_keeps_its_tags_and_harbor_its_bundled_components() -> None:
     assert zulip is not None
     assert {d.name: d.tags for d in zulip}["redis"] == ("redis",)
     harbor = CHARTS["harbor"]
-    assert ("database", "database", "database.type", "internal") in harbor.bundled
+    assert ("database", "database", "database.type", "internal") in {
+        (b.name, b.kind, b.key, b.value) for b in harbor.bundled_for("1.19.1")
+    }
     assert harbor.defaults["database.type"] == "internal"
 
 

@@ -296,7 +296,9 @@ def _catalog_defaults(
     for dependency in dependencies:
         paths = condition_paths(dependency.condition)
         if paths:
-            defaults[paths[0]] = dependency.default_enabled
+            # An unread default counts as off: a subchart is reported when the
+            # release's values turn it on, never on a default rail has not seen.
+            defaults[paths[0]] = bool(dependency.default_enabled)
     defaults.update(facts.defaults)
     return dependencies, defaults
 

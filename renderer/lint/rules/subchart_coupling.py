@@ -99,6 +99,7 @@ Passes (the umbrella turns them off under the dependency's alias)::
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ...catalog import COUPLING_KINDS, DEPENDENCY_KINDS, ChartFacts, chart_facts
 from .. import values as helm_values
@@ -294,14 +295,16 @@ def _fix(chart: ResolvedChart, subchart: Subchart) -> str:
 
 
 def _bundled(graph: ReleaseGraph, node: ReleaseNode, chart: ResolvedChart, facts: ChartFacts) -> Iterator[Finding]:
-    for name, kind, key, bundling in facts.bundled:
-        if path_value(chart.merged, key) != bundling:
+    for bundled in facts.bundled_for(node.chart.version):
+        name, kind, key = bundled.name, bundled.kind, bundled.key
+        if not _same(path_value(chart.merged, key), bundled.value):
             continue
-        if path_value(node.values, key) == bundling:
-            what = f"{key}: {bundling}"
+        setting = f"{key}: {_yaml_scalar(bundled.value)}"
+        if _same(path_value(node.values, key), bundled.value):
+            what = setting
             location, related = graph.value_location(node, key.split("."))
         else:
-            what = f"chart default ({key}: {bundling})"
+            what = f"chart default ({setting})"
             location, related = _chart_location(graph, node, chart)
         target = facts.fix.get(kind, f"{key} and the chart's external {kind} settings")
         yield Finding(
@@ -315,6 +318,15 @@ def _bundled(graph: ReleaseGraph, node: ReleaseNode, chart: ResolvedChart, facts
             object=node.ref,
             hint="an application uses the platform's S3 services; its chart must not run its own",
         )
+
+
+def _same(value: Any, bundling: str | bool) -> bool:
+    # True == 1 in Python; a values 1 is not Helm's true.
+    return type(value) is type(bundling) and value == bundling
+
+
+def _yaml_scalar(value: str | bool) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else value
 
 
 def _stale(graph: ReleaseGraph, node: ReleaseNode, chart: ResolvedChart) -> Iterator[Finding]:
@@ -355,7 +367,10 @@ def _explicit(graph: ReleaseGraph, node: ReleaseNode, chart: ResolvedChart | Non
         if facts.service_class != APPLICATION:
             return
         if facts.dependencies_for(node.chart.version) is not None:
+            # Another version line's subchart is the stale-key check's; a bundled
+            # switch of this version is _bundled's.
             known = facts.all_dependency_names()
+            known |= {bundled.key.split(".")[0] for bundled in facts.bundled_for(node.chart.version)}
             why = f"rail's catalog lists no subchart of that name for {name}"
         else:
             why = f"rail has no subchart facts for {name} {node.chart.version or '(no version)'}"
