@@ -18,6 +18,7 @@ from ..secrets import REFERENCE, classify, contains_secret, is_secret_key, redac
 from .sides import DiffObject, ObjectKey
 
 ADDED, REMOVED, MODIFIED, MOVED = "added", "removed", "modified", "moved"
+RENAMED = "renamed"  # a stateful release under a new name: its chart, layer and values kept
 
 # Metadata that changes with every chart release and means nothing to a reviewer.
 _NOISE_LABELS = ("helm.sh/chart", "app.kubernetes.io/version", "chart")

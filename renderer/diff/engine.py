@@ -17,7 +17,7 @@ from ..schemacheck import sharing_verdicts
 from ..yamlio import sharing_parses
 from .compare import MOVED, DiffResult, compare
 from .git import INDEX, WORKTREE, Repository
-from .rule import DiffContext
+from .rule import Accepted, DiffContext
 from .rules import DIFF_RULES
 from .rules.subchart_enabled import COUPLING_RULE
 from .sides import Side, linked, materialized, read_side, split_output
@@ -32,6 +32,11 @@ class DiffOutcome(Verdict):
     lint_fixed: tuple[Finding, ...]
     lint_unchanged: int
     strict: bool = False
+    base_commit: str | None = None  # the commit compared against (the merge base, as a pull request shows it)
+    head_commit: str | None = None  # the head's commit; None for the working tree or the index
+    notes: tuple[str, ...] = ()  # what the diff could not do, and why (never file content)
+    accepted: tuple[Accepted, ...] = ()  # diff rule findings a migration record in the head accepts
+    suppressed: tuple[Finding, ...] = ()  # the head's lint findings its suppressions silence
 
 
 def side_label(revision: str | None, staged: bool) -> str:

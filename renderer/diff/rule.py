@@ -55,6 +55,15 @@ class DiffContext:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """A diff rule's finding that a migration record in the head names exactly: listed, not failed."""
+
+    finding: Finding
+    reason: str  # the record's reason: the backup, the dump/restore, the ticket
+    record: Location  # where the head records it
+
+
+@dataclass(frozen=True)
 class DiffRule:
     """``doc`` is the rule's documentation (its module docstring): ``rail explain`` prints it."""
 
