@@ -66,4 +66,4 @@ def test_harness_smoke_run(tmp_path: Path) -> None:
         assert commands[name]["runs"], name
         assert commands[name]["median_s"] > 0
     assert results["ratios"]
-    assert set(results["shipped"]["commands"]) == {"lint", "lint-cold", "yamllint"}
+    assert set(results["shipped"]["commands"]) == {"lint", "lint-cold", "diff-staged", "yamllint"}
