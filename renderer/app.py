@@ -63,7 +63,9 @@ def run_lint(start: Path, paths: list[Path], options: LintOptions, all_files: bo
     return lint_inputs(collect(start, paths, all_files), options)
 
 
-def run_diff(start: Path, base: str, head: str | None, staged: bool, options: LintOptions) -> DiffOutcome:
+def run_diff(
+    start: Path, base: str, head: str | None, staged: bool, options: LintOptions, base_tip: bool = False
+) -> DiffOutcome:
     """Compare what two revisions of the stack found from ``start`` render, and judge the change."""
     from .diff.engine import run
 
@@ -71,4 +73,4 @@ def run_diff(start: Path, base: str, head: str | None, staged: bool, options: Li
         root = find_root(start)
     except InputError:
         root = start.resolve()  # a manifest repository without a stack config
-    return run(root, base, head, staged, options)
+    return run(root, base, head, staged, options, base_tip=base_tip)

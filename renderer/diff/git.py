@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import InputError, Problem
@@ -76,12 +78,39 @@ class Repository:
                 check=True,
             )
             return empty.stdout.decode().strip()
-        shallow = _git(self.top, "rev-parse", "--is-shallow-repository", what="inspect the clone").strip() == b"true"
         raise InputError(
             Problem(
-                path=str(self.top), message=f"unknown git revision '{revision}'", hint=_unknown_hint(revision, shallow)
+                path=str(self.top),
+                message=f"unknown git revision '{revision}'",
+                hint=_unknown_hint(revision, self.shallow()),
             )
         )
+
+    def merge_base(self, base: str, head: str) -> str:
+        """The commit a pull request from ``head`` into ``base`` is compared with: their
+        best common ancestor. Both are commits (already resolved). A shallow clone that
+        lacks it, or two unrelated histories, is an input error saying what to do."""
+        done = subprocess.run(["git", "merge-base", base, head], cwd=self.top, capture_output=True, check=False)
+        found = done.stdout.decode().strip().splitlines()
+        if done.returncode == 0 and found:
+            return found[0]
+        if self.shallow():
+            hint = (
+                "this is a shallow clone: fetch the full history (`git fetch --unshallow`;"
+                " actions/checkout: fetch-depth: 0), or pass --base-tip to compare with the base's tip"
+            )
+        else:
+            hint = "the two revisions share no history: pass --base-tip to compare with the base's tip"
+        raise InputError(
+            Problem(path=str(self.top), message=f"no merge base of {base[:12]} and {head[:12]}", hint=hint)
+        )
+
+    def shallow(self) -> bool:
+        return _git(self.top, "rev-parse", "--is-shallow-repository", what="inspect the clone").strip() == b"true"
+
+    def is_commit(self, sha: str) -> bool:
+        """``sha`` (from :meth:`resolve`) is a commit, not the empty tree of an unborn HEAD."""
+        return self._commit(sha) is not None
 
     def _commit(self, revision: str) -> str | None:
         """The commit ``revision`` names, or None. Git reads a word starting with ``-`` as
@@ -183,3 +212,83 @@ def _git(cwd: Path, *args: str, what: str) -> bytes:
             Problem(path=str(cwd), message=f"cannot {what}: {reason[0]}", hint="run rail diff inside a git repository")
         )
     return done.stdout
+
+
+@dataclass(frozen=True)
+class Compared:
+    """What a diff compares, as a pull request shows it.
+
+    ``base``/``head`` are what :meth:`Repository.files` reads (a commit, ``HEAD`` of an
+    unborn branch, :data:`WORKTREE` or :data:`INDEX`); the commits are full shas, None
+    for the working tree, the index and an empty base.
+    """
+
+    base: str
+    head: str
+    base_label: str
+    head_label: str
+    base_commit: str | None
+    head_commit: str | None
+    merge_base: bool
+
+
+def compared(repository: Repository, base: str, head: str | None, staged: bool, base_tip: bool) -> Compared:
+    """``--base`` and ``--head`` as git reads them: ``A...B`` is the merge base of A and
+    B against B, ``A..B`` is A against B; a plain ``--base`` is the merge base of it and
+    the head (HEAD for the working tree and the index) unless ``base_tip``."""
+    if ".." in base:
+        three = "..." in base
+        left, _, right = base.partition("..." if three else "..")
+        left, right = left or "HEAD", right or "HEAD"  # git's reading of an empty end
+        with _named(f"head ({right})"):
+            head_commit = repository.resolve(right)
+        with _named(f"base '{left}'"):
+            left_commit = repository.resolve(left)
+        left_born, right_born = repository.is_commit(left_commit), repository.is_commit(head_commit)
+        with _named(f"base '{base}'"):
+            both = three and left_born and right_born
+            base_commit = repository.merge_base(left_commit, head_commit) if both else left_commit
+        return Compared(
+            base=base_commit if left_born else left,
+            head=head_commit if right_born else right,
+            base_label=left,
+            head_label=right,
+            base_commit=base_commit if left_born else None,
+            head_commit=head_commit if right_born else None,
+            merge_base=three and left_born and right_born,
+        )
+    head_ref = head or "HEAD"
+    with _named(f"head ({head or 'the working tree'})"):
+        head_of = repository.resolve(head_ref)
+    head_born = repository.is_commit(head_of)
+    with _named(f"base '{base}'"):
+        base_of = repository.resolve(base)
+        base_born = repository.is_commit(base_of)
+        use_merge_base = not base_tip and base_born and head_born
+        base_commit = repository.merge_base(base_of, head_of) if use_merge_base else base_of
+    if head is not None:
+        head_side, head_label = (head_of if head_born else head), head
+    else:
+        head_side = INDEX if staged else WORKTREE
+        where = "the index" if staged else "the working tree"
+        head_label = f"{where} on {head_of[:12]}" if head_born else f"{where} (no commit yet)"
+    return Compared(
+        base=base_commit if base_born else base,
+        head=head_side,
+        base_label=base,
+        head_label=head_label,
+        base_commit=base_commit if base_born else None,
+        head_commit=head_of if head is not None and head_born else None,
+        merge_base=use_merge_base,
+    )
+
+
+@contextmanager
+def _named(label: str) -> Iterator[None]:
+    """Input errors inside name the side they are about (an unknown base is not an unknown head)."""
+    try:
+        yield
+    except InputError as error:
+        raise InputError(
+            [replace(problem, message=f"{label}: {problem.message}") for problem in error.problems]
+        ) from None
