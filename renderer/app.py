@@ -33,6 +33,9 @@ def run_render(start: Path, target: str, check: bool) -> RenderOutcome:
     root = find_root(start)
     loaded = load_stack(root)
     config = loaded.stack.config
+    escaped = [*loaded.escaped, *_output_links(root, config.output)]
+    if escaped:  # one symlink policy: a link out of the repository is never followed
+        raise InputError(escaped)
     targets = config.targets if target == "all" else (target,)
     files = render(loaded, targets)
     # Rendering one target judges only its folder: the others' files are not stale.
@@ -61,6 +64,14 @@ def run_lint(start: Path, paths: list[Path], options: LintOptions, all_files: bo
     from .lint.inputs import collect
 
     return lint_inputs(collect(start, paths, all_files), options)
+
+
+def _output_links(root: Path, output: str) -> list[Problem]:
+    """Links in the output folder that leave the stack (rail compares and rewrites what is there)."""
+    from .load.files import escaping_links, inside
+
+    folder = inside(root, output)
+    return escaping_links(root, root / output) if folder is not None and (root / output).is_dir() else []
 
 
 def run_diff(

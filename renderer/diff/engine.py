@@ -13,6 +13,7 @@ from ..errors import InputError, Problem
 from ..lint.engine import LintResult
 from ..lint.finding import ERROR, Finding, Location, Verdict
 from ..lint.rule import LintOptions
+from ..lint.rules import symlink_escape
 from ..render.target import sharing_renders
 from ..schemacheck import sharing_verdicts
 from ..yamlio import sharing_parses
@@ -70,11 +71,15 @@ def run(
         sharing_parses(),  # most files and releases are the same on both sides: read and render them once
         sharing_renders(),
         sharing_verdicts(),
-        _revision_root(repository, sides.base, base_label, stack_root) as (base_root, base_output),
-        _head_root(repository, stack_root, sides.head, head_label) as (head_root, head_output),
+        _revision_root(repository, sides.base, base_label, stack_root) as (base_root, base_output, base_links),
+        _head_root(repository, stack_root, sides.head, head_label) as (head_root, head_output, head_links),
     ):
-        base_view, lint_base, base_problems = _read_and_lint(base_label, base_root, base_output, options, lint)
-        head_view, lint_head, head_problems = _read_and_lint(head_label, head_root, head_output, options, lint)
+        base_view, lint_base, base_problems = _read_and_lint(
+            base_label, base_root, base_output, base_links, options, lint
+        )
+        head_view, lint_head, head_problems = _read_and_lint(
+            head_label, head_root, head_output, head_links, options, lint
+        )
     outcome = partial(
         DiffOutcome,
         base_label=sides.base_label,
@@ -92,6 +97,8 @@ def run(
         notes.append("diff rules skipped: a side does not parse")
         findings = [_problem_finding(problem) for problem in head_problems]
         findings += [replace(finding, change=None) for finding in (lint_head.findings if lint_head else ())]
+        if head_view is None and lint:  # the links the head refused still count against it
+            findings += [symlink_escape.finding(problem) for problem in head_links]
         return outcome(
             result=DiffResult(),
             findings=tuple(sorted(findings, key=Finding.sort_key)),
@@ -121,12 +128,23 @@ def run(
 
 
 def _read_and_lint(
-    label: str, root: Path, output: Mapping[str, bytes] | None, options: LintOptions, lint: bool
+    label: str,
+    root: Path,
+    output: Mapping[str, bytes] | None,
+    links: list[Problem],
+    options: LintOptions,
+    lint: bool,
 ) -> tuple[Side | None, LintResult | None, list[Problem]]:
-    """A side and its lint result, or the problems that stop it loading (never file content)."""
+    """A side and its lint result, or the problems that stop it loading (never file
+    content). ``links``: the side's symlinks that leave the stack, left out when it was
+    written out: findings of the side's lint, as ``rail lint`` reports them."""
     try:
         view = read_side(label, root, output)
-        return view, (_lint(view, options) if lint else None), []
+        if not lint:
+            return view, None, []
+        result = _lint(view, options)
+        escaped = tuple(symlink_escape.finding(problem) for problem in links)
+        return view, replace(result, findings=tuple(sorted((*result.findings, *escaped), key=Finding.sort_key))), []
     except InputError as error:
         prefix = f"{label}: "
         return None, None, [replace(p, message=p.message.removeprefix(prefix)) for p in error.problems]
@@ -185,7 +203,8 @@ def _naming(label: str) -> Iterator[None]:
         ) from None
 
 
-Root = tuple[Path, Mapping[str, bytes] | None]  # a side's folder, and its output files if kept in memory
+# A side's folder, its output files if kept in memory, and its symlinks that leave the stack (left out).
+Root = tuple[Path, Mapping[str, bytes] | None, list[Problem]]
 
 
 @contextmanager
@@ -195,9 +214,9 @@ def _head_root(repository: Repository, stack_root: Path, side: str, label: str) 
     The index and revisions are written out from git objects."""
     if side == WORKTREE:
         with _naming(label):
-            paths = repository.worktree_files()
+            paths, escaped = repository.worktree_files()
         with linked(paths, stack_root.resolve(), scratch=repository.git_dir()) as root:
-            yield root, None
+            yield root, None, escaped
         return
     with _revision_root(repository, side, label, stack_root) as root:
         yield root
@@ -205,15 +224,16 @@ def _head_root(repository: Repository, stack_root: Path, side: str, label: str) 
 
 @contextmanager
 def _revision_root(repository: Repository, side: str, label: str, worktree: Path) -> Iterator[Root]:
-    written, output = split_output(_files(repository, side, label))
+    files, escaped = _files(repository, side, label)
+    written, output = split_output(files)
     with materialized(written, same_as=worktree.resolve(), scratch=repository.git_dir()) as root:
         written.clear()  # on disk now: at 10,000 releases these bytes are ~50 MB held for nothing
-        yield root, output
+        yield root, output, escaped
 
 
-def _files(repository: Repository, side: str, label: str) -> dict[str, bytes]:
+def _files(repository: Repository, side: str, label: str) -> tuple[dict[str, bytes], list[Problem]]:
     with _naming(label):
-        return repository.files(side)
+        return repository.tree(side)
 
 
 def _lint(side: Side, options: LintOptions) -> LintResult:
