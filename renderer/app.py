@@ -33,6 +33,9 @@ def run_render(start: Path, target: str, check: bool) -> RenderOutcome:
     root = find_root(start)
     loaded = load_stack(root)
     config = loaded.stack.config
+    escaped = [*loaded.escaped, *_output_links(root, config.output)]
+    if escaped:  # one symlink policy: a link out of the repository is never followed
+        raise InputError(escaped)
     targets = config.targets if target == "all" else (target,)
     files = render(loaded, targets)
     # Rendering one target judges only its folder: the others' files are not stale.
@@ -63,7 +66,17 @@ def run_lint(start: Path, paths: list[Path], options: LintOptions, all_files: bo
     return lint_inputs(collect(start, paths, all_files), options)
 
 
-def run_diff(start: Path, base: str, head: str | None, staged: bool, options: LintOptions) -> DiffOutcome:
+def _output_links(root: Path, output: str) -> list[Problem]:
+    """Links in the output folder that leave the stack (rail compares and rewrites what is there)."""
+    from .load.files import escaping_links, inside
+
+    folder = inside(root, output)
+    return escaping_links(root, root / output) if folder is not None and (root / output).is_dir() else []
+
+
+def run_diff(
+    start: Path, base: str, head: str | None, staged: bool, options: LintOptions, base_tip: bool = False
+) -> DiffOutcome:
     """Compare what two revisions of the stack found from ``start`` render, and judge the change."""
     from .diff.engine import run
 
@@ -71,4 +84,4 @@ def run_diff(start: Path, base: str, head: str | None, staged: bool, options: Li
         root = find_root(start)
     except InputError:
         root = start.resolve()  # a manifest repository without a stack config
-    return run(root, base, head, staged, options)
+    return run(root, base, head, staged, options, base_tip=base_tip)

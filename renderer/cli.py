@@ -121,11 +121,67 @@ def _write_reports(render: Callable[[str, bool], str], formats: tuple[str, ...],
     """
     if len(outputs) > max(len(formats), 1):
         raise click.UsageError("more --output than --format options: pair each --output with a --format")
+    _check_outputs(outputs)
     for index, name in enumerate(formats or (_default_format(),)):
         if index < len(outputs):
-            outputs[index].write_text(render(name, False), encoding="utf-8")
+            _write_atomically(outputs[index], render(name, False))
         else:
             click.echo(render(name, sys.stdout.isatty()), nl=False)
+
+
+def _check_outputs(outputs: tuple[Path, ...]) -> None:
+    """Every --output's folder exists, checked before any work: a missing one is bad
+    input (exit 2 naming it), not an internal error after a long run."""
+    from .errors import InputError, Problem
+
+    problems = [
+        Problem(path=str(path), message="cannot write the report: its folder does not exist", hint="create it first")
+        for path in outputs
+        if not path.absolute().parent.is_dir()
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """The whole report or nothing: written beside ``path``, then renamed over it."""
+    import os
+    import stat
+    import tempfile
+
+    from .errors import InputError, Problem
+
+    folder = path.absolute().parent
+    try:
+        special = not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        special = False
+    if special:  # /dev/stdout, a named pipe: written as it is, there is nothing to replace
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise InputError(
+                Problem(path=str(path), message=f"cannot write the report: {error.strerror}", hint="check the path")
+            ) from None
+        return
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise InputError(
+            Problem(path=str(path), message=f"cannot write the report: {error.strerror}", hint="check the folder")
+        ) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        umask = os.umask(0o22)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as an ordinary write would make it, not mkstemp's 0600
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise InputError(
+            Problem(path=str(path), message=f"cannot write the report: {error.strerror}", hint="check the path")
+        ) from None
 
 
 def _emit_reports(result: object, formats: tuple[str, ...], outputs: tuple[Path, ...]) -> None:
@@ -182,32 +238,55 @@ def lint_command(
     from .app import run_lint
     from .lint.rule import LintOptions
 
+    _check_outputs(outputs)
     result = run_lint(directory, list(paths), LintOptions(exhaustive=exhaustive, strict=strict), all_files)
     _emit_reports(result, formats, outputs)
     sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)
 
 
+_BASE_TIP = click.option(
+    "--base-tip",
+    is_flag=True,
+    help="Compare with the base's tip instead of the merge base (what a pull request shows).",
+)
+
+
+def _check_range(base: str | None, head: str | None, staged: bool) -> None:
+    if base is not None and ".." in base and (head or staged):
+        raise click.UsageError(f"--base '{base}' names both sides: it does not take --head or --staged")
+
+
 @main.command("check")
-@click.option("--base", help="Also diff against this revision and apply the diff rules (CI: the target branch).")
+@click.option(
+    "--base",
+    help="Also diff against this revision (its merge base with HEAD) and apply the diff rules (CI: the target branch).",
+)
+@_BASE_TIP
 @_FORMAT
 @_OUTPUT
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @_DIRECTORY
 def check_command(
-    base: str | None, formats: tuple[str, ...], outputs: tuple[Path, ...], strict: bool, directory: Path
+    base: str | None,
+    base_tip: bool,
+    formats: tuple[str, ...],
+    outputs: tuple[Path, ...],
+    strict: bool,
+    directory: Path,
 ) -> None:
     """The one command for CI: rendered/ up to date, every lint rule, and with --base the diff rules."""
     from .app import run_diff, run_lint
     from .lint.engine import LintResult
     from .lint.rule import LintOptions
 
+    _check_outputs(outputs)
     options = LintOptions(strict=strict)
     result = run_lint(directory, [], options)
     if base is not None:
-        outcome = run_diff(directory, base, None, False, options)
+        outcome = run_diff(directory, base, None, False, options, base_tip=base_tip)
         lint_rules = {finding.rule for finding in result.findings} | _lint_rule_ids()
         extra = tuple(f for f in outcome.findings if f.rule not in lint_rules)
-        result = LintResult(findings=result.findings + extra, notes=result.notes, strict=strict)
+        result = LintResult(findings=result.findings + extra, notes=result.notes + outcome.notes, strict=strict)
     _emit_reports(result, formats, outputs)
     sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)
 
@@ -219,8 +298,14 @@ def _lint_rule_ids() -> set[str]:
 
 
 @main.command("diff")
-@click.option("--base", default="HEAD", show_default=True, help="The revision to compare against.")
+@click.option(
+    "--base",
+    default="HEAD",
+    show_default=True,
+    help="Compare against the merge base of this revision and the head (A...B and A..B as in git).",
+)
 @click.option("--head", help="The revision to compare (default: the working tree, uncommitted changes included).")
+@_BASE_TIP
 @click.option("--staged", is_flag=True, help="Compare the index (what is staged) with --base: for pre-commit.")
 @click.option(
     "--format",
@@ -235,6 +320,7 @@ def _lint_rule_ids() -> set[str]:
 def diff_command(
     base: str,
     head: str | None,
+    base_tip: bool,
     staged: bool,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
@@ -250,7 +336,9 @@ def diff_command(
 
     if staged and head:
         raise click.UsageError("--staged compares the index: it does not take --head")
-    outcome = run_diff(directory, base, head, staged, LintOptions(strict=strict))
+    _check_range(base, head, staged)
+    _check_outputs(outputs)
+    outcome = run_diff(directory, base, head, staged, LintOptions(strict=strict), base_tip=base_tip)
     plain = {
         "json": diff_report.as_json,
         "github": diff_report.github,

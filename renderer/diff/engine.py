@@ -5,22 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from ..catalog import stack_charts
-from ..errors import InputError
+from ..errors import InputError, Problem
 from ..lint.engine import LintResult
-from ..lint.finding import Finding, Verdict
+from ..lint.finding import ERROR, Finding, Location, Verdict
 from ..lint.rule import LintOptions
+from ..lint.rules import symlink_escape
 from ..render.target import sharing_renders
 from ..schemacheck import sharing_verdicts
 from ..yamlio import sharing_parses
 from .compare import MOVED, DiffResult, compare
-from .git import INDEX, WORKTREE, Repository
+from .git import WORKTREE, Repository, compared
 from .rule import Accepted, DiffContext
 from .rules import DIFF_RULES
 from .rules.subchart_enabled import COUPLING_RULE
 from .sides import Side, linked, materialized, read_side, split_output
+
+YAML_SYNTAX = "yaml-syntax"  # a head file that does not load: the lint rule for unreadable input
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class DiffOutcome(Verdict):
     base_commit: str | None = None  # the commit compared against (the merge base, as a pull request shows it)
     head_commit: str | None = None  # the head's commit; None for the working tree or the index
     notes: tuple[str, ...] = ()  # what the diff could not do, and why (never file content)
+    merge_base: bool = False  # base_commit is the merge base of the base and the head (not the base's tip)
     accepted: tuple[Accepted, ...] = ()  # diff rule findings a migration record in the head accepts
     suppressed: tuple[Finding, ...] = ()  # the head's lint findings its suppressions silence
 
@@ -46,23 +51,62 @@ def side_label(revision: str | None, staged: bool) -> str:
 
 
 def run(
-    stack_root: Path, base: str, head: str | None, staged: bool, options: LintOptions, lint: bool = True
+    stack_root: Path,
+    base: str,
+    head: str | None,
+    staged: bool,
+    options: LintOptions,
+    lint: bool = True,
+    base_tip: bool = False,
 ) -> DiffOutcome:
+    """Compare the merge base of ``base`` and the head (or, with ``base_tip``, the base's
+    tip) with the head, as a pull request shows it. A side that does not load is no exit
+    2: a base is a note (the head's lint findings then count in full), a head its
+    problems as findings."""
     repository = Repository.of(stack_root)
-    head_side = head or (INDEX if staged else WORKTREE)
-    base_label, head_label = f"base '{base}'", f"head ({side_label(head, staged)})"
+    sides = compared(repository, base, head, staged, base_tip)
+    base_label, head_label = f"base '{sides.base_label}'", f"head ({sides.head_label})"
+    notes: list[str] = []
     with (
         sharing_parses(),  # most files and releases are the same on both sides: read and render them once
         sharing_renders(),
         sharing_verdicts(),
-        _revision_root(repository, base, base_label, stack_root) as (base_root, base_output),
-        _head_root(repository, stack_root, head_side, head_label) as (head_root, head_output),
+        _revision_root(repository, sides.base, base_label, stack_root) as (base_root, base_output, base_links),
+        _head_root(repository, stack_root, sides.head, head_label) as (head_root, head_output, head_links),
     ):
-        base_view = read_side(base_label, base_root, base_output)
-        head_view = read_side(head_label, head_root, head_output)
-        result = compare(base_view.objects, head_view.objects)
-        lint_base = _lint(base_view, options) if lint else None
-        lint_head = _lint(head_view, options) if lint else None
+        base_view, lint_base, base_problems = _read_and_lint(
+            base_label, base_root, base_output, base_links, options, lint
+        )
+        head_view, lint_head, head_problems = _read_and_lint(
+            head_label, head_root, head_output, head_links, options, lint
+        )
+    outcome = partial(
+        DiffOutcome,
+        base_label=sides.base_label,
+        head_label=sides.head_label,
+        strict=options.strict,
+        base_commit=sides.base_commit,
+        head_commit=sides.head_commit,
+        merge_base=sides.merge_base,
+    )
+    if head_view is None or base_view is None:
+        if base_problems:
+            notes.append(f"base does not parse: new/fixed sorting unavailable ({_files_named(base_problems)})")
+        if head_problems:
+            notes.append(f"head does not parse ({_files_named(head_problems)}): its problems are findings")
+        notes.append("diff rules skipped: a side does not parse")
+        findings = [_problem_finding(problem) for problem in head_problems]
+        findings += [replace(finding, change=None) for finding in (lint_head.findings if lint_head else ())]
+        if head_view is None and lint:  # the links the head refused still count against it
+            findings += [symlink_escape.finding(problem) for problem in head_links]
+        return outcome(
+            result=DiffResult(),
+            findings=tuple(sorted(findings, key=Finding.sort_key)),
+            lint_fixed=(),
+            lint_unchanged=0,
+            notes=tuple(notes),
+        )
+    result = compare(base_view.objects, head_view.objects)
     context = DiffContext(
         base=base_view,
         head=head_view,
@@ -74,14 +118,50 @@ def run(
         findings = _merged([finding for rule in DIFF_RULES for finding in rule.check(context)])
     new, fixed, unchanged = _sort_lint(context)
     findings.extend(new)
-    return DiffOutcome(
-        base_label=side_label(base, False),
-        head_label=side_label(head, staged),
+    return outcome(
         result=result,
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         lint_fixed=tuple(fixed),
         lint_unchanged=unchanged,
-        strict=options.strict,
+        notes=tuple(notes),
+    )
+
+
+def _read_and_lint(
+    label: str,
+    root: Path,
+    output: Mapping[str, bytes] | None,
+    links: list[Problem],
+    options: LintOptions,
+    lint: bool,
+) -> tuple[Side | None, LintResult | None, list[Problem]]:
+    """A side and its lint result, or the problems that stop it loading (never file
+    content). ``links``: the side's symlinks that leave the stack, left out when it was
+    written out: findings of the side's lint, as ``rail lint`` reports them."""
+    try:
+        view = read_side(label, root, output)
+        if not lint:
+            return view, None, []
+        result = _lint(view, options)
+        escaped = tuple(symlink_escape.finding(problem) for problem in links)
+        return view, replace(result, findings=tuple(sorted((*result.findings, *escaped), key=Finding.sort_key))), []
+    except InputError as error:
+        prefix = f"{label}: "
+        return None, None, [replace(p, message=p.message.removeprefix(prefix)) for p in error.problems]
+
+
+def _files_named(problems: list[Problem]) -> str:
+    return ", ".join(sorted({problem.path for problem in problems}))
+
+
+def _problem_finding(problem: Problem) -> Finding:
+    """A head that does not load: each problem an error finding at its file and line."""
+    return Finding(
+        rule=YAML_SYNTAX,
+        message=problem.message + (f" (at {problem.key_path})" if problem.key_path else ""),
+        location=Location(problem.path, problem.line, problem.column),
+        severity=ERROR,
+        hint=problem.hint,
     )
 
 
@@ -123,7 +203,8 @@ def _naming(label: str) -> Iterator[None]:
         ) from None
 
 
-Root = tuple[Path, Mapping[str, bytes] | None]  # a side's folder, and its output files if kept in memory
+# A side's folder, its output files if kept in memory, and its symlinks that leave the stack (left out).
+Root = tuple[Path, Mapping[str, bytes] | None, list[Problem]]
 
 
 @contextmanager
@@ -133,9 +214,9 @@ def _head_root(repository: Repository, stack_root: Path, side: str, label: str) 
     The index and revisions are written out from git objects."""
     if side == WORKTREE:
         with _naming(label):
-            paths = repository.worktree_files()
+            paths, escaped = repository.worktree_files()
         with linked(paths, stack_root.resolve(), scratch=repository.git_dir()) as root:
-            yield root, None
+            yield root, None, escaped
         return
     with _revision_root(repository, side, label, stack_root) as root:
         yield root
@@ -143,15 +224,16 @@ def _head_root(repository: Repository, stack_root: Path, side: str, label: str) 
 
 @contextmanager
 def _revision_root(repository: Repository, side: str, label: str, worktree: Path) -> Iterator[Root]:
-    written, output = split_output(_files(repository, side, label))
+    files, escaped = _files(repository, side, label)
+    written, output = split_output(files)
     with materialized(written, same_as=worktree.resolve(), scratch=repository.git_dir()) as root:
         written.clear()  # on disk now: at 10,000 releases these bytes are ~50 MB held for nothing
-        yield root, output
+        yield root, output, escaped
 
 
-def _files(repository: Repository, side: str, label: str) -> dict[str, bytes]:
+def _files(repository: Repository, side: str, label: str) -> tuple[dict[str, bytes], list[Problem]]:
     with _naming(label):
-        return repository.files(side)
+        return repository.tree(side)
 
 
 def _lint(side: Side, options: LintOptions) -> LintResult:

@@ -7,15 +7,21 @@ are read below the stack's folder only, as bytes.
 
 from __future__ import annotations
 
+import posixpath
 import shlex
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import InputError, Problem
+from ..load.files import escape_problem, escaping_link
 
 WORKTREE = ":worktree"
 INDEX = ":index"
+LINK_MODE = "120000"
+MAX_HOPS = 40  # as the system's own limit on links followed in one path
 
 
 @dataclass(frozen=True)
@@ -32,28 +38,39 @@ class Repository:
 
     def files(self, side: str) -> dict[str, bytes]:
         """Every file of ``side`` below the stack folder, by path relative to it."""
+        return self.tree(side)[0]
+
+    def tree(self, side: str) -> tuple[dict[str, bytes], list[Problem]]:
+        """Every file of ``side`` below the stack folder, by path relative to it, with its
+        symlinks (mode 120000: the blob is the target) as the working tree has them: a link
+        inside the stack holds its target's bytes; one leaving it is left out and returned
+        as a problem naming it and where it points."""
         if side == WORKTREE:
             raise ValueError("the working tree is linked, not read: see worktree_files")
+        blobs: dict[str, str] = {}
+        links: dict[str, str] = {}
         if side == INDEX:
             entries = _git(self.top, "ls-files", "-z", "-s", "--", self.prefix or ".", what="read the index")
-            blobs = {}
             for entry in entries.split(b"\0"):
                 if entry:
                     meta, _, path = entry.partition(b"\t")
-                    blobs[path.decode()] = meta.split()[1].decode()
-            return self._read_blobs(blobs)
-        commit = self.resolve(side)
-        listing = _git(
-            self.top, "ls-tree", "-r", "-z", "--full-tree", commit, "--", self.prefix or ".", what=f"list {side}"
-        )
-        blobs = {}
-        for entry in listing.split(b"\0"):
-            if entry:
-                meta, _, path = entry.partition(b"\t")
-                mode, kind, sha = meta.decode().split()
-                if kind == "blob" and mode != "120000":
-                    blobs[path.decode()] = sha
-        return self._read_blobs(blobs)
+                    mode, sha = meta.decode().split()[:2]
+                    (links if mode == LINK_MODE else blobs)[path.decode()] = sha
+        else:
+            commit = self.resolve(side)
+            listing = _git(
+                self.top, "ls-tree", "-r", "-z", "--full-tree", commit, "--", self.prefix or ".", what=f"list {side}"
+            )
+            for entry in listing.split(b"\0"):
+                if entry:
+                    meta, _, path = entry.partition(b"\t")
+                    mode, kind, sha = meta.decode().split()
+                    if kind == "blob":
+                        (links if mode == LINK_MODE else blobs)[path.decode()] = sha
+        read = self._read_blobs({**blobs, **links})
+        files = {self._relative(path): read[self._relative(path)] for path in blobs}
+        targets = {self._relative(path): read[self._relative(path)].decode(errors="replace") for path in links}
+        return followed(files, targets, self.top / self.prefix)
 
     def git_dir(self) -> Path | None:
         """The repository's git folder (on the working tree's file system, as a rule)."""
@@ -76,12 +93,39 @@ class Repository:
                 check=True,
             )
             return empty.stdout.decode().strip()
-        shallow = _git(self.top, "rev-parse", "--is-shallow-repository", what="inspect the clone").strip() == b"true"
         raise InputError(
             Problem(
-                path=str(self.top), message=f"unknown git revision '{revision}'", hint=_unknown_hint(revision, shallow)
+                path=str(self.top),
+                message=f"unknown git revision '{revision}'",
+                hint=_unknown_hint(revision, self.shallow()),
             )
         )
+
+    def merge_base(self, base: str, head: str) -> str:
+        """The commit a pull request from ``head`` into ``base`` is compared with: their
+        best common ancestor. Both are commits (already resolved). A shallow clone that
+        lacks it, or two unrelated histories, is an input error saying what to do."""
+        done = subprocess.run(["git", "merge-base", base, head], cwd=self.top, capture_output=True, check=False)
+        found = done.stdout.decode().strip().splitlines()
+        if done.returncode == 0 and found:
+            return found[0]
+        if self.shallow():
+            hint = (
+                "this is a shallow clone: fetch the full history (`git fetch --unshallow`;"
+                " actions/checkout: fetch-depth: 0), or pass --base-tip to compare with the base's tip"
+            )
+        else:
+            hint = "the two revisions share no history: pass --base-tip to compare with the base's tip"
+        raise InputError(
+            Problem(path=str(self.top), message=f"no merge base of {base[:12]} and {head[:12]}", hint=hint)
+        )
+
+    def shallow(self) -> bool:
+        return _git(self.top, "rev-parse", "--is-shallow-repository", what="inspect the clone").strip() == b"true"
+
+    def is_commit(self, sha: str) -> bool:
+        """``sha`` (from :meth:`resolve`) is a commit, not the empty tree of an unborn HEAD."""
+        return self._commit(sha) is not None
 
     def _commit(self, revision: str) -> str | None:
         """The commit ``revision`` names, or None. Git reads a word starting with ``-`` as
@@ -108,9 +152,10 @@ class Repository:
         )
         return exists.returncode != 0
 
-    def worktree_files(self) -> list[str]:
+    def worktree_files(self) -> tuple[list[str], list[Problem]]:
         """The working tree's files below the stack folder, as git sees them: tracked or
-        untracked, never ignored (a PR cannot hold an ignored file), no symlinks."""
+        untracked, never ignored (a PR cannot hold an ignored file). A symlink inside the
+        stack is listed (linking it links its target); one leaving it is a problem."""
         listing = _git(
             self.top,
             "ls-files",
@@ -122,15 +167,27 @@ class Repository:
             self.prefix or ".",
             what="list the working tree",
         )
-        files = []
+        stack = self.top / self.prefix
+        files: list[str] = []
+        escaped: list[Problem] = []
         for raw in sorted(set(listing.split(b"\0"))):
             if not raw:
                 continue
             path = raw.decode()
             full = self.top / path
-            if full.is_file() and not full.is_symlink():
-                files.append(self._relative(path))
-        return files
+            relative = self._relative(path)
+            if full.is_symlink():
+                target = escaping_link(stack, full)
+                if target is not None:
+                    escaped.append(escape_problem(relative, target))
+                elif full.is_dir():
+                    inner = sorted(p for p in full.rglob("*") if p.is_file() and not p.is_symlink())
+                    files.extend(f"{relative}/{p.relative_to(full).as_posix()}" for p in inner)
+                elif full.is_file():
+                    files.append(relative)
+            elif full.is_file():
+                files.append(relative)
+        return files, escaped
 
     def _read_blobs(self, blobs: dict[str, str]) -> dict[str, bytes]:
         if not blobs:
@@ -183,3 +240,123 @@ def _git(cwd: Path, *args: str, what: str) -> bytes:
             Problem(path=str(cwd), message=f"cannot {what}: {reason[0]}", hint="run rail diff inside a git repository")
         )
     return done.stdout
+
+
+def followed(files: dict[str, bytes], targets: dict[str, str], stack: Path) -> tuple[dict[str, bytes], list[Problem]]:
+    """``files`` with each link of ``targets`` (path -> link text) resolved within the
+    side itself, as the file system would: a link to a file holds its bytes, a link to a
+    folder its files; a dangling link is left out (not found, as on disk); one whose
+    target leaves the stack (``..`` past it, or an absolute path elsewhere) is refused.
+    Resolution is by the link texts alone: nothing outside the side is looked at."""
+    escaped: list[Problem] = []
+    for link, text in sorted(targets.items()):
+        resolved = _resolve_link(link, targets, stack)
+        if resolved is None:
+            escaped.append(escape_problem(link, text))
+        elif resolved in files:
+            files[link] = files[resolved]
+        else:
+            inner = {path: content for path, content in files.items() if path.startswith(resolved + "/")}
+            for path, content in inner.items():
+                files[link + path[len(resolved) :]] = content
+    return files, escaped
+
+
+def _resolve_link(link: str, targets: dict[str, str], stack: Path) -> str | None:
+    """The stack-relative path ``link`` ends at, or None if it leaves the stack (or loops)."""
+    current = link
+    for _ in range(MAX_HOPS):
+        text = targets[current]
+        if text.startswith("/"):
+            try:
+                joined = Path(text).relative_to(stack.resolve()).as_posix()
+            except ValueError:
+                return None
+        else:
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(current), text))
+        if joined == ".." or joined.startswith("../") or joined in ("", "."):
+            return None
+        if joined not in targets:
+            return joined
+        current = joined
+    return None
+
+
+@dataclass(frozen=True)
+class Compared:
+    """What a diff compares, as a pull request shows it.
+
+    ``base``/``head`` are what :meth:`Repository.files` reads (a commit, ``HEAD`` of an
+    unborn branch, :data:`WORKTREE` or :data:`INDEX`); the commits are full shas, None
+    for the working tree, the index and an empty base.
+    """
+
+    base: str
+    head: str
+    base_label: str
+    head_label: str
+    base_commit: str | None
+    head_commit: str | None
+    merge_base: bool
+
+
+def compared(repository: Repository, base: str, head: str | None, staged: bool, base_tip: bool) -> Compared:
+    """``--base`` and ``--head`` as git reads them: ``A...B`` is the merge base of A and
+    B against B, ``A..B`` is A against B; a plain ``--base`` is the merge base of it and
+    the head (HEAD for the working tree and the index) unless ``base_tip``."""
+    if ".." in base:
+        three = "..." in base
+        left, _, right = base.partition("..." if three else "..")
+        left, right = left or "HEAD", right or "HEAD"  # git's reading of an empty end
+        with _named(f"head ({right})"):
+            head_commit = repository.resolve(right)
+        with _named(f"base '{left}'"):
+            left_commit = repository.resolve(left)
+        left_born, right_born = repository.is_commit(left_commit), repository.is_commit(head_commit)
+        with _named(f"base '{base}'"):
+            both = three and left_born and right_born
+            base_commit = repository.merge_base(left_commit, head_commit) if both else left_commit
+        return Compared(
+            base=base_commit if left_born else left,
+            head=head_commit if right_born else right,
+            base_label=left,
+            head_label=right,
+            base_commit=base_commit if left_born else None,
+            head_commit=head_commit if right_born else None,
+            merge_base=three and left_born and right_born,
+        )
+    head_ref = head or "HEAD"
+    with _named(f"head ({head or 'the working tree'})"):
+        head_of = repository.resolve(head_ref)
+    head_born = repository.is_commit(head_of)
+    with _named(f"base '{base}'"):
+        base_of = repository.resolve(base)
+        base_born = repository.is_commit(base_of)
+        use_merge_base = not base_tip and base_born and head_born
+        base_commit = repository.merge_base(base_of, head_of) if use_merge_base else base_of
+    if head is not None:
+        head_side, head_label = (head_of if head_born else head), head
+    else:
+        head_side = INDEX if staged else WORKTREE
+        where = "the index" if staged else "the working tree"
+        head_label = f"{where} on {head_of[:12]}" if head_born else f"{where} (no commit yet)"
+    return Compared(
+        base=base_commit if base_born else base,
+        head=head_side,
+        base_label=base,
+        head_label=head_label,
+        base_commit=base_commit if base_born else None,
+        head_commit=head_of if head is not None and head_born else None,
+        merge_base=use_merge_base,
+    )
+
+
+@contextmanager
+def _named(label: str) -> Iterator[None]:
+    """Input errors inside name the side they are about (an unknown base is not an unknown head)."""
+    try:
+        yield
+    except InputError as error:
+        raise InputError(
+            [replace(problem, message=f"{label}: {problem.message}") for problem in error.problems]
+        ) from None

@@ -197,16 +197,19 @@ def linked(paths: list[str], source: Path, scratch: Path | None = None) -> Itera
                 continue
             target = root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
+            origin = source / relative
+            if origin.is_symlink():  # listed because it stays inside: its target's bytes, as in a revision
+                origin = origin.resolve()
             if linking:
                 try:
-                    os.link(source / relative, target)
+                    os.link(origin, target)  # link(2) would link the symlink itself, not its target
                     continue
                 except FileNotFoundError:
                     continue  # deleted since git listed it: not in the working tree any more
                 except OSError:
                     linking = False  # another file system, or links not allowed: copy the rest
             with contextlib.suppress(FileNotFoundError):
-                shutil.copyfile(source / relative, target)
+                shutil.copyfile(origin, target)
         yield root
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -222,6 +222,7 @@ def lint_inputs(inputs: LintInputs, options: LintOptions) -> LintResult:
             drift=inputs.drift,
             source_documents=inputs.source_documents,
             unreadable=inputs.unreadable,
+            escaped=inputs.escaped,
             applied=inputs.applied,
             scope=inputs.scope,
             options=options,

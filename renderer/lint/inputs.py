@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError, Problem
 from ..load import CONFIG_NAME, find_root, load_stack
+from ..load.files import escaping_links, inside
 from ..load.stack import LoadedStack
 from ..model import StackConfig
 from ..render import Rendered, render_stack
@@ -45,6 +46,8 @@ class LintInputs:
     applied: frozenset[str] | None = None
     # Display paths of the files and folders named on the command line (beyond the stack).
     scope: tuple[str, ...] = ()
+    # Symlinks leaving the stack, not followed: what the rule symlink-escape reports.
+    escaped: tuple[Problem, ...] = ()
 
 
 def _stack_root(start: Path) -> Path | None:
@@ -93,8 +96,12 @@ def from_stack(
         manifests = rendered_manifests(rendered)
     foreign = manifest_io.ForeignFiles(manifests=list(manifests))
     drift = plan(root, config.output, rendered.files, tree=output_files)
+    escaped = list(loaded.escaped)
+    if output_files is None and (root / config.output).is_dir() and inside(root, config.output) is not None:
+        escaped += escaping_links(root, root / config.output)  # never read, whatever they point to
+    refused = {problem.path for problem in escaped}
     for relative in drift.foreign:
-        if not relative.endswith((".yaml", ".yml")):
+        if not relative.endswith((".yaml", ".yml")) or relative in refused:
             continue
         if output_files is not None:
             foreign.read_content(output_files[relative], relative)
@@ -116,6 +123,7 @@ def from_stack(
             unreadable=tuple(foreign.unreadable),
             notes=tuple(foreign.notes()),
             scope=_scope(root, extra),
+            escaped=tuple(sorted(set(escaped), key=Problem.sort_key)),
         ),
         folders,
     )

@@ -40,6 +40,8 @@ class LintContext:
     # Display paths of the files and folders named to lint ("." for a whole repository):
     # a rule that looks for files itself (chart folders) stays inside them.
     scope: tuple[str, ...] = ()
+    # Symlinks leaving the stack, not followed: what the rule symlink-escape reports.
+    escaped: tuple[Problem, ...] = ()
     options: LintOptions = field(default_factory=LintOptions)
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
 from pathlib import Path
@@ -24,6 +25,53 @@ def inside(root: Path, relative: str) -> Path | None:
     except ValueError:
         return None
     return candidate
+
+
+# One symlink policy for render, lint and diff: a link that stays inside the stack root
+# is followed; one that leaves it is refused (render: an input error; lint and diff: the
+# finding symlink-escape), whether or not its target exists. The target is never read.
+def escaping_link(root: Path, path: Path) -> str | None:
+    """Where the link on the way from ``root`` to ``path`` points, if following it leaves
+    ``root`` (the link's own text, as ``readlink`` gives it); else None."""
+    real_root = root.resolve()
+    try:
+        path.resolve().relative_to(real_root)
+        return None
+    except ValueError:
+        pass
+    except (OSError, RuntimeError):  # a link loop: refused as leaving
+        pass
+    current = path
+    while current != root and current != current.parent:
+        if current.is_symlink():
+            try:
+                return os.readlink(current)
+            except OSError:
+                return "(unreadable link)"
+        current = current.parent
+    return None
+
+
+def escape_problem(display: str, target: str) -> Problem:
+    """A link out of the repository, named with where it points (never what it holds)."""
+    return Problem(
+        path=display,
+        message=f"symlink to '{target}' leaves the repository: not followed",
+        hint="copy the file into the repository, or point the link at a file inside it",
+    )
+
+
+def escaping_links(root: Path, folder: Path) -> list[Problem]:
+    """Every link below ``folder`` that leaves ``root``, sorted (links to folders are not walked into)."""
+    problems = []
+    for current, dirs, files in os.walk(folder):
+        for name in sorted(dirs + files):
+            path = Path(current, name)
+            if path.is_symlink():
+                target = escaping_link(root, path)
+                if target is not None:
+                    problems.append(escape_problem(path.relative_to(root).as_posix(), target))
+    return sorted(problems, key=Problem.sort_key)
 
 
 # Within a walk (the apply models read a repository's files, then build folders of it):

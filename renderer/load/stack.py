@@ -12,8 +12,8 @@ from ..errors import InputError, Problem, ProblemCollector
 from ..model import Release, Stack, StackConfig
 from ..quoting import shell_path
 from ..secrets import find_plaintext
-from ..yamlio import Document, load_documents
-from .files import inside, read_text, read_yaml
+from ..yamlio import Document, load_document, load_documents
+from .files import escape_problem, escaping_link, inside, read_text, read_yaml
 from .schema import validate
 
 CONFIG_NAME = "rail.yaml"
@@ -38,6 +38,9 @@ class LoadedStack:
     spec_documents: dict[str, Document]
     values_documents: dict[str, Document]
     secret_files: dict[str, SecretFile]
+    # Spec and values files that are symlinks leaving the stack: not read (render refuses
+    # them; lint and diff report the finding symlink-escape).
+    escaped: tuple[Problem, ...] = ()
 
     def merged_values(self, release: Release) -> dict[str, Any]:
         """Values files in order, then inline values on top, merged as Helm merges them."""
@@ -91,8 +94,13 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     spec_documents: dict[str, Document] = {}
     values_documents: dict[str, Document] = {}
     secret_files: dict[str, SecretFile] = {}
+    escaped: list[Problem] = []
     for spec_path in _spec_files(root, config.releases_dir, required=config.releases_named):
         display = spec_path.relative_to(root).as_posix()
+        target = escaping_link(root, spec_path)
+        if target is not None:
+            escaped.append(escape_problem(display, target))
+            continue
         try:
             document = read_yaml(spec_path, display)
             spec_documents[display] = document
@@ -104,7 +112,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
             if refuse_plaintext:
                 collector.extend(_check_plaintext(document, ("values",), release.values))
             for index, values_path in enumerate(release.values_files):
-                values_document = _values_file(root, values_path, document, index)
+                values_document = _values_file(root, values_path, document, index, escaped)
                 values_documents[values_path] = values_document
                 if refuse_plaintext:
                     collector.extend(_check_plaintext(values_document, (), values_document.data))
@@ -135,6 +143,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
         spec_documents=spec_documents,
         values_documents=values_documents,
         secret_files=secret_files,
+        escaped=tuple(sorted(set(escaped), key=Problem.sort_key)),
     )
 
 
@@ -161,7 +170,12 @@ def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 
-def _values_file(root: Path, relative: str, spec: Document, index: int) -> Document:
+def _values_file(root: Path, relative: str, spec: Document, index: int, escaped: list[Problem]) -> Document:
+    if not relative.startswith("/") and "\\" not in relative:
+        target = escaping_link(root, root / relative)
+        if target is not None:  # refused, not read: the release renders without it
+            escaped.append(escape_problem(relative, target))
+            return load_document("", relative)
     path = inside(root, relative)
     if path is None:
         raise InputError(

@@ -1,11 +1,17 @@
 """Compiled templates kept between runs, so a pre-commit hook does not recompile them.
 
 Jinja2 spends most of a small stack's render compiling templates to Python
-(about 70 ms for rail's 13). Its bytecode cache keeps the compiled code, and is
-exact: an entry is found by the template's name and file and used only if the
-template's source checksum and Jinja2's bytecode version match. rail adds its
-own version and the environment's settings to the key, since those change the
-generated code too.
+(about 70 ms for rail's 13). Its bytecode cache keeps the compiled code. An entry
+is found by the template's name and its source's checksum, not by its file:
+``rail diff`` renders each side from a temporary folder, and a key with the path
+in it would write entries no run ever reads again (16 a diff). rail adds its own
+version and the environment's settings to the key, since those change the
+generated code too; Jinja2 checks its bytecode version on loading. (The code
+keeps the file name it was first compiled from; rail locates template errors by
+the template's name, never by that file.)
+
+The folder is capped (``RAIL_CACHE_MAX_BYTES``, default 16 MiB): after a write,
+the entries used longest ago go first. Using an entry marks it used.
 
 Only compiled templates are stored, never spec values or rendered output. The
 folder is private (0700, owned by the user): loading an entry runs its code, so
@@ -27,6 +33,7 @@ from typing import Any
 from .. import __version__
 
 SUBFOLDER = "templates"
+MAX_BYTES = 16 * 1024 * 1024
 
 
 def cache_folder(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path | None:
@@ -54,22 +61,57 @@ def cache_folder(environ: dict[str, str] | os._Environ[str] = os.environ) -> Pat
     return folder
 
 
+def cap_bytes(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
+    try:
+        return max(int(environ.get("RAIL_CACHE_MAX_BYTES", "")), 0)
+    except ValueError:
+        return MAX_BYTES
+
+
+def prune(folder: Path, cap: int) -> None:
+    """Remove entries, least recently used first, until the folder holds at most ``cap`` bytes."""
+    entries = []
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode) and not entry.name.startswith(".tmp-"):  # another run's write
+                entries.append((info.st_mtime_ns, entry.name, info.st_size))
+    total = sum(size for _, _, size in entries)
+    for _, name, size in sorted(entries):  # oldest first; the name breaks ties the same way every time
+        if total <= cap:
+            return
+        try:
+            os.unlink(folder / name)
+        except OSError:
+            continue
+        total -= size
+
+
 def bytecode_cache(salt: str) -> Any:
     """A Jinja2 bytecode cache in ``cache_folder()``, or None. ``salt`` names the environment's settings."""
-    folder = cache_folder()
-    if folder is None:
+    found = cache_folder()
+    if found is None:
         return None
+    folder, cap = found, cap_bytes()
     from jinja2 import BytecodeCache
+    from jinja2.bccache import Bucket
 
     class _FolderCache(BytecodeCache):
-        def get_cache_key(self, name: str, filename: str | None = None) -> str:
-            key = f"{__version__}|{salt}|{name}|{filename}"
-            return hashlib.sha256(key.encode("utf-8")).hexdigest()
+        def get_bucket(self, environment: Any, name: str, filename: str | None, source: str) -> Any:
+            checksum = self.get_source_checksum(source)
+            key = f"{__version__}|{salt}|{name}|{checksum}"
+            bucket = Bucket(environment, hashlib.sha256(key.encode("utf-8")).hexdigest(), checksum)
+            self.load_bytecode(bucket)
+            return bucket
 
         def load_bytecode(self, bucket: Any) -> None:
             try:
                 with open(folder / bucket.key, "rb") as stream:
                     bucket.load_bytecode(stream)
+                os.utime(folder / bucket.key)  # used: pruning keeps it longest
             except OSError:
                 return
             except Exception:  # noqa: BLE001 - a damaged entry is recompiled, never fatal
@@ -84,6 +126,7 @@ def bytecode_cache(salt: str) -> Any:
                 with os.fdopen(handle, "wb") as stream:
                     bucket.write_bytecode(stream)
                 os.replace(temporary, folder / bucket.key)
+                prune(folder, cap)
             except OSError:
                 Path(temporary).unlink(missing_ok=True)
 

@@ -52,7 +52,8 @@ def text(outcome: DiffOutcome, colour: bool = False) -> str:
         return click.style(value, fg=name) if colour else value
 
     # Each line is escaped whole (rail's own text has no control character), then painted.
-    lines = [printable(f"rail diff {outcome.base_label} .. {outcome.head_label}")]
+    lines = [printable(f"rail diff {_base_named(outcome)} .. {_head_named(outcome)}")]
+    lines.extend(printable(f"note: {note}") for note in outcome.notes)
     for change in outcome.result.changes:
         layer = f" [{change.layer}]" if change.layer else ""
         head = f"{_SIGN[change.change]} {change.change} {_object(change)}{layer}"
@@ -66,6 +67,17 @@ def text(outcome: DiffOutcome, colour: bool = False) -> str:
             lines.append(printable(f"  hint: {finding.hint}"))
     lines.append(_summary_line(outcome))
     return "\n".join(lines) + "\n"
+
+
+def _base_named(outcome: DiffOutcome) -> str:
+    if outcome.base_commit is None:
+        return f"{outcome.base_label} (empty)"
+    how = " (merge base)" if outcome.merge_base else ""
+    return f"{outcome.base_label} @ {outcome.base_commit[:12]}{how}"
+
+
+def _head_named(outcome: DiffOutcome) -> str:
+    return outcome.head_label + (f" @ {outcome.head_commit[:12]}" if outcome.head_commit else "")
 
 
 def _summary_line(outcome: DiffOutcome) -> str:
@@ -110,6 +122,10 @@ def as_json(outcome: DiffOutcome) -> str:
         "summary": {
             "base": outcome.base_label,
             "head": outcome.head_label,
+            "base_commit": outcome.base_commit,
+            "head_commit": outcome.head_commit,
+            "merge_base": outcome.merge_base,
+            "notes": list(outcome.notes),
             **{
                 kind: sum(1 for c in outcome.result.changes if c.change == kind)
                 for kind in (ADDED, REMOVED, MODIFIED, MOVED)

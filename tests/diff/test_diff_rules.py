@@ -182,18 +182,18 @@ def test_removing_a_release_nobody_depends_on_passes_the_rule(manifests: Path) -
 
 
 def test_removing_a_depended_on_spec_is_a_broken_head(stack: Path) -> None:
-    """With specs, the renderer itself refuses a dependsOn to a missing release: the head cannot be read."""
+    """With specs, the renderer itself refuses a dependsOn to a missing release: the head
+    cannot be read, and what stops it is an error finding (exit 1), not a diff."""
     (stack / PG).unlink()
     for secret in ("postgresql-ha-credentials", "postgresql-ha-pgpool-users"):
         (stack / f"secrets/s3/{secret}.sops.yaml").unlink()
 
     run = rail(stack, "diff", "--base", "main")
 
-    assert run.exit_code == 2, run.output
-    assert run.stdout == ""
-    assert "head (the working tree)" in run.stderr
-    assert "postgresql-ha" in run.stderr
-    assert "removed" not in run.output
+    assert run.exit_code == 1, run.output
+    assert "error yaml-syntax" in run.stdout and "postgresql-ha" in run.stdout
+    assert "note: head does not parse" in run.stdout
+    assert "- removed" not in run.output
     assert "Traceback" not in run.output
 
 

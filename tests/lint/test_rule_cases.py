@@ -51,7 +51,7 @@ def _build(case: Path, spec: dict[str, Any], tmp_path: Path) -> Path:
     if spec.get("tree"):
         shutil.copytree(CASES.parent / spec["tree"], work, dirs_exist_ok=True)
     if (case / "input").is_dir():
-        shutil.copytree(case / "input", work, dirs_exist_ok=True)
+        shutil.copytree(case / "input", work, dirs_exist_ok=True, symlinks=True)  # a link stays a link
     if spec.get("base") == "shipped" and spec.get("render", True):
         run_render(work, "all", check=False)
     return work

@@ -20,12 +20,14 @@ from . import (
     rendered_drift,
     sops_unencrypted,
     subchart_coupling,
+    symlink_escape,
     values_schema,
     yaml_syntax,
 )
 
 RULES: tuple[Rule, ...] = (
     yaml_syntax.RULE,
+    symlink_escape.RULE,
     layer_boundary.RULE,
     layer_dependency.RULE,
     layer_unassigned.RULE,
