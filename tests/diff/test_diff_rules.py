@@ -273,7 +273,7 @@ def test_release_name_change_recorded_as_a_migration_passes(stack: Path) -> None
         PG,
         "class: database\n",
         "class: database\nreleaseName: pg-main\n"
-        "migration:\n  reason: pg_basebackup into the new release, ticket OPS-12\n",
+        "migration:\n  reason: pg_basebackup into the new release, ticket OPS-12\n  from: platform/postgresql-ha\n",
     )
 
     _, report = diff_json(stack, "--base", "main")
