@@ -44,7 +44,7 @@ def events(context: DiffContext) -> Iterator[tuple[Event, Finding]]:
                 "back up or dump/restore the data first, then record exactly this removal in the head's"
                 f" rail.yaml: migrations: [{{change: removed, release: {subject}, reason: ...}}]",
                 context=context,
-                key_path=("metadata", "name"),
+                key_path=("spec", "releaseName"),  # the base spec's name (Flux and Argo CD: one finding)
             ),
         )
 
