@@ -159,10 +159,22 @@ def _release_identity(obj: DiffObject) -> tuple[str, str, str] | None:
     return (obj.kind, str(release_name), str(chart)) if chart else None
 
 
-def _rename_identity(obj: DiffObject) -> tuple[str, str, str] | None:
-    """Kind, chart and layer: what stays when a release is renamed (its values are compared too)."""
+def _rename_identity(obj: DiffObject, side: dict[ObjectKey, DiffObject]) -> tuple[str, str, str] | None:
+    """Kind, chart and layer: what stays when a release is renamed (its values are compared too).
+    A Flux ``chartRef`` names an OCIRepository, which rail names after the release: the chart
+    is the last part of that repository's URL."""
     identity = _release_identity(obj)
-    return (identity[0], identity[2], obj.layer or "") if identity else None
+    if identity is None:
+        return None
+    chart = identity[2]
+    spec = obj.data.get("spec")
+    reference = spec.get("chartRef") if isinstance(spec, dict) else None
+    if isinstance(reference, dict) and reference.get("kind") == "OCIRepository":
+        namespace = reference.get("namespace") or obj.namespace
+        source = side.get(("source.toolkit.fluxcd.io", "OCIRepository", str(namespace), str(reference.get("name"))))
+        url = (source.data.get("spec") or {}).get("url") if source is not None else None
+        chart = url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else chart
+    return (identity[0], chart, obj.layer or "")
 
 
 def _release_values(obj: DiffObject) -> Any:
@@ -188,7 +200,7 @@ def _renames(
     new: dict[tuple[str, str, str], list[ObjectKey]] = {}
     for keys, side, groups in ((removed, base, gone), (added, head, new)):
         for key in keys:
-            identity = _rename_identity(side[key])
+            identity = _rename_identity(side[key], side)
             if identity is not None:
                 groups.setdefault(identity, []).append(key)
     pairs: dict[ObjectKey, ObjectKey] = {}

@@ -98,7 +98,7 @@ def _identity_changed(change: ObjectChange) -> list[str]:
 def _key_path(change: ObjectChange) -> tuple[str, ...]:
     """Where the move is written: the namespace, or the first identity field that changed."""
     if change.change == RENAMED:
-        return ("metadata", "name")
+        return ("spec", "releaseName")  # the spec's name (or releaseName): one finding for Flux and Argo CD
     if change.change != MOVED:
         for field in change.fields:
             if field.path in _IDENTITY_FIELDS:

@@ -95,10 +95,12 @@ def _object_events(context: DiffContext, change: ObjectChange) -> Iterator[tuple
 def _finding(context: DiffContext, change: ObjectChange, kind: str, what: str, path: tuple[str, ...]) -> Finding:
     obj = change.current
     key_path = ("spec", "values", *path) if is_release(obj) else path
+    # A release's Flux and Argo CD objects say the same, so the engine gives one finding.
+    subject = f"release '{obj.name}'" if is_release(obj) else f"{obj.kind} '{obj.name}'"
     return finding(
         RULE,
         change,
-        f"{obj.kind} '{obj.name}': {what}: a PersistentVolumeClaim's {kind.replace('-', ' ')} cannot change;"
+        f"{subject}: {what}: a PersistentVolumeClaim's {kind.replace('-', ' ')} cannot change;"
         " the data does not move to a new volume",
         "copy the data to a new volume of the new class (backup/restore, pv-migrate) first, then record it in"
         f" the head spec: migration: {{change: {kind}, reason: ...}}",
