@@ -17,6 +17,7 @@ Passes: the record is removed once the migration it records has merged.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ...lint.finding import WARNING, Finding, ObjectRef
 from ..rule import DiffContext, DiffRule
@@ -33,27 +34,26 @@ def _subject(context: DiffContext, record: Record) -> ObjectRef | None:
 def check(context: DiffContext) -> Iterator[Finding]:
     from . import DIFF_RULES  # the registry imports this module: look it up when it is complete
 
-    found = records(context)
-    if not found:
+    kept = records(context)
+    if not kept:
         return
     happened = [event for event, _ in events(context, DIFF_RULES)]
-    for record in found:
+    for record in kept:
         named = {part for event in happened for part in [record.names(event)] if part is not None}
         unused = [part for part in record.parts() if part not in named]
         if record.parts() and not unused:
             continue
         what = "; ".join(unused) if unused else "no change (neither from: nor change:)"
-        subject = _subject(context, record)
-        yield Finding(
+        found_here = Finding(
             rule=RULE.id,
             severity=RULE.severity,
             message=f"stale migration record: {what} names no data event of this change, so it accepts nothing",
             location=record.location,
-            object=subject,
+            object=_subject(context, record),
             hint="remove the record once its migration has merged, or name this change exactly"
             " (from: <namespace>/<name>, change: <kind>)",
-            change=context.change_of(Finding(rule=RULE.id, message="", location=record.location, object=subject)),
         )
+        yield replace(found_here, change=context.change_of(found_here))
 
 
 RULE = DiffRule(

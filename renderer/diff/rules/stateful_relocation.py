@@ -70,8 +70,19 @@ def stateful(context: DiffContext, obj: DiffObject) -> bool:
     facts = chart_facts(chart_of(obj)[0])
     if facts is not None and facts.service_class in _DATA_CLASSES:
         return True
-    here = ObjectRef(obj.kind, obj.namespace or None, obj.name)
-    return any(f.rule == COUPLING_RULE and f.object == here for f in context.lint_base)
+    return ObjectRef(obj.kind, obj.namespace or None, obj.name) in _coupled(context.lint_base)
+
+
+_coupled_memo: list[tuple[tuple[Finding, ...], frozenset[ObjectRef | None]]] = []
+
+
+def _coupled(findings: tuple[Finding, ...]) -> frozenset[ObjectRef | None]:
+    """The objects with a coupling finding: asked once per changed release, built once per diff."""
+    if _coupled_memo and _coupled_memo[0][0] is findings:
+        return _coupled_memo[0][1]
+    objects = frozenset(f.object for f in findings if f.rule == COUPLING_RULE)
+    _coupled_memo[:] = [(findings, objects)]
+    return objects
 
 
 def _identity_changed(change: ObjectChange) -> list[str]:
