@@ -181,19 +181,18 @@ def test_removing_a_release_nobody_depends_on_passes_the_rule(manifests: Path) -
     assert report["summary"]["removed"] == 2
 
 
-def test_removing_a_depended_on_spec_is_a_broken_head(stack: Path) -> None:
-    """With specs, the renderer itself refuses a dependsOn to a missing release: the head cannot be read."""
+def test_removing_a_depended_on_spec_is_dependency_removed(stack: Path) -> None:
+    """With specs, render refuses a dependsOn to a missing release; the diff reads the head
+    on and reports it (issue 13: it was exit 2, with nothing in the report)."""
     (stack / PG).unlink()
     for secret in ("postgresql-ha-credentials", "postgresql-ha-pgpool-users"):
         (stack / f"secrets/s3/{secret}.sops.yaml").unlink()
 
     run = rail(stack, "diff", "--base", "main")
 
-    assert run.exit_code == 2, run.output
-    assert run.stdout == ""
-    assert "head (the working tree)" in run.stderr
-    assert "postgresql-ha" in run.stderr
-    assert "removed" not in run.output
+    assert run.exit_code == 1, run.output
+    assert "error dependency-removed release 'postgresql-ha' is removed but gitea still depend(s) on it" in run.stdout
+    assert "removed HelmRelease platform/postgresql-ha" in run.stdout
     assert "Traceback" not in run.output
 
 
