@@ -1,7 +1,8 @@
 """What changed between two object sets, object by object and field by field.
 
 Objects are matched by (group, kind, namespace, name); a release that only changed
-namespace (same kind, name and chart) is one move, not a delete and an add. Equal
+namespace (same kind, name and chart) is one move, not a delete and an add; a release
+under a new name with the same chart, layer and values is one rename. Equal
 objects are found by a type-strict comparison (the same object, when both sides
 rendered it once), so deepdiff runs only on the pairs that differ, and only on
 their differing parts. Lists Kubernetes merges by ``name`` are compared as maps, so
@@ -158,6 +159,61 @@ def _release_identity(obj: DiffObject) -> tuple[str, str, str] | None:
     return (obj.kind, str(release_name), str(chart)) if chart else None
 
 
+def _rename_identity(obj: DiffObject, side: dict[ObjectKey, DiffObject]) -> tuple[str, str, str] | None:
+    """Kind, chart and layer: what stays when a release is renamed (its values are compared too).
+    A Flux ``chartRef`` names an OCIRepository, which rail names after the release: the chart
+    is the last part of that repository's URL."""
+    identity = _release_identity(obj)
+    if identity is None:
+        return None
+    chart = identity[2]
+    spec = obj.data.get("spec")
+    reference = spec.get("chartRef") if isinstance(spec, dict) else None
+    if isinstance(reference, dict) and reference.get("kind") == "OCIRepository":
+        namespace = reference.get("namespace") or obj.namespace
+        source = side.get(("source.toolkit.fluxcd.io", "OCIRepository", str(namespace), str(reference.get("name"))))
+        url = (source.data.get("spec") or {}).get("url") if source is not None else None
+        chart = url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else chart
+    return (identity[0], chart, obj.layer or "")
+
+
+def _release_values(obj: DiffObject) -> Any:
+    spec = obj.data.get("spec")
+    if not isinstance(spec, dict):
+        return None
+    if isinstance(spec.get("source"), dict):  # Argo CD Application
+        helm = spec["source"].get("helm")
+        return helm.get("valuesObject") if isinstance(helm, dict) else None
+    return spec.get("values")
+
+
+def _renames(
+    base: dict[ObjectKey, DiffObject],
+    head: dict[ObjectKey, DiffObject],
+    removed: list[ObjectKey],
+    added: list[ObjectKey],
+) -> dict[ObjectKey, ObjectKey]:
+    """Removed release -> added release that is the same one renamed: same kind, chart, layer
+    and values, and the only such pair (two look-alikes are left as a removal and an addition:
+    guessing which is which could pass a data loss off as a rename)."""
+    gone: dict[tuple[str, str, str], list[ObjectKey]] = {}
+    new: dict[tuple[str, str, str], list[ObjectKey]] = {}
+    for keys, side, groups in ((removed, base, gone), (added, head, new)):
+        for key in keys:
+            identity = _rename_identity(side[key], side)
+            if identity is not None:
+                groups.setdefault(identity, []).append(key)
+    pairs: dict[ObjectKey, ObjectKey] = {}
+    for identity, old_keys in gone.items():
+        for old_key in old_keys:
+            values = _release_values(base[old_key])
+            twins = [key for key in old_keys if _same(_release_values(base[key]), values)]
+            matches = [key for key in new.get(identity, ()) if _same(_release_values(head[key]), values)]
+            if len(matches) == 1 and len(twins) == 1:
+                pairs[old_key] = matches[0]
+    return pairs
+
+
 def compare(base: dict[ObjectKey, DiffObject], head: dict[ObjectKey, DiffObject]) -> DiffResult:
     result = DiffResult()
     removed = [key for key in base if key not in head]
@@ -180,6 +236,7 @@ def compare(base: dict[ObjectKey, DiffObject], head: dict[ObjectKey, DiffObject]
         identity = _release_identity(head[key])
         if identity:
             added_by_identity.setdefault(identity, []).append(key)
+    still_removed: list[ObjectKey] = []
     for key in sorted(removed):
         identity = _release_identity(base[key])
         candidates = added_by_identity.get(identity, []) if identity else []
@@ -188,6 +245,16 @@ def compare(base: dict[ObjectKey, DiffObject], head: dict[ObjectKey, DiffObject]
             added.remove(target)
             fields = field_changes(base[key], head[target])
             result.changes.append(ObjectChange(MOVED, target, base[key], head[target], fields))
+        else:
+            still_removed.append(key)
+    # A removed and an added release of the same kind, chart, layer and values: one rename.
+    renames = _renames(base, head, still_removed, added)
+    for key in still_removed:
+        renamed = renames.get(key)
+        if renamed is not None:
+            added.remove(renamed)
+            fields = field_changes(base[key], head[renamed])
+            result.changes.append(ObjectChange(RENAMED, renamed, base[key], head[renamed], fields))
         else:
             result.changes.append(ObjectChange(REMOVED, key, base[key], None))
     for key in sorted(added):

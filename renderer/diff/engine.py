@@ -21,6 +21,7 @@ from .compare import MOVED, DiffResult, compare
 from .git import WORKTREE, Repository, compared
 from .rule import Accepted, DiffContext
 from .rules import DIFF_RULES
+from .rules._migrations import accept as accept_migrations
 from .rules.subchart_enabled import COUPLING_RULE
 from .sides import Side, linked, materialized, read_side, split_output
 
@@ -116,6 +117,7 @@ def run(
     )
     with stack_charts(head_view.config.charts):  # the head's rail.yaml knows the charts the change is about
         findings = _merged([finding for rule in DIFF_RULES for finding in rule.check(context)])
+        findings, accepted = accept_migrations(context, findings, DIFF_RULES)  # records naming the exact change
     new, fixed, unchanged = _sort_lint(context)
     findings.extend(new)
     return outcome(
@@ -124,6 +126,7 @@ def run(
         lint_fixed=tuple(fixed),
         lint_unchanged=unchanged,
         notes=tuple(notes),
+        accepted=tuple(accepted),
     )
 
 

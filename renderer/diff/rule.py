@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..lint.finding import Finding, Location, ObjectRef
-from .compare import MODIFIED, MOVED, DiffResult, ObjectChange
-from .sides import Side
+from .compare import MODIFIED, MOVED, RENAMED, DiffResult, ObjectChange
+from .sides import DiffObject, Side
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,30 @@ class DiffContext:
 
     def _moves(self) -> dict[ObjectRef, ObjectRef]:
         moves = {}
-        for change in self.changes(MOVED):
+        for change in self.changes(MOVED, RENAMED):
             if change.old is not None and change.new is not None:
                 old, new = change.old, change.new
                 moves[ObjectRef(old.kind, old.namespace or None, old.name)] = ObjectRef(
                     new.kind, new.namespace or None, new.name
                 )
         return moves
+
+
+@dataclass(frozen=True)
+class Event:
+    """A data event a diff rule found: what a migration record must name to accept its finding.
+
+    ``change`` is the kind (``moved``, ``renamed``, ``removed``, ``namespace-removed``,
+    ``subchart-disabled``, ``storage-class``, ``access-modes``); ``subject`` the release's
+    namespace/name (the namespace, for ``namespace-removed``); ``obj`` the head object whose
+    spec or annotations may hold the record (None: nothing is left in the head);
+    ``sources``: where a move or rename comes from, any of which a record's ``from`` may name.
+    """
+
+    change: str
+    subject: str
+    obj: DiffObject | None
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,8 @@ class DiffRule:
     summary: str
     check: Callable[[DiffContext], Iterable[Finding]]
     doc: str
+    # Data events (a migration record may accept them): each finding with the event it reports.
+    events: Callable[[DiffContext], Iterable[tuple[Event, Finding]]] | None = None
 
 
 def finding(

@@ -4,6 +4,8 @@ values files and SOPS secrets. All problems of a run are collected and raised on
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,17 @@ class SecretFile:
 
 
 @dataclass(frozen=True)
+class Dangling:
+    """A ``dependsOn`` or ``${ref:...}`` of a release naming a release the stack does not
+    have: an input error for render; lint and diff load on (a finding, and what
+    ``dependency-removed`` reads when the change removed that release)."""
+
+    release: str
+    target: str
+    problem: Problem
+
+
+@dataclass(frozen=True)
 class LoadedStack:
     root: Path
     stack: Stack
@@ -41,6 +54,9 @@ class LoadedStack:
     # Spec and values files that are symlinks leaving the stack: not read (render refuses
     # them; lint and diff report the finding symlink-escape).
     escaped: tuple[Problem, ...] = ()
+    # Loaded for lint or diff (``refuse_plaintext=False``): what render refuses is reported.
+    lenient: bool = False
+    dangling: tuple[Dangling, ...] = ()
 
     def merged_values(self, release: Release) -> dict[str, Any]:
         """Values files in order, then inline values on top, merged as Helm merges them."""
@@ -133,7 +149,9 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
             collector.extend(error.problems)
     collector.raise_if_any()
 
-    _check_names(releases, collector)
+    dangling = _check_names(releases, spec_documents, collector, lenient=not refuse_plaintext)
+    if not refuse_plaintext:
+        dangling.extend(_dangling_references(releases, spec_documents, values_documents))
     collector.raise_if_any()
     layer_order = {layer.id: layer.order for layer in config.layers}
     ordered = tuple(sorted(releases, key=lambda r: (layer_order[r.layer], r.name)))
@@ -144,6 +162,8 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
         values_documents=values_documents,
         secret_files=secret_files,
         escaped=tuple(sorted(set(escaped), key=Problem.sort_key)),
+        lenient=not refuse_plaintext,
+        dangling=tuple(dangling),
     )
 
 
@@ -278,7 +298,11 @@ def _check_plaintext(document: Document, prefix: tuple[Any, ...], values: Any) -
     ]
 
 
-def _check_names(releases: list[Release], collector: ProblemCollector) -> None:
+def _check_names(
+    releases: list[Release], documents: dict[str, Document], collector: ProblemCollector, *, lenient: bool
+) -> list[Dangling]:
+    """Unique names, and every dependsOn naming a release; ``lenient``: a dependsOn naming
+    none is returned (lint and diff report it), not an input error."""
     by_name: dict[str, Release] = {}
     for release in releases:
         other = by_name.get(release.name)
@@ -291,14 +315,56 @@ def _check_names(releases: list[Release], collector: ProblemCollector) -> None:
                 )
             )
         by_name[release.name] = release
+    dangling: list[Dangling] = []
     for release in releases:
         for index, dependency in enumerate(release.depends_on):
             if dependency not in by_name:
-                collector.add(
-                    Problem(
-                        path=release.origin,
-                        message=f"dependsOn names release '{dependency}', which does not exist",
-                        key_path=f"dependsOn[{index}]",
-                        hint="name a release of this stack, or remove the entry",
-                    )
+                problem = documents[release.origin].problem(
+                    ("dependsOn", index),
+                    f"dependsOn names release '{dependency}', which does not exist",
+                    "name a release of this stack, or remove the entry",
                 )
+                if lenient:
+                    dangling.append(Dangling(release.name, dependency, problem))
+                else:
+                    collector.add(problem)
+    return dangling
+
+
+_REFERENCE_TARGET = re.compile(r"\$\{ref:([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.[^}]*\}")
+
+
+def _dangling_references(
+    releases: list[Release], documents: dict[str, Document], values_documents: dict[str, Document]
+) -> list[Dangling]:
+    """``${ref:NAME...}`` values naming no release (render refuses them when it resolves)."""
+    names = {release.name for release in releases}
+    found: list[Dangling] = []
+    for release in releases:
+        sources: list[tuple[Document, tuple[Any, ...], Any]] = [
+            (values_documents[path], (), values_documents[path].data) for path in release.values_files
+        ]
+        sources.append((documents[release.origin], ("values",), release.values))
+        for document, prefix, data in sources:
+            for key_path, text in _strings(data, prefix):
+                for match in _REFERENCE_TARGET.finditer(text):
+                    target = match.group(1)
+                    if target not in names:
+                        problem = document.problem(
+                            key_path,
+                            f"reference to release '{target}', which does not exist",
+                            "name a release of this stack",
+                        )
+                        found.append(Dangling(release.name, target, problem))
+    return found
+
+
+def _strings(data: Any, prefix: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _strings(item, (*prefix, index))
+    elif isinstance(data, str) and "${ref:" in data:
+        yield prefix, data

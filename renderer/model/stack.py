@@ -17,6 +17,39 @@ from ..errors import ProblemCollector
 from ..yamlio import Document
 
 SERVICE_CLASSES = ("cluster-runtime", "database", "cache", "broker", "search", "backup", "application")
+# The data events a migration record may name by kind (``change:``); a move or a rename
+# is named by where it comes from (``from: namespace/name``).
+SPEC_MIGRATION_CHANGES = ("subchart-disabled", "storage-class", "access-modes")
+STACK_MIGRATION_CHANGES = ("removed", "namespace-removed")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """A planned data migration the head records: rail diff accepts exactly the change it
+    names, nothing else. In a spec (``migration:``) it is about that release; in rail.yaml
+    (``migrations:``) about a release or namespace the change removes."""
+
+    reason: str  # the backup, the dump/restore, the ticket
+    path: str
+    line: int | None
+    source: str = ""  # ``from``: the namespace/name a move or a rename comes from
+    changes: tuple[str, ...] = ()  # the kinds of change it names
+    release: str = ""  # rail.yaml: the namespace/name of the release removed
+    namespace: str = ""  # rail.yaml: the namespace removed
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], document: Document, key_path: tuple[str | int, ...]) -> Migration:
+        change = data.get("change", ())
+        line, _ = document.locate(key_path)
+        return cls(
+            reason=str(data.get("reason", "")),
+            path=document.path,
+            line=line,
+            source=str(data.get("from", "")),
+            changes=(change,) if isinstance(change, str) else tuple(change),
+            release=str(data.get("release", "")),
+            namespace=str(data.get("namespace", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -126,6 +159,8 @@ class StackConfig:
     releases_named: bool = True
     # charts: in rail.yaml, as written (schema-checked): facts the catalog lacks.
     charts: tuple[Mapping[str, Any], ...] = ()
+    # migrations: in rail.yaml: removals the head records as planned (no spec is left to hold them).
+    migrations: tuple[Migration, ...] = ()
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], document: Document) -> StackConfig:
@@ -204,6 +239,10 @@ class StackConfig:
             argo=ArgoSettings.from_data(data.get("argo", {})),
             releases_named="releases" in data,
             charts=tuple(data.get("charts", ())),
+            migrations=tuple(
+                Migration.from_data(item, document, ("migrations", index))
+                for index, item in enumerate(data.get("migrations", ()))
+            ),
         )
 
     @property
@@ -309,7 +348,8 @@ class Release:
     release_name: str = ""
     ha: bool = False
     description: str = ""
-    migration: str = ""  # why a move of this release is planned and safe
+    migration: str = ""  # why a move of this release is planned and safe (its record's reason)
+    migration_record: Migration | None = None  # what exactly the record names
     flux: FluxSettings = field(default_factory=FluxSettings)
 
     @property
@@ -384,6 +424,9 @@ class Release:
             ha=data.get("ha", False),
             description=data.get("description", ""),
             migration=(data.get("migration") or {}).get("reason", ""),
+            migration_record=Migration.from_data(data["migration"], document, ("migration",))
+            if data.get("migration")
+            else None,
             flux=FluxSettings.from_data(data.get("flux", {}), config.flux_defaults),
         )
 

@@ -88,7 +88,8 @@ class ArgoTarget(Target):
         dependencies = []
         for name in self.graph[release.name]:
             dependency = self.stack.release(name)
-            assert dependency is not None
+            if dependency is None:
+                continue  # lint and diff only (a lenient load): lint reports it as dangling-reference
             dependencies.append(f"{dependency.namespace}/{name}")
         if dependencies:
             # Argo CD has no dependsOn: the waves order the sync, this records why (for lint and diff).

@@ -67,6 +67,8 @@ def resolve(loaded: LoadedStack) -> Resolution:
         for document, prefix, data in origins:
             for key_path, text in _strings(data, prefix):
                 for match in REFERENCE.finditer(text):
+                    if loaded.lenient and _names_no_release(match.group(1), stack_names):
+                        continue  # lint and diff: loading kept it as dangling; the text stays as written
                     target = _check_reference(match.group(1), release, endpoints, stack_names)
                     if isinstance(target, str):
                         targets.add(target)
@@ -169,6 +171,13 @@ def _substitute(data: Any, endpoints: dict[tuple[str, str], Endpoint]) -> Any:
     return data
 
 
+def _names_no_release(text: str, stack_names: set[str]) -> bool:
+    match = _TARGET.match(text)
+    return match is not None and match.group(1) not in stack_names
+
+
 def _lookup(text: str, endpoints: dict[tuple[str, str], Endpoint]) -> str | int:
     release, export, field = text.split(".")
-    return endpoints[(release, export)].field(field)
+    endpoint = endpoints.get((release, export))
+    # None only for a release a lenient load kept as dangling: left as written.
+    return endpoint.field(field) if endpoint is not None else f"${{ref:{text}}}"

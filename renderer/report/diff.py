@@ -13,15 +13,16 @@ import json
 from collections import Counter
 from typing import Any
 
-from ..diff.compare import ADDED, MODIFIED, MOVED, REMOVED, FieldChange, ObjectChange
+from ..diff.compare import ADDED, MODIFIED, MOVED, REMOVED, RENAMED, FieldChange, ObjectChange
 from ..diff.engine import DiffOutcome
 from ..lint.finding import ERROR, Finding
 from ..quoting import printable
 from .markdown import code_span, escape_html, escape_text
 
 MARKDOWN_BUDGET = 65_000
-_SIGN = {ADDED: "+", REMOVED: "-", MODIFIED: "~", MOVED: ">"}
-_COLOUR = {ADDED: "green", REMOVED: "red", MODIFIED: "yellow", MOVED: "cyan"}
+_SIGN = {ADDED: "+", REMOVED: "-", MODIFIED: "~", MOVED: ">", RENAMED: ">"}
+_COLOUR = {ADDED: "green", REMOVED: "red", MODIFIED: "yellow", MOVED: "cyan", RENAMED: "cyan"}
+_KINDS = (ADDED, REMOVED, MODIFIED, MOVED, RENAMED)
 
 
 def _value(value: Any) -> str:
@@ -34,7 +35,7 @@ def _value(value: Any) -> str:
 def _object(change: ObjectChange) -> str:
     obj = change.current
     where = f"{obj.namespace}/{obj.name}" if obj.namespace else obj.name
-    if change.change == MOVED and change.old is not None:
+    if change.change in (MOVED, RENAMED) and change.old is not None:
         old = change.old
         where = f"{old.namespace or '-'}/{old.name} -> {where}"
     return f"{obj.kind} {where}"
@@ -65,6 +66,10 @@ def text(outcome: DiffOutcome, colour: bool = False) -> str:
         lines.append(paint(printable(_finding_line(finding)), "red" if finding.severity == "error" else "yellow"))
         if finding.hint:
             lines.append(printable(f"  hint: {finding.hint}"))
+    for accepted in outcome.accepted:
+        record = accepted.record.path + (f":{accepted.record.line}" if accepted.record.line else "")
+        lines.append(printable(f"accepted: {_finding_line(accepted.finding)}"))
+        lines.append(printable(f"  migration recorded at {record}: {accepted.reason}"))
     lines.append(_summary_line(outcome))
     return "\n".join(lines) + "\n"
 
@@ -82,14 +87,16 @@ def _head_named(outcome: DiffOutcome) -> str:
 
 def _summary_line(outcome: DiffOutcome) -> str:
     counts = Counter(change.change for change in outcome.result.changes)
-    parts = [f"{counts.get(kind, 0)} {kind}" for kind in (ADDED, REMOVED, MODIFIED, MOVED)]
+    parts = [f"{counts.get(kind, 0)} {kind}" for kind in _KINDS]
     verdict = "blocked" if outcome.failed else "ok"
     return (
         f"rail: {', '.join(parts)}; {outcome.result.unchanged} unchanged;"
         f" {outcome.result.noise_hidden} noise change(s) hidden;"
         f" lint {sum(1 for f in outcome.findings if f.rule not in _DIFF_RULE_IDS)} new,"
         f" {len(outcome.lint_fixed)} fixed, {outcome.lint_unchanged} unchanged;"
-        f" {outcome.errors} error(s), {outcome.warnings} warning(s): {verdict}"
+        f" {outcome.errors} error(s), {outcome.warnings} warning(s)"
+        + (f", {len(outcome.accepted)} accepted as recorded migration(s)" if outcome.accepted else "")
+        + f": {verdict}"
     )
 
 
@@ -113,12 +120,16 @@ def as_json(outcome: DiffOutcome) -> str:
             "path": obj.path,
             "fields": [{"path": f.path, "old": f.old, "new": f.new, "redacted": f.redacted} for f in change.fields],
         }
-        if change.change == MOVED and change.old is not None:
+        if change.change in (MOVED, RENAMED) and change.old is not None:
             item["from"] = {"namespace": change.old.namespace or None, "name": change.old.name, "path": change.old.path}
         changes.append(item)
     payload = {
         "findings": [finding.to_json() for finding in outcome.findings],
         "changes": changes,
+        "accepted": [
+            {**accepted.finding.to_json(), "reason": accepted.reason, "record": accepted.record.to_json()}
+            for accepted in outcome.accepted
+        ],
         "summary": {
             "base": outcome.base_label,
             "head": outcome.head_label,
@@ -126,10 +137,7 @@ def as_json(outcome: DiffOutcome) -> str:
             "head_commit": outcome.head_commit,
             "merge_base": outcome.merge_base,
             "notes": list(outcome.notes),
-            **{
-                kind: sum(1 for c in outcome.result.changes if c.change == kind)
-                for kind in (ADDED, REMOVED, MODIFIED, MOVED)
-            },
+            **{kind: sum(1 for c in outcome.result.changes if c.change == kind) for kind in _KINDS},
             "unchanged": outcome.result.unchanged,
             "noise_hidden": outcome.result.noise_hidden,
             "lint_fixed": [finding.to_json() for finding in outcome.lint_fixed],

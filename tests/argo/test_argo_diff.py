@@ -219,7 +219,8 @@ def test_a_recorded_migration_passes(repo: Path, run_rail: RunRail) -> None:
         repo,
         PG,
         "  labels:\n",
-        "  annotations:\n    railiance.io/migration: pg_dump into the new namespace, ticket OPS-7\n  labels:\n",
+        "  annotations:\n    railiance.io/migration: pg_dump into the new namespace, ticket OPS-7\n"
+        "    railiance.io/migration-from: platform/postgresql-ha\n  labels:\n",
     )
     _, report = diff(run_rail, repo)
     assert not findings(report, "stateful-relocation")

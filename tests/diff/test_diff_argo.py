@@ -86,7 +86,9 @@ def test_destination_namespace_change_is_a_stateful_relocation(argo: Path) -> No
 def test_destination_namespace_change_recorded_in_the_spec_passes(argo: Path) -> None:
     _move_valkey(argo)
     with (argo / VALKEY).open("a", encoding="utf-8") as spec:
-        spec.write("migration:\n  reason: cache only, rebuilt from the database; nothing to copy\n")
+        spec.write(
+            "migration:\n  reason: cache only, rebuilt from the database; nothing to copy\n  from: platform/valkey\n"
+        )
 
     _, report = diff_json(argo, "--base", "main")
 

@@ -53,10 +53,13 @@ values:
         DB_TYPE: postgres
 """
 
+# The record names exactly this change: the move from flux-system/gitea and the bundled
+# database and cache switched off (T02: their data is dumped and restored first).
 MIGRATION = """\
 migration:
   reason: "pg_dump from the bundled pgpool, pg_restore into platform postgresql-ha; backup job 2024-06-01"
-  from: flux-system
+  from: flux-system/gitea
+  change: subchart-disabled
 """
 
 

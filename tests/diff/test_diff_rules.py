@@ -181,9 +181,9 @@ def test_removing_a_release_nobody_depends_on_passes_the_rule(manifests: Path) -
     assert report["summary"]["removed"] == 2
 
 
-def test_removing_a_depended_on_spec_is_a_broken_head(stack: Path) -> None:
-    """With specs, the renderer itself refuses a dependsOn to a missing release: the head
-    cannot be read, and what stops it is an error finding (exit 1), not a diff."""
+def test_removing_a_depended_on_spec_is_dependency_removed(stack: Path) -> None:
+    """With specs, render refuses a dependsOn to a missing release; the diff reads the head
+    on and reports it (issue 13: it was exit 2, with nothing in the report)."""
     (stack / PG).unlink()
     for secret in ("postgresql-ha-credentials", "postgresql-ha-pgpool-users"):
         (stack / f"secrets/s3/{secret}.sops.yaml").unlink()
@@ -191,9 +191,8 @@ def test_removing_a_depended_on_spec_is_a_broken_head(stack: Path) -> None:
     run = rail(stack, "diff", "--base", "main")
 
     assert run.exit_code == 1, run.output
-    assert "error yaml-syntax" in run.stdout and "postgresql-ha" in run.stdout
-    assert "note: head does not parse" in run.stdout
-    assert "- removed" not in run.output
+    assert "error dependency-removed release 'postgresql-ha' is removed but gitea still depend(s) on it" in run.stdout
+    assert "removed HelmRelease platform/postgresql-ha" in run.stdout
     assert "Traceback" not in run.output
 
 
@@ -273,7 +272,7 @@ def test_release_name_change_recorded_as_a_migration_passes(stack: Path) -> None
         PG,
         "class: database\n",
         "class: database\nreleaseName: pg-main\n"
-        "migration:\n  reason: pg_basebackup into the new release, ticket OPS-12\n",
+        "migration:\n  reason: pg_basebackup into the new release, ticket OPS-12\n  from: platform/postgresql-ha\n",
     )
 
     _, report = diff_json(stack, "--base", "main")

@@ -106,13 +106,26 @@ def test_broken_base_revision(stack: Path) -> None:
 
 
 def test_head_revision_that_fails_to_render(stack: Path) -> None:
-    edit(stack, GITEA, "  - valkey\n", "  - valkey\n  - no-such-release\n")
+    # A reference to an export the release does not have. (A dependsOn naming no release
+    # no longer stops the diff: it is dangling-reference / dependency-removed, exit 1.)
+    edit(stack, GITEA, "${ref:postgresql-ha.database.address}", "${ref:postgresql-ha.nothing.address}")
 
     run = rail_process(stack, "diff", "--base", "main")
 
     assert_head_findings(run.output, run.exit_code)
     assert f"{GITEA}:" in run.stdout
-    assert "no-such-release" in run.stdout
+    assert "exports no endpoint 'nothing'" in run.stdout
+
+
+def test_head_with_a_dependency_on_no_release_is_a_finding(stack: Path) -> None:
+    edit(stack, GITEA, "  - valkey\n", "  - valkey\n  - no-such-release\n")
+
+    run = rail_process(stack, "diff", "--base", "main")
+
+    assert run.exit_code == 1, run.output
+    assert f"{GITEA}:{line_of(stack, GITEA, 'no-such-release')}: error dangling-reference" in run.stdout
+    assert "dependsOn names release 'no-such-release', which does not exist" in run.stdout
+    assert "Traceback" not in run.output
 
 
 def test_broken_manifest_in_a_manifest_repository(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:

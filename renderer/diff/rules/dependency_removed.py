@@ -15,8 +15,9 @@ Passes: gitea is pointed at the new database in the same change.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from ...lint.finding import ERROR, Finding
+from ...lint.finding import ERROR, Finding, Location
 from ..compare import REMOVED
 from ..rule import DiffContext, DiffRule, finding
 from ..sides import DiffObject
@@ -59,19 +60,39 @@ def _dependents(context: DiffContext) -> dict[tuple[str, str, str], list[str]]:
     return found
 
 
+def _dangling(context: DiffContext, obj: DiffObject) -> list[tuple[str, Location]]:
+    """Head releases whose specs still name the release ``obj`` rendered from a base spec,
+    and where: their ``dependsOn`` entries and ``${ref:...}`` values (loading the head kept
+    them as dangling; rendering left them out)."""
+    loaded = context.head.loaded
+    if obj.origin is None or loaded is None:
+        return []
+    return [
+        (item.release, Location(item.problem.path, item.problem.line, item.problem.column))
+        for item in loaded.dangling
+        if item.target == obj.name
+    ]
+
+
 def check(context: DiffContext) -> Iterator[Finding]:
     dependents = _dependents(context)
     for change in context.changes(REMOVED):
         if not is_release(change.old) or change.old is None:
             continue
-        users = sorted(set(dependents.get((change.old.kind, *_identity(change.old)), [])))
+        users = set(dependents.get((change.old.kind, *_identity(change.old)), []))
+        dangling = _dangling(context, change.old)
+        users.update(user for user, _ in dangling)
+        places = [place for _, place in dangling]
         if users:
-            yield finding(
+            found = finding(
                 RULE,
                 change,
-                f"release '{change.old.name}' is removed but {', '.join(users)} still depend(s) on it",
+                f"release '{change.old.name}' is removed but {', '.join(sorted(users))} still depend(s) on it",
                 "remove or repoint the dependents in the same change",
             )
+            if places:  # at the head's dependsOn or reference, where the fix goes
+                found = replace(found, location=places[0], related=(*places[1:], Location(change.old.path)))
+            yield found
 
 
 RULE = DiffRule(

@@ -4,16 +4,20 @@ A release keeps data when its values switch persistence on (charts default it on
 when it is a data service (its class or chart: database, cache, broker, search,
 backup), or when it runs a bundled database or cache subchart. Helm does not move
 volumes: a release whose namespace, name, ``targetNamespace``, ``storageNamespace``
-or ``releaseName`` changes is installed afresh, with new, empty
-PersistentVolumeClaims, while the old ones stay behind (or are pruned).
-An error, unless the head revision records the move as a planned migration: the
-spec's ``migration: {reason: ...}`` (rendered as the annotation
-``railiance.io/migration``), naming the backup and restore steps.
+or ``releaseName`` changes, or that is renamed (a removed and an added release with
+the same chart, layer and values: one ``renamed`` change), is installed afresh, with
+new, empty PersistentVolumeClaims, while the old ones stay behind (or are pruned).
+An error, unless the head records exactly this move as a planned migration: the
+spec's ``migration: {from: <old namespace>/<old name>, reason: ...}`` naming the
+backup and restore steps (without specs: the annotations ``railiance.io/migration``
+and ``railiance.io/migration-from`` on the head object). A record that names another
+move (one left from an earlier migration) accepts nothing: ``stale-migration``.
 
-Fails: Gitea with its bundled postgresql-ha goes from ``flux-system`` to ``apps``.
+Fails: Gitea with its bundled postgresql-ha goes from ``flux-system`` to ``apps``;
+``postgresql-ha`` is renamed ``pg-ha``.
 
-Passes: the same move, with ``migration: {reason: "pg_dump from the old pgpool, restore into
-platform postgresql-ha; backup job 2024-06-01"}`` in the head spec.
+Passes: the same move, with ``migration: {from: flux-system/gitea, reason: "pg_dump from the
+old pgpool, restore into platform postgresql-ha; backup job 2024-06-01"}`` in the head spec.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from typing import Any
 
 from ...catalog import chart_facts
 from ...lint.finding import ERROR, Finding, ObjectRef
-from ..compare import MODIFIED, MOVED, ObjectChange
-from ..rule import DiffContext, DiffRule, finding
+from ..compare import MODIFIED, MOVED, RENAMED, ObjectChange
+from ..rule import DiffContext, DiffRule, Event, finding
 from ..sides import DiffObject
+from ._migrations import stateful_subject
 from ._values import chart_of, is_release, release_values
 from .subchart_enabled import COUPLING_RULE
 
@@ -37,7 +42,6 @@ _IDENTITY_FIELDS = {
     "spec.destination.namespace": "namespace",  # Argo CD Application
     "spec.source.helm.releaseName": "release name",
 }
-MIGRATION_ANNOTATION = "railiance.io/migration"
 
 
 _DATA_CLASSES = frozenset({"database", "cache", "broker", "search", "backup"})
@@ -55,7 +59,7 @@ def _persistent(values: Any) -> bool:
     return False
 
 
-def _stateful(context: DiffContext, obj: DiffObject) -> bool:
+def stateful(context: DiffContext, obj: DiffObject) -> bool:
     """The release keeps data: persistence on in its values, a data service by class or
     chart, or (a lint finding of the base says so) a bundled database or cache subchart."""
     if _persistent(release_values(obj)):
@@ -66,8 +70,19 @@ def _stateful(context: DiffContext, obj: DiffObject) -> bool:
     facts = chart_facts(chart_of(obj)[0])
     if facts is not None and facts.service_class in _DATA_CLASSES:
         return True
-    here = ObjectRef(obj.kind, obj.namespace or None, obj.name)
-    return any(f.rule == COUPLING_RULE and f.object == here for f in context.lint_base)
+    return ObjectRef(obj.kind, obj.namespace or None, obj.name) in _coupled(context.lint_base)
+
+
+_coupled_memo: list[tuple[tuple[Finding, ...], frozenset[ObjectRef | None]]] = []
+
+
+def _coupled(findings: tuple[Finding, ...]) -> frozenset[ObjectRef | None]:
+    """The objects with a coupling finding: asked once per changed release, built once per diff."""
+    if _coupled_memo and _coupled_memo[0][0] is findings:
+        return _coupled_memo[0][1]
+    objects = frozenset(f.object for f in findings if f.rule == COUPLING_RULE)
+    _coupled_memo[:] = [(findings, objects)]
+    return objects
 
 
 def _identity_changed(change: ObjectChange) -> list[str]:
@@ -77,6 +92,11 @@ def _identity_changed(change: ObjectChange) -> list[str]:
     assert old is not None and new is not None
     if change.change == MOVED:
         return [f"namespace {old.namespace or '(none)'} -> {new.namespace or '(none)'}"]
+    if change.change == RENAMED:
+        renamed = [f"name {old.name} -> {new.name}"]
+        if old.namespace != new.namespace:
+            renamed.append(f"namespace {old.namespace or '(none)'} -> {new.namespace or '(none)'}")
+        return renamed
     moved = []
     for field in change.fields:
         label = _IDENTITY_FIELDS.get(field.path)
@@ -88,6 +108,8 @@ def _identity_changed(change: ObjectChange) -> list[str]:
 
 def _key_path(change: ObjectChange) -> tuple[str, ...]:
     """Where the move is written: the namespace, or the first identity field that changed."""
+    if change.change == RENAMED:
+        return ("spec", "releaseName")  # the spec's name (or releaseName): one finding for Flux and Argo CD
     if change.change != MOVED:
         for field in change.fields:
             if field.path in _IDENTITY_FIELDS:
@@ -95,35 +117,34 @@ def _key_path(change: ObjectChange) -> tuple[str, ...]:
     return ("metadata", "namespace")
 
 
-def _recorded(context: DiffContext, obj: DiffObject) -> bool:
-    """The head records the move as a planned migration: the annotation, or the spec it was rendered from."""
-    annotations = (obj.data.get("metadata") or {}).get("annotations") or {}
-    if isinstance(annotations, dict) and str(annotations.get(MIGRATION_ANNOTATION, "")).strip():
-        return True
-    loaded = context.head.loaded
-    if obj.origin is None or loaded is None:
-        return False
-    return any(release.origin == obj.origin and release.migration.strip() for release in loaded.stack.releases)
-
-
-def check(context: DiffContext) -> Iterator[Finding]:
-    for change in context.changes(MOVED, MODIFIED):
+def events(context: DiffContext) -> Iterator[tuple[Event, Finding]]:
+    for change in context.changes(MOVED, MODIFIED, RENAMED):
         if not is_release(change.new) or change.old is None or change.new is None:
             continue
         moved = _identity_changed(change)
-        if not moved or not _stateful(context, change.old):
+        if not moved or not stateful(context, change.old):
             continue
-        if _recorded(context, change.new):
-            continue
-        yield finding(
-            RULE,
-            change,
-            f"release '{change.new.name}' has persistent volumes and moves ({', '.join(moved)}):"
-            " Helm installs it afresh with empty volumes; the old data stays behind",
-            "migrate the data first (backup, pg_dump/pg_restore), then record it: migration: {reason: ...} in the spec",
-            context=context,
-            key_path=_key_path(change),
+        old = change.old
+        sources = tuple(sorted({stateful_subject(old), f"{old.namespace}/{old.name}"}))
+        event = Event(RENAMED if change.change == RENAMED else MOVED, stateful_subject(change.new), change.new, sources)
+        yield (
+            event,
+            finding(
+                RULE,
+                change,
+                f"release '{change.new.name}' has persistent volumes and moves ({', '.join(moved)}):"
+                " Helm installs it afresh with empty volumes; the old data stays behind",
+                "migrate the data first (backup, pg_dump/pg_restore), then record exactly this move in the"
+                f" head spec: migration: {{from: {stateful_subject(old)}, reason: ...}}",
+                context=context,
+                key_path=_key_path(change),
+            ),
         )
+
+
+def check(context: DiffContext) -> Iterator[Finding]:
+    for _, found in events(context):
+        yield found
 
 
 RULE = DiffRule(
@@ -132,4 +153,5 @@ RULE = DiffRule(
     summary="a release with persistent volumes changes namespace or release name",
     check=check,
     doc=__doc__ or "",
+    events=events,
 )

@@ -68,7 +68,9 @@ the entries.
 
 Releases rendered from specs rarely trip this rule: the renderer refuses a
 ``dependsOn`` naming no spec, and a ``${ref:...}`` reference naming no export is
-a render error (exit 2), not a finding of this rule. It is the main catch for
+a render error (exit 2), not a finding of this rule. Lint (and ``rail diff``)
+load on where render stops at a spec's ``dependsOn`` or ``${ref:...}`` naming a
+release the stack does not have: that is a finding here, at the spec's line. It is the main catch for
 hand-written repositories, where a rename leaves the old name behind.
 
 Fails (no HelmRelease ``postgresql`` in ``platform``)::
@@ -94,13 +96,16 @@ Passes::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...catalog import creators as creator_facts
 from ...yamlio import format_key_path
 from ..finding import ERROR, WARNING, Finding, Location, ObjectRef
 from ..graph import DEPENDS_ON_ANNOTATION, Edge, ReleaseGraph, ReleaseNode
 from ..rule import LintContext, Rule
+
+if TYPE_CHECKING:
+    from ...load.stack import LoadedStack
 
 _KUSTOMIZE_FILES = frozenset({"kustomization.yaml", "kustomization.yml"})
 _GENERATORS = (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret"))
@@ -236,6 +241,7 @@ def _missing(context: LintContext) -> Iterator[Edge]:
 
 
 def check(context: LintContext) -> Iterator[Finding]:
+    yield from _dangling_specs(context)
     graph = context.graph
     # Several entries of one object naming one missing target are one finding.
     groups: dict[tuple[ObjectRef, str, ObjectRef], list[Edge]] = {}
@@ -271,6 +277,31 @@ def check(context: LintContext) -> Iterator[Finding]:
             object=edge.source,
             hint=hint,
         )
+
+
+def _dangling_specs(context: LintContext) -> Iterator[Finding]:
+    """A spec's dependsOn or reference naming no release (what ``rail render`` refuses)."""
+    loaded = context.loaded
+    for item in loaded.dangling if loaded is not None else ():
+        flux = loaded is None or "flux" in loaded.stack.config.targets
+        problem = item.problem
+        yield Finding(
+            rule=RULE.id,
+            message=f"release '{item.release}': {problem.message}"
+            + (f" (at {problem.key_path})" if problem.key_path else ""),
+            location=Location(problem.path, problem.line, problem.column),
+            object=_spec_object(loaded, item.release, flux) if loaded is not None else None,
+            hint=problem.hint,
+        )
+
+
+def _spec_object(loaded: LoadedStack, name: str, flux: bool) -> ObjectRef | None:
+    release = loaded.stack.release(name)
+    if release is None:
+        return None
+    if flux:
+        return ObjectRef("HelmRelease", release.namespace, release.name)
+    return ObjectRef("Application", loaded.stack.config.argo.namespace, release.name)
 
 
 RULE = Rule(
