@@ -1155,7 +1155,8 @@ BROKEN_RUNS = [(case, command) for case in BROKEN_CASES for command in BROKEN_CO
 @pytest.mark.parametrize(("case", "command"), BROKEN_RUNS, ids=[f"{c}-{m}" for c, m in BROKEN_RUNS])
 def test_broken_file_beside_a_canary(broken_world: dict[str, BrokenRuns], case: str, command: str) -> None:
     """Exit 2 naming the file and the canary's line (or where the construct holding it
-    began), and not a piece of the canary anywhere."""
+    began), and not a piece of the canary anywhere; a diff whose side does not load says
+    so as a note (base) or findings (head)."""
     outcome = broken_world[case]
     broken, run = outcome.broken, outcome.runs[command]
     leaks = Leaks()
@@ -1168,6 +1169,16 @@ def test_broken_file_beside_a_canary(broken_world: dict[str, BrokenRuns], case: 
         # A foreign file that does not parse may be the finding yaml-syntax (DESIGN.md).
         found = [(f["rule"], f["path"], f["line"]) for f in run.report()["findings"] if f["path"] == broken.path]
         assert any(rule == "yaml-syntax" and line in broken.lines for rule, _, line in found), found
+        return
+    if command == "diff-base":
+        # A base that does not load is a note naming the file, never its content (issue 13).
+        assert run.exit_code == 0, f"rail {command} on {case}: exit {run.exit_code}\n{run.stdout}{run.stderr}"
+        assert any(broken.path in note for note in run.report()["summary"]["notes"])
+        return
+    if command == "diff-head":
+        # A head that does not load: its problems are error findings at their file (issue 13).
+        assert run.exit_code == 1, f"rail {command} on {case}: exit {run.exit_code}\n{run.stdout}{run.stderr}"
+        assert "yaml-syntax" in run.files["markdown"] and broken.path in run.files["markdown"]
         return
     assert run.exit_code == 2, f"rail {command} on {case}: exit {run.exit_code}\n{run.stdout}{run.stderr}"
     named = [f"{broken.path}:{line}:" for line in broken.lines]

@@ -113,7 +113,8 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     escaped: list[Problem] = []
     for spec_path in _spec_files(root, config.releases_dir, required=config.releases_named):
         display = spec_path.relative_to(root).as_posix()
-        target = escaping_link(root, spec_path)
+        # rglob never walks into a linked folder: only the file itself can be a link (an lstat).
+        target = escaping_link(root, spec_path) if spec_path.is_symlink() else None
         if target is not None:
             escaped.append(escape_problem(display, target))
             continue
