@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from .errors import InputError, Problem
 from .load import find_root, load_stack
-from .render import render
+from .render import render_stack
+from .render.crossrefs import as_problem
 from .render.output import Plan, plan, write
 
 if TYPE_CHECKING:
@@ -34,7 +35,11 @@ def run_render(start: Path, target: str, check: bool) -> RenderOutcome:
     loaded = load_stack(root)
     config = loaded.stack.config
     targets = config.targets if target == "all" else (target,)
-    files = render(loaded, targets)
+    rendered = render_stack(loaded, targets, documents=False)
+    dangling = [as_problem(use) for use in rendered.resolution.cross if use.problem]
+    if dangling:
+        raise InputError(dangling)  # no value to write: lint names these as dangling-reference findings
+    files = rendered.files
     # Rendering one target judges only its folder: the others' files are not stale.
     scope = () if set(targets) >= set(config.targets) else targets
     current = plan(root, config.output, files, scope)

@@ -10,10 +10,12 @@ from typing import Any
 
 from ..errors import InputError, Problem, ProblemCollector
 from ..model import Release, Stack, StackConfig
+from ..model.interface import ImportedStack
 from ..quoting import shell_path
 from ..secrets import find_plaintext
 from ..yamlio import Document, load_documents
 from .files import inside, read_text, read_yaml
+from .imports import load_imports
 from .schema import validate
 
 CONFIG_NAME = "rail.yaml"
@@ -38,6 +40,7 @@ class LoadedStack:
     spec_documents: dict[str, Document]
     values_documents: dict[str, Document]
     secret_files: dict[str, SecretFile]
+    imports: tuple[ImportedStack, ...] = ()  # the stacks rail.yaml imports (renderer.load.imports)
 
     def merged_values(self, release: Release) -> dict[str, Any]:
         """Values files in order, then inline values on top, merged as Helm merges them."""
@@ -85,6 +88,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     if problems:
         raise InputError(problems)
     config = StackConfig.from_data(config_document.data, config_document)
+    imports = load_imports(root, config_document, config.name) if "imports" in config_document.data else ()
 
     collector = ProblemCollector()
     releases: list[Release] = []
@@ -135,6 +139,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
         spec_documents=spec_documents,
         values_documents=values_documents,
         secret_files=secret_files,
+        imports=imports,
     )
 
 
@@ -279,7 +284,7 @@ def _check_names(releases: list[Release], collector: ProblemCollector) -> None:
         by_name[release.name] = release
     for release in releases:
         for index, dependency in enumerate(release.depends_on):
-            if dependency not in by_name:
+            if dependency not in by_name and "/" not in dependency:  # IMPORT/RELEASE: renderer.render.crossrefs
                 collector.add(
                     Problem(
                         path=release.origin,

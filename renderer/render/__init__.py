@@ -11,6 +11,7 @@ from .argo import ArgoTarget
 from .docs import render_docs
 from .flux import FluxTarget, OutputFile
 from .graph import check_acyclic, edges
+from .interface import render_interface
 from .references import Resolution, resolve
 from .templating import Templates
 
@@ -61,6 +62,7 @@ def render_stack(loaded: LoadedStack, targets: tuple[str, ...], documents: bool 
         elif target == "argo":
             files.extend(ArgoTarget(loaded, resolution, graph, templates, documents).files())
     files.extend(render_docs(loaded, resolution, templates_for(loaded.root, "docs")))
+    files.append(render_interface(loaded, resolution))
     return Rendered(files=sorted(files, key=lambda f: f.path), resolution=resolution)
 
 

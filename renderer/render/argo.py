@@ -87,6 +87,8 @@ class ArgoTarget(Target):
         annotations = {SYNC_WAVE: str(wave)}
         dependencies = []
         for name in self.graph[release.name]:
+            if "/" in name:
+                continue  # another repository's Application: no sync wave orders it (see README, Imports)
             dependency = self.stack.release(name)
             assert dependency is not None
             dependencies.append(f"{dependency.namespace}/{name}")

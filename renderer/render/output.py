@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..model.interface import INTERFACE_NAME
 from ..yamlio import load_document
 from .docs import DOCS_FOLDER
 from .flux import OutputFile
@@ -118,6 +119,9 @@ def _existing(tree: _Tree, output: str, scope: tuple[str, ...] = ()) -> tuple[li
             if relative.rsplit("/", 1)[-1] == "kustomization.yaml" and _owned_by_rail(tree, relative, set()):
                 parent = relative.rsplit("/", 1)[0]
                 listed.update(f"{parent}/{name}" for name in _resources(tree, relative))
+    interface = f"{output}/{INTERFACE_NAME}"  # beside the target folders: every render writes it
+    if scope and tree.read(interface) is not None:
+        found.append(interface)
     for relative in sorted(tree.docs(), key=_path_order):
         if _owned_by_rail(tree, relative, set()):
             found.append(relative)
