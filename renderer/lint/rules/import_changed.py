@@ -2,7 +2,7 @@
 
 ``rail render`` records in ``rendered/interface.yaml`` each reference into an
 imported stack and the value it had (``imports.<name>.uses``). When the imported
-stack changes under this one (its pgpool Service renamed, a port moved, the
+stack changes under this one (its pgpool Service renamed by a new release name, a port moved, the
 import's ``ref`` bumped), this stack's committed output still points at the old
 value: this rule lists each such reference, at the line that makes it, naming
 the imported interface. A reference the new interface lacks altogether is
@@ -13,7 +13,7 @@ Fails (the platform renamed its pgpool Service; the apps' output still has the o
     # releases/s5/gitea.yaml, apps repository
     HOST: ${ref:platform/postgresql-ha.database.address}
     # rendered/interface.yaml recorded postgresql-ha-pgpool.platform.svc.cluster.local:5432,
-    # the platform's interface now says pg-pgpool.platform.svc.cluster.local:5432
+    # the platform's interface now says pg-postgresql-ha-pgpool.platform.svc.cluster.local:5432
 
 Passes: the recorded value is the one the imported interface gives (run
 ``rail render`` after reviewing the change, and commit).
