@@ -76,4 +76,7 @@ def run_diff(start: Path, base: str, head: str | None, staged: bool, options: Li
         root = find_root(start)
     except InputError:
         root = start.resolve()  # a manifest repository without a stack config
-    return run(root, base, head, staged, options)
+    from .load.imports import imports_relative_to
+
+    with imports_relative_to(root):  # each revision is read from a copy: imports stay beside the real root
+        return run(root, base, head, staged, options)

@@ -13,6 +13,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,21 @@ from ..model.interface import INTERFACE_NAME, ImportedStack, Interface
 from ..yamlio import Document, load_document
 from .files import decode_text, inside, read_text
 
+# Where relative import paths start: the stack's root, unless a caller reads the stack
+# from a copy (``rail diff`` materializes each revision in a temporary folder; its
+# sibling repositories are beside the real one).
+_BASE: ContextVar[Path | None] = ContextVar("rail_import_base", default=None)
+
+
+@contextmanager
+def imports_relative_to(root: Path) -> Iterator[None]:
+    token = _BASE.set(root.resolve())
+    try:
+        yield
+    finally:
+        _BASE.reset(token)
+
+
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://|^[^/]+@[^/]+:")
 
@@ -28,6 +46,7 @@ _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://|^[^/]+@[^/]+:")
 def load_imports(root: Path, config: Document, own_name: str) -> tuple[ImportedStack, ...]:
     """Every import of the stack at ``root`` (``config``: its rail.yaml, schema-checked)."""
     items = config.data.get("imports") or []
+    root = _BASE.get() or root
     problems = ProblemCollector()
     imported: list[ImportedStack] = []
     seen: set[str] = set()

@@ -261,3 +261,48 @@ def test_a_platform_without_consumers_is_untouched_by_imports(stacks: Path) -> N
     assert "  name: s2-cluster\n" in layer.read_text()
     (stacks / "cluster" / "notes.txt").write_text("x", encoding="utf-8")
     assert rail("check", cwd=stacks / "cluster").returncode == 0
+
+
+def test_rail_diff_in_the_platform_lists_exports_changed_or_gone(stacks: Path) -> None:
+    platform = stacks / "platform"
+    _edit(platform / PG, "ha: true\n", "ha: true\nreleaseName: pg\n")
+    _edit(platform / "releases/s3/valkey.yaml", "exports:\n  cache:\n", "exports:\n  kv:\n")
+    assert rail("render", cwd=platform).returncode == 0
+    done = rail("diff", "--base", "v1.0.0", "--format", "json", cwd=platform)
+    assert done.returncode == 1, done.stderr
+    changed = sorted(
+        (finding["path"], finding["message"], finding["change"])
+        for finding in json.loads(done.stdout)["findings"]
+        if finding["rule"] == "export-changed"
+    )
+    assert changed == [
+        (
+            PG,
+            "export postgresql-ha.database of stack 'railiance-platform' changes:"
+            " service postgresql-ha-pgpool -> pg-postgresql-ha-pgpool;"
+            " host postgresql-ha-pgpool.platform.svc.cluster.local -> pg-postgresql-ha-pgpool.platform.svc.cluster.local",
+            "modified",
+        ),
+        (
+            "releases/s3/valkey.yaml",
+            "export valkey.cache of stack 'railiance-platform' is gone (the export is removed):"
+            " stacks importing it break",
+            "removed",
+        ),
+    ]
+    # A change no export is made of: nothing listed.
+    git(platform, "checkout", "-q", "--", ".")
+    _edit(platform / PG, "replicaCount: 3", "replicaCount: 5")
+    assert rail("render", cwd=platform).returncode == 0
+    done = rail("diff", "--base", "v1.0.0", "--format", "json", cwd=platform)
+    assert "export-changed" not in {finding["rule"] for finding in json.loads(done.stdout)["findings"]}
+
+
+def test_rail_diff_in_the_apps_reads_its_imports_beside_the_real_repository(stacks: Path) -> None:
+    """Each revision is read from a temporary copy: ../platform is still the sibling."""
+    apps = stacks / "apps"
+    _edit(apps / GITEA, "NAME: gitea", "NAME: forge")
+    assert rail("render", cwd=apps).returncode == 0
+    done = rail("diff", "--format", "json", cwd=apps)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["summary"]["modified"] >= 1

@@ -10,6 +10,7 @@ from ..rule import DiffRule
 from . import (
     chart_major_bump,
     dependency_removed,
+    export_changed,
     ha_downgrade,
     persistence_shrink,
     stateful_relocation,
@@ -23,4 +24,5 @@ DIFF_RULES: tuple[DiffRule, ...] = (
     dependency_removed.RULE,
     chart_major_bump.RULE,
     subchart_enabled.RULE,
+    export_changed.RULE,
 )
