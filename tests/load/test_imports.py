@@ -280,7 +280,8 @@ def test_rail_diff_in_the_platform_lists_exports_changed_or_gone(stacks: Path) -
             PG,
             "export postgresql-ha.database of stack 'railiance-platform' changes:"
             " service postgresql-ha-pgpool -> pg-postgresql-ha-pgpool;"
-            " host postgresql-ha-pgpool.platform.svc.cluster.local -> pg-postgresql-ha-pgpool.platform.svc.cluster.local",
+            " host postgresql-ha-pgpool.platform.svc.cluster.local"
+            " -> pg-postgresql-ha-pgpool.platform.svc.cluster.local",
             "modified",
         ),
         (
