@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem, ProblemCollector
-from ..model.interface import INTERFACE_NAME, ImportedStack, Interface
+from ..model.interface import INTERFACE_NAME, ImportedStack, Interface, Moved
 from ..yamlio import Document, load_document
 from .files import decode_text, inside, read_text
 
@@ -220,3 +220,26 @@ def _git(repository: Path, *args: str) -> bytes | None:
     except OSError:
         raise InputError(Problem(path=str(repository), message="cannot run git", hint="install git")) from None
     return done.stdout if done.returncode == 0 else None
+
+
+def load_moves(config: Document, releases: set[str]) -> tuple[Moved, ...]:
+    """``moved:`` in rail.yaml; a release recorded as moved must have no spec left here."""
+    problems = ProblemCollector()
+    moved: list[Moved] = []
+    seen: set[str] = set()
+    for index, item in enumerate(config.data.get("moved") or []):
+        name = item["release"]
+        if name in seen:
+            problems.add(config.problem(("moved", index, "release"), f"release '{name}' is recorded as moved twice"))
+        elif name in releases:
+            problems.add(
+                config.problem(
+                    ("moved", index, "release"),
+                    f"release '{name}' is recorded as moved to {item['to']}, but its spec is still here",
+                    "delete its spec (and values) from this stack, or remove the moved: record",
+                )
+            )
+        seen.add(name)
+        moved.append(Moved.from_data(name, item))
+    problems.raise_if_any()
+    return tuple(sorted(moved, key=lambda item: item.release))

@@ -10,12 +10,12 @@ from typing import Any
 
 from ..errors import InputError, Problem, ProblemCollector
 from ..model import Release, Stack, StackConfig
-from ..model.interface import ImportedStack
+from ..model.interface import ImportedStack, Moved
 from ..quoting import shell_path
 from ..secrets import find_plaintext
 from ..yamlio import Document, load_documents
 from .files import inside, read_text, read_yaml
-from .imports import load_imports
+from .imports import load_imports, load_moves
 from .schema import validate
 
 CONFIG_NAME = "rail.yaml"
@@ -41,6 +41,7 @@ class LoadedStack:
     values_documents: dict[str, Document]
     secret_files: dict[str, SecretFile]
     imports: tuple[ImportedStack, ...] = ()  # the stacks rail.yaml imports (renderer.load.imports)
+    moved: tuple[Moved, ...] = ()  # releases moved out to other stacks (moved: in rail.yaml)
 
     def merged_values(self, release: Release) -> dict[str, Any]:
         """Values files in order, then inline values on top, merged as Helm merges them."""
@@ -131,6 +132,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
 
     _check_names(releases, collector)
     collector.raise_if_any()
+    moved = load_moves(config_document, {r.name for r in releases}) if "moved" in config_document.data else ()
     layer_order = {layer.id: layer.order for layer in config.layers}
     ordered = tuple(sorted(releases, key=lambda r: (layer_order[r.layer], r.name)))
     return LoadedStack(
@@ -140,6 +142,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
         values_documents=values_documents,
         secret_files=secret_files,
         imports=imports,
+        moved=moved,
     )
 
 

@@ -80,6 +80,39 @@ class Consumed:
 
 
 @dataclass(frozen=True)
+class Moved:
+    """A release moved out of the stack (``moved:`` in rail.yaml): where to, when, why."""
+
+    release: str
+    to: str
+    reason: str
+    date: str = ""
+    name: str = ""  # its name there, if it changed
+
+    @property
+    def new_name(self) -> str:
+        return self.name or self.release
+
+    def to_data(self) -> dict[str, str]:
+        data = {"to": self.to, "reason": self.reason}
+        if self.date:
+            data["date"] = self.date
+        if self.name:
+            data["as"] = self.name
+        return data
+
+    @classmethod
+    def from_data(cls, release: str, data: Mapping[str, Any]) -> Moved:
+        return cls(
+            release=release,
+            to=str(data["to"]),
+            reason=str(data["reason"]),
+            date=str(data.get("date", "")),
+            name=str(data.get("as", "")),
+        )
+
+
+@dataclass(frozen=True)
 class FluxInterface:
     """Where the stack's Flux Kustomizations are: what an importing stack's wait for."""
 
@@ -93,6 +126,7 @@ class Interface:
     layers: tuple[InterfaceLayer, ...]
     releases: tuple[InterfaceRelease, ...]
     flux: FluxInterface | None = None
+    moved: tuple[Moved, ...] = ()
     # import name -> (how it was imported, as written in rail.yaml, and the references used)
     imports: tuple[tuple[str, Mapping[str, str], tuple[Consumed, ...]], ...] = ()
 
@@ -101,6 +135,9 @@ class Interface:
 
     def layer(self, layer_id: str) -> InterfaceLayer | None:
         return next((item for item in self.layers if item.id == layer_id), None)
+
+    def moved_release(self, name: str) -> Moved | None:
+        return next((item for item in self.moved if item.release == name), None)
 
     def consumed(self, import_name: str) -> tuple[Consumed, ...]:
         return next((uses for name, _, uses in self.imports if name == import_name), ())
@@ -123,6 +160,8 @@ class Interface:
         }
         if self.flux is not None:
             data["flux"] = {"namespace": self.flux.namespace, "kustomizations": list(self.flux.kustomizations)}
+        if self.moved:
+            data["moved"] = {item.release: item.to_data() for item in self.moved}
         if self.imports:
             data["imports"] = {
                 name: {**dict(source), "uses": {item.reference: item.value for item in uses}}
@@ -198,7 +237,10 @@ def _parse(data: Mapping[str, Any]) -> Interface:
         if flux_data
         else None
     )
-    return Interface(stack=str(data["stack"]), layers=layers, releases=tuple(releases), flux=flux, imports=imports)
+    moved = tuple(Moved.from_data(str(name), item) for name, item in sorted((data.get("moved") or {}).items()))
+    return Interface(
+        stack=str(data["stack"]), layers=layers, releases=tuple(releases), flux=flux, imports=imports, moved=moved
+    )
 
 
 @dataclass(frozen=True)

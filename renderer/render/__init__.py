@@ -12,6 +12,7 @@ from .docs import render_docs
 from .flux import FluxTarget, OutputFile
 from .graph import check_acyclic, edges
 from .interface import render_interface
+from .moves import render_tombstone
 from .references import Resolution, resolve
 from .templating import Templates
 
@@ -63,6 +64,7 @@ def render_stack(loaded: LoadedStack, targets: tuple[str, ...], documents: bool 
             files.extend(ArgoTarget(loaded, resolution, graph, templates, documents).files())
     files.extend(render_docs(loaded, resolution, templates_for(loaded.root, "docs")))
     files.append(render_interface(loaded, resolution))
+    files.extend(render_tombstone(loaded))
     return Rendered(files=sorted(files, key=lambda f: f.path), resolution=resolution)
 
 

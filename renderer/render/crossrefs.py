@@ -96,6 +96,14 @@ def check(
     here = f"stack '{loaded.stack.config.name}' ({path})"
     there = imported.describe()
     remote = imported.interface.release(target)
+    moved = imported.interface.moved_release(target)
+    if remote is None and moved is not None:
+        when = f" on {moved.date}" if moved.date else ""
+        return _failed(
+            use,
+            f"{here} names release '{target}', which {there} records as moved to {moved.to}{when}: {moved.reason}",
+            f"import {moved.to} and refer to IMPORT/{moved.new_name} there",
+        )
     if remote is None:
         known = ", ".join(r.name for r in imported.interface.releases) or "(none)"
         return _failed(use, f"{here} names release '{target}', which {there} does not have", f"its releases: {known}")

@@ -78,7 +78,14 @@ def interface_of(loaded: LoadedStack, resolution: Resolution) -> Interface:
         present = [layer for layer in stack.config.layers if layer.order == 0 or layer.id in used]
         names = tuple(kustomization_name(stack.config.name, layer, bool(loaded.imports)) for layer in present)
         flux = FluxInterface(stack.config.flux_namespace, names)
-    return Interface(stack=stack.config.name, layers=layers, releases=tuple(releases), flux=flux, imports=imports)
+    return Interface(
+        stack=stack.config.name,
+        layers=layers,
+        releases=tuple(releases),
+        flux=flux,
+        imports=imports,
+        moved=loaded.moved,
+    )
 
 
 def _consumed(uses: tuple[CrossUse, ...], import_name: str) -> tuple[Consumed, ...]:
