@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from .errors import InputError, Problem
 from .load import find_root, load_stack
-from .render import render
+from .render import render_stack
+from .render.crossrefs import as_problem
 from .render.output import Plan, plan, write
 
 if TYPE_CHECKING:
@@ -37,7 +38,11 @@ def run_render(start: Path, target: str, check: bool) -> RenderOutcome:
     if escaped:  # one symlink policy: a link out of the repository is never followed
         raise InputError(escaped)
     targets = config.targets if target == "all" else (target,)
-    files = render(loaded, targets)
+    rendered = render_stack(loaded, targets, documents=False)
+    dangling = [as_problem(use) for use in rendered.resolution.cross if use.problem]
+    if dangling:
+        raise InputError(dangling)  # no value to write: lint names these as dangling-reference findings
+    files = rendered.files
     # Rendering one target judges only its folder: the others' files are not stale.
     scope = () if set(targets) >= set(config.targets) else targets
     current = plan(root, config.output, files, scope)
@@ -84,4 +89,7 @@ def run_diff(
         root = find_root(start)
     except InputError:
         root = start.resolve()  # a manifest repository without a stack config
-    return run(root, base, head, staged, options, base_tip=base_tip)
+    from .load.imports import imports_relative_to
+
+    with imports_relative_to(root):  # each revision is read from a copy: imports stay beside the real root
+        return run(root, base, head, staged, options, base_tip=base_tip)

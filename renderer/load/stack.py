@@ -12,10 +12,12 @@ from typing import Any
 
 from ..errors import InputError, Problem, ProblemCollector
 from ..model import Release, Stack, StackConfig
+from ..model.interface import ImportedStack, Moved
 from ..quoting import shell_path
 from ..secrets import find_plaintext
 from ..yamlio import Document, load_document, load_documents
 from .files import escape_problem, escaping_link, inside, read_text, read_yaml
+from .imports import load_imports, load_moves
 from .schema import validate
 
 CONFIG_NAME = "rail.yaml"
@@ -57,6 +59,8 @@ class LoadedStack:
     # Loaded for lint or diff (``refuse_plaintext=False``): what render refuses is reported.
     lenient: bool = False
     dangling: tuple[Dangling, ...] = ()
+    imports: tuple[ImportedStack, ...] = ()  # the stacks rail.yaml imports (renderer.load.imports)
+    moved: tuple[Moved, ...] = ()  # releases moved out to other stacks (moved: in rail.yaml)
 
     def merged_values(self, release: Release) -> dict[str, Any]:
         """Values files in order, then inline values on top, merged as Helm merges them."""
@@ -104,6 +108,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     if problems:
         raise InputError(problems)
     config = StackConfig.from_data(config_document.data, config_document)
+    imports = load_imports(root, config_document, config.name) if "imports" in config_document.data else ()
 
     collector = ProblemCollector()
     releases: list[Release] = []
@@ -154,6 +159,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     if not refuse_plaintext:
         dangling.extend(_dangling_references(releases, spec_documents, values_documents))
     collector.raise_if_any()
+    moved = load_moves(config_document, {r.name for r in releases}) if "moved" in config_document.data else ()
     layer_order = {layer.id: layer.order for layer in config.layers}
     ordered = tuple(sorted(releases, key=lambda r: (layer_order[r.layer], r.name)))
     return LoadedStack(
@@ -165,6 +171,8 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
         escaped=tuple(sorted(set(escaped), key=Problem.sort_key)),
         lenient=not refuse_plaintext,
         dangling=tuple(dangling),
+        imports=imports,
+        moved=moved,
     )
 
 
@@ -319,7 +327,7 @@ def _check_names(
     dangling: list[Dangling] = []
     for release in releases:
         for index, dependency in enumerate(release.depends_on):
-            if dependency not in by_name:
+            if dependency not in by_name and "/" not in dependency:  # IMPORT/RELEASE: renderer.render.crossrefs
                 problem = documents[release.origin].problem(
                     ("dependsOn", index),
                     f"dependsOn names release '{dependency}', which does not exist",

@@ -11,6 +11,8 @@ from .argo import ArgoTarget
 from .docs import render_docs
 from .flux import FluxTarget, OutputFile
 from .graph import check_acyclic, edges
+from .interface import render_interface
+from .moves import render_tombstone
 from .references import Resolution, resolve
 from .templating import Templates
 
@@ -61,6 +63,8 @@ def render_stack(loaded: LoadedStack, targets: tuple[str, ...], documents: bool 
         elif target == "argo":
             files.extend(ArgoTarget(loaded, resolution, graph, templates, documents).files())
     files.extend(render_docs(loaded, resolution, templates_for(loaded.root, "docs")))
+    files.append(render_interface(loaded, resolution))
+    files.extend(render_tombstone(loaded))
     return Rendered(files=sorted(files, key=lambda f: f.path), resolution=resolution)
 
 

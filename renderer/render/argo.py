@@ -87,6 +87,8 @@ class ArgoTarget(Target):
         annotations = {SYNC_WAVE: str(wave)}
         dependencies = []
         for name in self.graph[release.name]:
+            if "/" in name:
+                continue  # another repository's Application: no sync wave orders it (see README, Imports)
             dependency = self.stack.release(name)
             if dependency is None:
                 continue  # lint and diff only (a lenient load): lint reports it as dangling-reference

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from ..model import Layer, Release
+from .crossrefs import by_name
 from .target import Entries, OutputFile, Target, header
 
 LAYERS_FOLDER = "layers"
@@ -158,6 +159,9 @@ class FluxTarget(Target):
     def _depends_on(self, release: Release) -> list[dict[str, str]]:
         result = []
         for name in self.graph[release.name]:
+            if "/" in name:
+                result.extend(self._imported_dependency(release, name))
+                continue
             dependency = self.stack.release(name)
             if dependency is None:
                 continue  # lint and diff only (a lenient load): lint reports it as dangling-reference
@@ -166,6 +170,36 @@ class FluxTarget(Target):
                 item["namespace"] = dependency.namespace
             result.append(item)
         return result
+
+    def kustomization_name(self, layer: Layer) -> str:
+        return kustomization_name(self.config.name, layer, bool(self.loaded.imports))
+
+    def _imported_layers(self) -> list[dict[str, str]]:
+        """The lowest layer waits for each imported stack's top layer, across repositories
+        (a Kustomization ``dependsOn`` by namespace and name, as Flux allows)."""
+        result = []
+        for imported in self.loaded.imports:
+            flux = imported.interface.flux
+            if flux is None or not flux.kustomizations:
+                continue
+            item = {"name": flux.kustomizations[-1]}
+            if flux.namespace != self.config.flux_namespace:
+                item["namespace"] = flux.namespace
+            result.append(item)
+        return sorted(result, key=lambda item: (item.get("namespace", ""), item["name"]))
+
+    def _imported_dependency(self, release: Release, qualified: str) -> list[dict[str, str]]:
+        """A release of an imported stack, the way Flux refers across repositories: by
+        namespace and name (both stacks reconcile into one cluster). Unknown: lint reports it."""
+        import_name, name = qualified.split("/", 1)
+        imported = by_name(self.loaded).get(import_name)
+        target = imported.interface.release(name) if imported else None
+        if target is None:
+            return []
+        item = {"name": name}
+        if target.namespace != release.namespace:
+            item["namespace"] = target.namespace
+        return [item]
 
     def _layer_kustomizations(self, present: list[Layer]) -> list[tuple[str, bytes]]:
         entries = []
@@ -180,7 +214,8 @@ class FluxTarget(Target):
                 "timeout": self.config.flux_defaults.timeout,
                 "path": f"./{self.base}/{layer.folder}",
                 "git_repository": self.config.flux_git_repository,
-                "depends_on": previous.folder if previous else "",
+                "name": self.kustomization_name(layer),
+                "depends_on": [{"name": self.kustomization_name(previous)}] if previous else self._imported_layers(),
                 "decrypt": decrypt,
                 "sops_secret": self.config.flux_sops_secret,
                 "service_account": self._layer_account(layer) if self.config.flux_service_accounts and previous else "",
@@ -189,6 +224,12 @@ class FluxTarget(Target):
             entries.append((f"kustomization-{layer.folder}.yaml", content))
             previous = layer
         return entries
+
+
+def kustomization_name(stack: str, layer: Layer, imports: bool) -> str:
+    """A layer's Kustomization: ``s3-platform``; in a stack that imports others,
+    ``<stack>-s3-platform``, so the repositories of one cluster never share a name."""
+    return f"{stack}-{layer.folder}" if imports else layer.folder
 
 
 def _values_from(item: Any) -> dict[str, Any]:

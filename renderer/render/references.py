@@ -16,6 +16,8 @@ from ..errors import Problem, ProblemCollector
 from ..load.stack import LoadedStack
 from ..model import Release
 from ..yamlio import Document
+from . import crossrefs
+from .crossrefs import CrossUse
 
 REFERENCE = re.compile(r"\$\{ref:([^}]*)\}")
 _TARGET = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z][a-zA-Z0-9]*)\.([a-zA-Z]+)$")
@@ -49,6 +51,8 @@ class Resolution:
     values: dict[str, dict[str, Any]]
     referenced: dict[str, tuple[str, ...]]
     endpoints: dict[tuple[str, str], Endpoint]
+    # Uses of imported stacks (IMPORT/RELEASE), failed ones included: lint reports those.
+    cross: tuple[CrossUse, ...] = ()
 
 
 def resolve(loaded: LoadedStack) -> Resolution:
@@ -58,8 +62,14 @@ def resolve(loaded: LoadedStack) -> Resolution:
     endpoints = _endpoints(loaded, merged, problems)
     referenced: dict[str, tuple[str, ...]] = {}
     stack_names = {r.name for r in stack.releases}
+    cross: list[CrossUse] = []
     for release in stack.releases:
         targets: set[str] = set()
+        spec = loaded.spec_documents[release.origin]
+        for index, dependency in enumerate(release.depends_on):
+            if "/" in dependency:
+                used = crossrefs.check(loaded, release, dependency, spec, ("dependsOn", index), "dependsOn")
+                _cross(used, cross, problems)
         origins: list[tuple[Document, tuple[Any, ...], Any]] = [
             (loaded.values_documents[path], (), loaded.values_documents[path].data) for path in release.values_files
         ]
@@ -67,6 +77,11 @@ def resolve(loaded: LoadedStack) -> Resolution:
         for document, prefix, data in origins:
             for key_path, text in _strings(data, prefix):
                 for match in REFERENCE.finditer(text):
+                    if "/" in match.group(1):
+                        used = crossrefs.check(loaded, release, match.group(1), document, key_path, "reference")
+                        if _cross(used, cross, problems):
+                            targets.add(used.qualified)  # type: ignore[union-attr]
+                        continue
                     if loaded.lenient and _names_no_release(match.group(1), stack_names):
                         continue  # lint and diff: loading kept it as dangling; the text stays as written
                     target = _check_reference(match.group(1), release, endpoints, stack_names)
@@ -76,8 +91,28 @@ def resolve(loaded: LoadedStack) -> Resolution:
                         problems.add(document.problem(key_path, target[0], target[1]))
         referenced[release.name] = tuple(sorted(targets))
     problems.raise_if_any()
+    for use in cross:
+        if use.value is not None:
+            endpoints[(use.qualified, use.field_path.split(".")[1])] = _imported_endpoint(loaded, use)
     values = {name: _substitute(data, endpoints) for name, data in merged.items()}
-    return Resolution(values=values, referenced=referenced, endpoints=endpoints)
+    return Resolution(values=values, referenced=referenced, endpoints=endpoints, cross=tuple(cross))
+
+
+def _cross(used: CrossUse | Problem, cross: list[CrossUse], problems: ProblemCollector) -> bool:
+    """Keep a use of an imported stack; True if it names a release the import has."""
+    if isinstance(used, Problem):
+        problems.add(used)
+        return False
+    cross.append(used)
+    return not used.problem
+
+
+def _imported_endpoint(loaded: LoadedStack, use: CrossUse) -> Endpoint:
+    release, export = use.field_path.split(".")[:2]
+    imported = crossrefs.by_name(loaded)[use.import_name].interface.release(release)
+    found = imported.export(export) if imported else None
+    assert found is not None, "crossrefs.check found it"
+    return Endpoint(found.service, found.namespace, found.host, found.port, found.secret_name)
 
 
 def _endpoints(

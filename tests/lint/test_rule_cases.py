@@ -5,7 +5,9 @@ With ``base: shipped`` the input is laid over a copy of the shipped railiance
 stack (``delete:`` removes files of it first) and the stack is rendered before
 linting, so only the case's change shows. Without it, ``input/`` is linted as a
 bare manifest repository (``rail lint .``). ``tree: <folder>`` lays ``input/`` over
-a copy of ``tests/cases/<folder>`` (a Flux repository several cases share). ``expect`` lists exactly the findings
+a copy of ``tests/cases/<folder>`` (a Flux repository several cases share); ``git:``
+makes folders of the input git repositories, and ``after/`` is laid over the result
+after the render (an imported stack that changed since). ``expect`` lists exactly the findings
 of the rules in ``rules`` (default: the folder's rule), as
 ``{rule, path, line, severity}``; ``line: any`` skips the line check and
 ``contains`` checks the message. ``notes`` lists texts that some note of the run
@@ -52,9 +54,29 @@ def _build(case: Path, spec: dict[str, Any], tmp_path: Path) -> Path:
         shutil.copytree(CASES.parent / spec["tree"], work, dirs_exist_ok=True)
     if (case / "input").is_dir():
         shutil.copytree(case / "input", work, dirs_exist_ok=True, symlinks=True)  # a link stays a link
+    for folder, refs in (spec.get("git") or {}).items():
+        _commit(work / folder, refs)
     if spec.get("base") == "shipped" and spec.get("render", True):
         run_render(work, "all", check=False)
+    if (case / "after").is_dir():
+        # What changes after the render: another repository moving under this one.
+        shutil.copytree(case / "after", work, dirs_exist_ok=True)
     return work
+
+
+def _commit(folder: Path, refs: dict[str, str]) -> None:
+    """``git:`` in case.yaml: ``{folder: {branch: main, tag: v1}}`` makes the folder a
+    git repository with one commit on that branch, tagged (an import reads git objects)."""
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", refs.get("branch", "main"))
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "platform")
+    if refs.get("tag"):
+        git("tag", refs["tag"])
 
 
 @pytest.mark.parametrize("case", _cases(), ids=lambda path: f"{path.parent.name}/{path.name}")

@@ -21,6 +21,8 @@ def rendered_objects(root: Path) -> list[tuple[str, dict[str, Any]]]:
     yaml = YAML(typ="safe", pure=True)
     objects = []
     for path in sorted((root / "rendered").rglob("*.yaml")):
+        if path.relative_to(root).as_posix() == "rendered/interface.yaml":
+            continue  # the stack's interface (what other stacks import), not a Kubernetes object
         for document in yaml.load_all(path.read_text(encoding="utf-8")):
             if document is not None:
                 objects.append((path.relative_to(root).as_posix(), document))

@@ -14,6 +14,7 @@ from ..rule import DiffRule
 from . import (
     chart_major_bump,
     dependency_removed,
+    export_changed,
     ha_downgrade,
     namespace_pruned,
     persistence_shrink,
@@ -37,4 +38,5 @@ DIFF_RULES: tuple[DiffRule, ...] = (
     chart_major_bump.RULE,
     subchart_enabled.RULE,
     stale_migration.RULE,
+    export_changed.RULE,
 )

@@ -13,6 +13,8 @@ from . import (
     crd_schema,
     dangling_reference,
     ha_policy,
+    import_changed,
+    import_unpinned,
     layer_boundary,
     layer_dependency,
     layer_unassigned,
@@ -41,6 +43,8 @@ RULES: tuple[Rule, ...] = (
     values_schema.RULE,
     ha_policy.RULE,
     rendered_drift.RULE,
+    import_unpinned.RULE,
+    import_changed.RULE,
 )
 
 # Reported by the engine itself: a suppression that names an unknown rule,

@@ -66,6 +66,11 @@ Several entries of one object naming the same missing target (seven
 ``valuesFrom`` entries reading keys of one Secret) are one finding, which lists
 the entries.
 
+Across repositories (``imports:`` in rail.yaml), a ``${ref:IMPORT/RELEASE.EXPORT.FIELD}``
+or ``dependsOn: [IMPORT/RELEASE]`` naming a release or export the imported stack's
+interface file does not have is this rule's finding too, naming both repositories;
+a rendered ``dependsOn`` into an imported stack counts the imported releases as present.
+
 Releases rendered from specs rarely trip this rule: the renderer refuses a
 ``dependsOn`` naming no spec, and a ``${ref:...}`` reference naming no export is
 a render error (exit 2), not a finding of this rule. Lint (and ``rail diff``)
@@ -102,6 +107,7 @@ from ...catalog import creators as creator_facts
 from ...yamlio import format_key_path
 from ..finding import ERROR, WARNING, Finding, Location, ObjectRef
 from ..graph import DEPENDS_ON_ANNOTATION, Edge, ReleaseGraph, ReleaseNode
+from ..imports import dangling, imported_objects
 from ..rule import LintContext, Rule
 
 if TYPE_CHECKING:
@@ -222,6 +228,8 @@ def _missing(context: LintContext) -> Iterator[Edge]:
     config = graph.config
     bootstrap = ObjectRef("GitRepository", config.flux_namespace, config.flux_git_repository)
     index = _index(graph)
+    for key, namespaces in imported_objects(context.loaded).items():  # releases of imported stacks
+        index.setdefault(key, set()).update(namespaces)
     created: dict[tuple[str, str], set[str]] | None = None  # built on the first miss only
     for edge in graph.edges:
         if edge.kind == "valuesFrom" and edge.optional:
@@ -277,6 +285,7 @@ def check(context: LintContext) -> Iterator[Finding]:
             object=edge.source,
             hint=hint,
         )
+    yield from dangling(context.loaded, RULE.id)
 
 
 def _dangling_specs(context: LintContext) -> Iterator[Finding]:

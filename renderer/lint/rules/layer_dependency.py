@@ -18,6 +18,9 @@ Fails too (rail.yaml puts ``infra-*`` in S3 and ``apps`` in S5)::
     spec:
       dependsOn: [{name: apps}]
 
+Fails across repositories too: an S3 release's ``dependsOn: [apps/gitea]`` or a
+reference into an imported stack's S5 release (the finding names both repositories).
+
 Passes::
 
     # releases/s5/gitea.yaml
@@ -30,6 +33,7 @@ from collections.abc import Iterator
 
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..graph import Edge, ReleaseGraph
+from ..imports import upward
 from ..rule import LintContext, Rule
 
 
@@ -97,6 +101,7 @@ def check(context: LintContext) -> Iterator[Finding]:
             object=edge.source,
             hint="dependencies point down only (S5 -> S3 -> S2): move the dependency, or the release",
         )
+    yield from upward(context.loaded, RULE.id)
 
 
 RULE = Rule(

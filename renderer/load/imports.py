@@ -1,0 +1,245 @@
+"""Imports: the stacks a stack builds on, read from their committed interface files.
+
+An import is a sibling folder (``path``) or a git repository at a pinned ``ref``
+(``git``, read from git objects with ``git cat-file``: nothing is checked out, no
+working tree is touched). Either way rail reads two files of the imported stack:
+its ``rail.yaml`` (for the output folder) and ``<output>/interface.yaml``. A bad
+import (missing folder, unknown ref, no interface file, a path that leaves the
+imported repository) is an input error at the import's line in ``rail.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, Problem, ProblemCollector
+from ..model.interface import INTERFACE_NAME, ImportedStack, Interface, Moved
+from ..yamlio import Document, load_document
+from .files import decode_text, inside, read_text
+
+# Where relative import paths start: the stack's root, unless a caller reads the stack
+# from a copy (``rail diff`` materializes each revision in a temporary folder; its
+# sibling repositories are beside the real one).
+_BASE: ContextVar[Path | None] = ContextVar("rail_import_base", default=None)
+
+
+@contextmanager
+def imports_relative_to(root: Path) -> Iterator[None]:
+    token = _BASE.set(root.resolve())
+    try:
+        yield
+    finally:
+        _BASE.reset(token)
+
+
+_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+_REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://|^[^/]+@[^/]+:")
+
+
+def load_imports(root: Path, config: Document, own_name: str) -> tuple[ImportedStack, ...]:
+    """Every import of the stack at ``root`` (``config``: its rail.yaml, schema-checked)."""
+    items = config.data.get("imports") or []
+    root = _BASE.get() or root
+    problems = ProblemCollector()
+    imported: list[ImportedStack] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        key = ("imports", index)
+        name = item["name"]
+        if name in seen:
+            problems.add(config.problem((*key, "name"), f"duplicate import '{name}'", "each import needs its own name"))
+            continue
+        seen.add(name)
+        try:
+            read = _from_path if "path" in item else _from_git
+            stack = read(root, config, index, item)
+        except InputError as error:
+            problems.extend(error.problems)
+            continue
+        if stack.interface.stack == own_name:
+            problems.add(
+                config.problem(
+                    key,
+                    f"import '{name}' is stack '{own_name}' itself ({stack.where})",
+                    "import other stacks only; refer to your own releases without a prefix",
+                )
+            )
+            continue
+        imported.append(stack)
+    problems.raise_if_any()
+    return tuple(sorted(imported, key=lambda stack: stack.name))
+
+
+def _from_path(root: Path, config: Document, index: int, item: dict[str, Any]) -> ImportedStack:
+    written = item["path"]
+    key = ("imports", index, "path")
+    folder = (root / written).resolve() if not os.path.isabs(written) else Path(written).resolve()
+    if not folder.is_dir():
+        raise InputError(
+            config.problem(
+                key,
+                f"import '{item['name']}': folder '{written}' does not exist",
+                "check out the imported stack there (the path is relative to this rail.yaml), or fix the path",
+            )
+        )
+    if folder == root.resolve():
+        raise InputError(config.problem(key, f"import '{item['name']}' points at this stack", "name another stack"))
+    where = _display(written, "")
+
+    def read(relative: str) -> str | None:
+        path = inside(folder, relative)
+        if path is None:
+            raise InputError(_traversal(config, key, item["name"], relative))
+        if not path.is_file():
+            return None
+        return read_text(path, _display(written, relative))
+
+    return _imported(config, index, item, read, where, source={"path": written}, commit="", pinned=True)
+
+
+def _from_git(root: Path, config: Document, index: int, item: dict[str, Any]) -> ImportedStack:
+    written, ref = item["git"], item["ref"]
+    name = item["name"]
+    key = ("imports", index, "git")
+    if _REMOTE.match(written) and not written.startswith("file://"):
+        raise InputError(
+            config.problem(
+                key,
+                f"import '{name}': rail reads local repositories only, not '{written}'",
+                "clone or fetch it next to this stack (git clone --bare URL ../platform.git) and name that path",
+            )
+        )
+    local = written.removeprefix("file://")
+    repository = (root / local).resolve() if not os.path.isabs(local) else Path(local).resolve()
+    if not repository.exists():
+        raise InputError(
+            config.problem(key, f"import '{name}': repository '{written}' does not exist", "fix the path or clone it")
+        )
+    ref_key = ("imports", index, "ref")
+    found = _git(repository, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if found is None:
+        raise InputError(
+            config.problem(
+                ref_key,
+                f"import '{name}': '{ref}' is no commit, tag or branch of {written}",
+                f"name a tag or commit of it (git -C {written} tag --list)",
+            )
+        )
+    commit = found.decode("ascii").strip()
+    is_tag = _git(repository, "rev-parse", "--verify", "--quiet", f"refs/tags/{ref}") is not None
+    pinned = is_tag or (_COMMIT.match(ref) is not None and commit.startswith(ref))
+    subdir = item.get("subdir", "").strip("/")
+    where = f"{written}@{ref}:{subdir + '/' if subdir else ''}"
+
+    def read(relative: str) -> str | None:
+        if relative.startswith("/") or ".." in relative.split("/"):
+            raise InputError(_traversal(config, key, name, relative))
+        path = f"{subdir}/{relative}" if subdir else relative
+        content = _git(repository, "cat-file", "blob", f"{commit}:{path}")
+        return None if content is None else decode_text(content, where + relative)
+
+    source = {"git": written, "ref": ref}
+    if subdir:
+        source["subdir"] = subdir
+    return _imported(config, index, item, read, where, source=source, commit=commit, pinned=pinned)
+
+
+def _imported(
+    config: Document,
+    index: int,
+    item: dict[str, Any],
+    read: Any,
+    where: str,
+    *,
+    source: dict[str, str],
+    commit: str,
+    pinned: bool,
+) -> ImportedStack:
+    name = item["name"]
+    key = ("imports", index)
+    stack_config = read("rail.yaml")
+    if stack_config is None:
+        raise InputError(
+            config.problem(key, f"import '{name}': no rail.yaml in {where or '.'}", "point the import at a rail stack")
+        )
+    data = load_document(stack_config, where + "rail.yaml").data
+    output = data.get("output", "rendered") if isinstance(data, dict) else "rendered"
+    if not isinstance(output, str):
+        output = "rendered"
+    relative = f"{output.strip('/')}/{INTERFACE_NAME}"
+    text = read(relative)
+    if text is None:
+        raise InputError(
+            config.problem(
+                key,
+                f"import '{name}': no interface file {where}{relative}",
+                "run `rail render` in the imported stack and commit rendered/interface.yaml there",
+            )
+        )
+    document = load_document(text, where + relative)
+    interface = Interface.from_document(document)
+    line, _ = config.locate(key)
+    ref_line, _ = config.locate((*key, "ref"))
+    return ImportedStack(
+        name=name,
+        interface=interface,
+        where=where + relative,
+        source=source,
+        config_path=config.path,
+        line=line,
+        ref_line=ref_line if "ref" in item else None,
+        commit=commit,
+        pinned=pinned,
+    )
+
+
+def _display(written: str, relative: str) -> str:
+    return f"{written.rstrip('/')}/{relative}"
+
+
+def _traversal(config: Document, key: tuple[Any, ...], name: str, relative: str) -> Problem:
+    return config.problem(
+        key,
+        f"import '{name}': '{relative}' leaves the imported repository",
+        "the imported stack's output folder must be inside it: fix 'output' in its rail.yaml",
+    )
+
+
+def _git(repository: Path, *args: str) -> bytes | None:
+    """The output of one git command, None if it fails (an unknown ref, a missing file)."""
+    environment = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        done = subprocess.run(["git", "-C", str(repository), *args], capture_output=True, check=False, env=environment)
+    except OSError:
+        raise InputError(Problem(path=str(repository), message="cannot run git", hint="install git")) from None
+    return done.stdout if done.returncode == 0 else None
+
+
+def load_moves(config: Document, releases: set[str]) -> tuple[Moved, ...]:
+    """``moved:`` in rail.yaml; a release recorded as moved must have no spec left here."""
+    problems = ProblemCollector()
+    moved: list[Moved] = []
+    seen: set[str] = set()
+    for index, item in enumerate(config.data.get("moved") or []):
+        name = item["release"]
+        if name in seen:
+            problems.add(config.problem(("moved", index, "release"), f"release '{name}' is recorded as moved twice"))
+        elif name in releases:
+            problems.add(
+                config.problem(
+                    ("moved", index, "release"),
+                    f"release '{name}' is recorded as moved to {item['to']}, but its spec is still here",
+                    "delete its spec (and values) from this stack, or remove the moved: record",
+                )
+            )
+        seen.add(name)
+        moved.append(Moved.from_data(name, item))
+    problems.raise_if_any()
+    return tuple(sorted(moved, key=lambda item: item.release))
