@@ -17,6 +17,7 @@ from ..schemacheck import sharing_verdicts
 from ..yamlio import sharing_parses
 from .compare import MOVED, DiffResult, compare
 from .git import INDEX, WORKTREE, Repository
+from .graph import LayerGraph, layer_graph
 from .rule import Accepted, DiffContext
 from .rules import DIFF_RULES
 from .rules.subchart_enabled import COUPLING_RULE
@@ -37,6 +38,7 @@ class DiffOutcome(Verdict):
     notes: tuple[str, ...] = ()  # what the diff could not do, and why (never file content)
     accepted: tuple[Accepted, ...] = ()  # diff rule findings a migration record in the head accepts
     suppressed: tuple[Finding, ...] = ()  # the head's lint findings its suppressions silence
+    graph: LayerGraph | None = None  # the releases, layers and dependency edges of both sides (the comment draws it)
 
 
 def side_label(revision: str | None, staged: bool) -> str:
@@ -82,6 +84,8 @@ def run(
         lint_fixed=tuple(fixed),
         lint_unchanged=unchanged,
         strict=options.strict,
+        suppressed=lint_head.suppressed if lint_head else (),
+        graph=layer_graph(base_view.objects, head_view.objects, result, head_view.config.layers),
     )
 
 
