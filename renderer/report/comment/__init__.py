@@ -32,7 +32,8 @@ _KINDS = (ADDED, REMOVED, MODIFIED, MOVED, releases.RENAMED)
 
 def comment(outcome: DiffOutcome, budget: int = MARKDOWN_BUDGET, links: Links | None = None) -> str:
     names = _names(outcome)
-    must = _head(outcome) + _findings(outcome, links, names)
+    head = _head(outcome)
+    must = head + _findings(outcome, links, names, (budget - _size(head)) // 3)
     entries = releases.entries(outcome.result.changes, outcome.graph)
     added = [entry for entry in entries if entry.state == ADDED]
     removed = [entry for entry in entries if entry.state == REMOVED]
@@ -49,17 +50,18 @@ def comment(outcome: DiffOutcome, budget: int = MARKDOWN_BUDGET, links: Links | 
             graph = ["_The layer graph is left out to stay within the size limit._", ""]
     room -= _size(graph)
     detail: list[str] = []
-    blocks = [
-        *([releases.listing("Added", added)] if added else []),
-        *([releases.listing("Removed", removed)] if removed else []),
-        *([["#### Changed", ""]] if changed else []),
-        *([[text, ""] for text in releases.sections(changed)]),
+    alike = releases.alike(changed)
+    blocks: list[tuple[list[str], int]] = [  # the lines, and how many releases they show
+        *([(releases.listing("Added", added), len(added))] if added else []),
+        *([(releases.listing("Removed", removed), len(removed))] if removed else []),
+        *([(["#### Changed", ""], 0)] if changed else []),
+        *([([*releases.section(group).split("\n"), ""], len(group)) for group in alike]),
     ]
-    for index, block in enumerate(blocks):
+    for index, (block, _) in enumerate(blocks):
         if _size(block) > room:
-            left = len(blocks) - index
+            left = sum(count for _, count in blocks[index:])
             detail.append(
-                f"_{left} more part(s) of the change left out to stay within {budget} characters;"
+                f"_{left} more release(s) or object(s) left out to stay within {budget} characters;"
                 " run `rail diff` locally for all of it._"
             )
             detail.append("")
@@ -111,10 +113,16 @@ def _head(outcome: DiffOutcome) -> list[str]:
     return lines
 
 
-def _findings(outcome: DiffOutcome, links: Links | None, names: found.Names) -> list[str]:
+def _findings(outcome: DiffOutcome, links: Links | None, names: found.Names, room: int) -> list[str]:
+    """Every finding, in a table; findings alike but for a word in one row if it would
+    take more than ``room`` characters otherwise."""
     if not outcome.findings:
         return []
-    return ["#### Findings", "", *found.table(found.grouped(outcome.findings), links, names), ""]
+    groups = found.grouped(outcome.findings)
+    rows = found.table(groups, links, names)
+    if _size(rows) > room:
+        rows = found.table(found.alike(groups), links, names)
+    return ["#### Findings", "", *rows, ""]
 
 
 def _names(outcome: DiffOutcome) -> dict[tuple[str, str, str], str]:

@@ -52,6 +52,26 @@ def grouped(findings: Iterable[Finding]) -> list[Group]:
 Names = Mapping[tuple[str, str, str], str]  # (kind, namespace, name) -> the release it belongs to
 
 
+def alike(groups: Sequence[Group]) -> list[Group]:
+    """Coarser groups, for a comment that would not fit otherwise: findings of one rule,
+    severity and fix whose messages differ only in some words (a chart name, a size) are
+    one group, the differing words shown as "…"."""
+    merged: dict[tuple[str, str, str, int], list[Group]] = {}
+    for group in groups:
+        words = group.message.split(" ")
+        merged.setdefault((group.first.severity, group.first.rule, group.hint, len(words)), []).append(group)
+    result = []
+    for members in merged.values():
+        if len(members) == 1:
+            result.append(members[0])
+            continue
+        columns = zip(*(member.message.split(" ") for member in members), strict=True)
+        message = " ".join(column[0] if len(set(column)) == 1 else "…" for column in columns)
+        findings = tuple(finding for member in members for finding in member.findings)
+        result.append(Group(findings, message, members[0].hint))
+    return result
+
+
 def release_of(finding: Finding, names: Names) -> str:
     """The release a finding is about (where Helm installs it), else its object."""
     ref = finding.object

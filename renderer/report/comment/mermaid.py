@@ -16,6 +16,7 @@ from ...diff.graph import UNCHANGED, GraphNode, LayerGraph
 from .releases import RENAMED
 
 LARGE = 60  # more releases than this: only the changed ones and their direct neighbours
+MAX_EDGES = 400  # Mermaid refuses a diagram of more than 500 edges (its maxEdges)
 _PLAIN = re.compile(r"[A-Za-z0-9 ./:_-]")
 _STYLES = {
     ADDED: "fill:#dafbe1,stroke:#1a7f37,stroke-width:2px",
@@ -51,6 +52,8 @@ def shown(graph: LayerGraph, context: bool) -> tuple[list[GraphNode], str]:
     near = {edge.target for edge in graph.edges if edge.source in keys}
     near |= {edge.source for edge in graph.edges if edge.target in keys}
     kept = [node for node in graph.nodes if node.key in keys or node.key in near]
+    if len(kept) == len(graph.nodes):
+        return kept, ""
     return kept, (
         f"{len(graph.nodes)} releases: only the {len(changed)} changed one(s) and their direct"
         f" neighbours are drawn ({len(graph.nodes) - len(kept)} left out)."
@@ -81,6 +84,12 @@ def diagram(graph: LayerGraph, context: bool = True) -> list[str]:
         lines.append("  end")
     upward = []
     edges = [edge for edge in graph.edges if edge.source in ids and edge.target in ids]
+    if len(edges) > MAX_EDGES:  # the edges that break the layer rule first, then those of changed releases
+        changed = {node.key for node in graph.changed}
+        ranked = sorted(edges, key=lambda e: (not e.upward, e.source not in changed and e.target not in changed))
+        kept = set(ranked[:MAX_EDGES])
+        note = f"{note} {len(edges) - MAX_EDGES} dependency edge(s) not drawn.".strip()
+        edges = [edge for edge in edges if edge in kept]
     for index, edge in enumerate(edges):
         lines.append(f"  {ids[edge.source]} --> {ids[edge.target]}")
         if edge.upward:

@@ -171,14 +171,15 @@ def listing(title: str, items: Sequence[Entry]) -> list[str]:
 def section(group: Sequence[Entry]) -> str:
     """One collapsible section: one release, or several changed exactly alike."""
     entry = group[0]
+    sign = SIGN.get(entry.state, "~")  # rail's own: the one character not escaped
     if len(group) == 1:
         layer = f" ({entry.layer})" if entry.layer else ""
-        title = f"{SIGN.get(entry.state, '~')} {entry.state}: {entry.label}{layer}"
+        title = f"{entry.state}: {entry.label}{layer}"
     else:
-        title = f"{SIGN.get(entry.state, '~')} {entry.state}: same change in {len(group)} releases"
+        title = f"{entry.state}: same change in {len(group)} releases"
     if entry.targets:
         title += f", {entry.targets}"
-    lines = [f"<details><summary>{escape_html(title)}</summary>", ""]
+    lines = [f"<details><summary>{sign} {escape_html(title)}</summary>", ""]
     if len(group) > 1:
         lines += ["Releases: " + escape_text(", ".join(item.label for item in group)), ""]
     rows = entry.rows()
@@ -195,9 +196,9 @@ def section(group: Sequence[Entry]) -> str:
     return "\n".join(lines)
 
 
-def sections(items: Sequence[Entry]) -> list[str]:
-    """Modified, moved and renamed releases: identical changes in one section."""
-    alike: dict[tuple[object, ...], list[Entry]] = {}
+def alike(items: Sequence[Entry]) -> list[list[Entry]]:
+    """Modified, moved and renamed releases, those changed identically together (one section)."""
+    groups: dict[tuple[object, ...], list[Entry]] = {}
     for entry in items:
-        alike.setdefault(entry.signature(), []).append(entry)
-    return [section(group) for group in alike.values()]
+        groups.setdefault(entry.signature(), []).append(entry)
+    return list(groups.values())

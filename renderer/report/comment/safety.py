@@ -53,16 +53,20 @@ def table(graph: LayerGraph | None, actions: Mapping[tuple[str, str], Sequence[s
         "| release | change | volumes | replicas | PodDisruptionBudget | action required |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
+    rows: dict[tuple[str, ...], list[str]] = {}  # releases alike share a row
     for node in nodes:
         hints = list(dict.fromkeys(actions.get(node.key, ())))
         action = "; ".join(hints) if hints else _ACTION.get(node.state, "")
         cells = (
-            escape_text(node.label),
             escape_text(node.state),
             _cell(node, "volumes"),
             _cell(node, "replicas"),
             _cell(node, "disruption_budget"),
             escape_text(action),
         )
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.setdefault(cells, []).append(node.label)
+    for row, labels in rows.items():
+        names = escape_text(", ".join(labels))
+        release = names if len(labels) == 1 else f"same in {len(labels)} releases: {names}"
+        lines.append("| " + " | ".join((release, *row)) + " |")
     return [*lines, ""]
