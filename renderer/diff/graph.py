@@ -179,6 +179,9 @@ def layer_graph(
         change.old.key for change in result.changes if change.old is not None
     }
     owners = {**_owners(base, changed), **_owners(head, changed)}
+    # The base's source and Secrets of a release that moved or was renamed belong to it still.
+    was = {old: new for new, old in previous.items()}
+    owners = {key: was.get(owner, owner) for key, owner in owners.items()}
     return LayerGraph(
         layers=tuple((layer.id, layer.name) for layer in sorted(layers, key=lambda layer: layer.order)),
         nodes=tuple(nodes),

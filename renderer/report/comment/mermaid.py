@@ -33,10 +33,12 @@ LEGEND = (
 )
 
 
-def label(text: str, limit: int = 80) -> str:
+def shortened(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def label(text: str) -> str:
     """``text`` as the inside of a quoted Mermaid label."""
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
     return "".join(char if _PLAIN.fullmatch(char) else f"#{ord(char)};" for char in text)
 
 
@@ -77,9 +79,9 @@ def diagram(graph: LayerGraph, context: bool = True) -> list[str]:
         if not members:
             continue
         title = f"{layer} {name}".strip()
-        lines.append(f'  subgraph L{index}["{label(title)}"]')
+        lines.append(f'  subgraph L{index}["{label(shortened(title))}"]')
         for node in members:
-            text = node.label if node.state == UNCHANGED else f"{node.label} ({node.state})"
+            text = shortened(node.label) + ("" if node.state == UNCHANGED else f" ({node.state})")
             lines.append(f'    {ids[node.key]}["{label(text)}"]')
         lines.append("  end")
     upward = []

@@ -31,7 +31,10 @@ _SAME_FIELD = {
     "spec.source.helm.releaseName": "release name",
     "spec.values": "values",
     "spec.source.helm.valuesObject": "values",
+    "metadata.name": "name",
 }
+# A HelmRelease installs into its own namespace (unless targetNamespace says otherwise).
+_FLUX_FIELD = {"metadata.namespace": "namespace"}
 
 
 def value(item: Any) -> str:
@@ -58,6 +61,7 @@ class Entry:
     layer: str | None
     changes: list[ObjectChange]
     release: bool
+    was: str = ""  # where a moved or renamed release was
 
     @property
     def state(self) -> str:
@@ -78,7 +82,8 @@ class Entry:
         for change in self.changes:
             for row in _rows(change):
                 seen.setdefault(row, set()).add(target(change.current))
-        return [(_joined(targets), row) for row, targets in seen.items()]
+        rows = [(_joined(targets) or "—", row) for row, targets in seen.items()]
+        return sorted(rows, key=lambda item: item[1].subject != "")  # the release's own fields first (stable)
 
     def signature(self) -> tuple[object, ...]:
         return (self.state, self.release, tuple(sorted((t, r.subject, r.field, r.old, r.new) for t, r in self.rows())))
@@ -110,6 +115,8 @@ def _field(change: ObjectChange, path: str) -> str:
     for prefix, shared in _PREFIXES:
         if path.startswith(prefix):
             return shared + path[len(prefix) :]
+    if change.current.kind == "HelmRelease" and path in _FLUX_FIELD:
+        return _FLUX_FIELD[path]
     return _SAME_FIELD.get(path, path)
 
 
@@ -119,11 +126,15 @@ def _rows(change: ObjectChange) -> list[Row]:
     if change.change in (ADDED, REMOVED) and not change.fields:
         if not subject:
             return []  # the release itself: the entry's state says it
-        return [Row(subject, "", "(absent)" if change.change == ADDED else "", change.change)]
+        before, after = ("(absent)", "(added)") if change.change == ADDED else ("(present)", "(removed)")
+        return [Row(subject, "", before, after)]
     rows = [Row(subject, _field(change, f.path), value(f.old), value(f.new)) for f in change.fields]
     if change.change in (MOVED, RENAMED) and change.old is not None and change.new is not None:
-        old, new = release_key(change.old) or change.old.key[2:], release_key(change.new) or change.new.key[2:]
-        rows.insert(0, Row(subject, "where", "/".join(old), "/".join(new)))
+        old, new = change.old, change.new  # the key's namespace and name are no field: shown as fields
+        for label, before, after in (("namespace", old.namespace, new.namespace), ("name", old.name, new.name)):
+            row = Row(subject, label if not subject else f"metadata.{label}", value(before), value(after))
+            if before != after and row not in rows:
+                rows.insert(0, row)
     return rows
 
 
@@ -140,8 +151,12 @@ def entries(changes: Sequence[ObjectChange], graph: LayerGraph | None) -> list[E
         else:
             entry = found.setdefault(change.key, Entry(_object(change), change.layer, [], False))
         entry.changes.append(change)
-        if entry.layer is None:
-            entry.layer = change.layer
+        if entry.layer is None or (change.new is not None and _is_release_object(change)):
+            entry.layer = change.layer  # the head's layer of the release itself, before its parts'
+    for key, entry in found.items():
+        node = graph.node(key) if graph is not None and isinstance(key, tuple) and len(key) == 2 else None
+        if node is not None and node.previous is not None:
+            entry.was = "/".join(part for part in node.previous if part)
     return list(found.values())
 
 
@@ -174,7 +189,7 @@ def section(group: Sequence[Entry]) -> str:
     sign = SIGN.get(entry.state, "~")  # rail's own: the one character not escaped
     if len(group) == 1:
         layer = f" ({entry.layer})" if entry.layer else ""
-        title = f"{entry.state}: {entry.label}{layer}"
+        title = f"{entry.state}: {entry.label}{layer}" + (f", was {entry.was}" if entry.was else "")
     else:
         title = f"{entry.state}: same change in {len(group)} releases"
     if entry.targets:
