@@ -11,7 +11,7 @@ HelmRelease and the Argo CD Application of the same spec are one node.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,8 @@ _STRENGTH = ("renamed", MOVED, REMOVED, ADDED, MODIFIED, UNCHANGED)
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 
 ReleaseKey = tuple[str, str]  # namespace, release name
+KeyOf = Callable[[DiffObject], ReleaseKey | None]
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,6 @@ class LayerGraph:
     def changed(self) -> tuple[GraphNode, ...]:
         return tuple(node for node in self.nodes if node.state != UNCHANGED)
 
-    def node(self, key: ReleaseKey) -> GraphNode | None:
-        return next((node for node in self.nodes if node.key == key), None)
-
 
 def is_release(obj: DiffObject) -> bool:
     """A HelmRelease, or an Argo CD Application that installs a chart (not an app of apps)."""
@@ -118,30 +117,38 @@ def layer_graph(
     layers: Sequence[Layer],
 ) -> LayerGraph:
     """Every release of the head (and those the change removes), its edges, its state."""
+    known: dict[int, ReleaseKey | None] = {}  # each object's release key, worked out once
+
+    def keyed(obj: DiffObject) -> ReleaseKey | None:
+        found = known.get(id(obj), _UNKNOWN)
+        if found is _UNKNOWN:
+            found = known[id(obj)] = release_key(obj)
+        return found if isinstance(found, tuple) else None
+
     states: dict[ReleaseKey, str] = {}
     previous: dict[ReleaseKey, ReleaseKey] = {}
     touched: dict[ReleaseKey, tuple[DiffObject | None, DiffObject | None]] = {}
     for change in result.changes:
         obj = change.current
-        key = release_key(obj)
+        key = keyed(obj)
         if key is None:
             continue
         state = states.get(key, UNCHANGED)
         states[key] = min(state, change.change, key=_rank)
         if change.change != REMOVED and change.old is not None and change.new is not None:
-            old_key = release_key(change.old)
+            old_key = keyed(change.old)
             if old_key is not None and old_key != key:
                 previous[key] = old_key
         old, new = touched.get(key, (None, None))
         touched[key] = (old or change.old, new or change.new)
     releases: dict[ReleaseKey, DiffObject] = {}
     for obj in _sorted(head):
-        key = release_key(obj)
+        key = keyed(obj)
         if key is not None:
             releases.setdefault(key, obj)
     removed = {key for key, state in states.items() if state == REMOVED}
     for obj in _sorted(base):
-        key = release_key(obj)
+        key = keyed(obj)
         if key is not None and key in removed:
             releases.setdefault(key, obj)
     order = {layer.id: layer.order for layer in layers}
@@ -165,12 +172,12 @@ def layer_graph(
     layer_of = {node.key: node.layer for node in nodes}
     edges = set()
     for side, keep in ((head, None), (base, removed)):
-        targets = _targets(side)
+        targets = _targets(side, keyed)
         for obj in _sorted(side):
-            source = release_key(obj)
+            source = keyed(obj)
             if source is None or source not in layer_of or (keep is not None and source not in keep):
                 continue
-            for target in _dependencies(obj, targets):
+            for target in _dependencies(obj, targets, keyed(obj)):
                 if target in layer_of and target != source:
                     low, high = order.get(layer_of[source] or ""), order.get(layer_of[target] or "")
                     upward = low is not None and high is not None and low < high
@@ -178,7 +185,7 @@ def layer_graph(
     changed = {change.key for change in result.changes} | {
         change.old.key for change in result.changes if change.old is not None
     }
-    owners = {**_owners(base, changed), **_owners(head, changed)}
+    owners = {**_owners(base, changed, keyed), **_owners(head, changed, keyed)}
     # The base's source and Secrets of a release that moved or was renamed belong to it still.
     was = {old: new for new, old in previous.items()}
     owners = {key: was.get(owner, owner) for key, owner in owners.items()}
@@ -194,12 +201,14 @@ SOURCE_KINDS = frozenset({"HelmRepository", "OCIRepository", "GitRepository", "H
 _READ_KINDS = frozenset({"Secret", "ConfigMap"})
 
 
-def _owners(objects: Mapping[ObjectKey, DiffObject], changed: set[ObjectKey]) -> dict[ObjectKey, ReleaseKey]:
+def _owners(
+    objects: Mapping[ObjectKey, DiffObject], changed: set[ObjectKey], keyed: KeyOf
+) -> dict[ObjectKey, ReleaseKey]:
     """The release each changed object of one side belongs to, where exactly one claims it."""
     claims: dict[tuple[str, str, str], set[ReleaseKey]] = {}
     releases: list[tuple[DiffObject, ReleaseKey]] = []
     for obj in _sorted(objects):
-        key = release_key(obj)
+        key = keyed(obj)
         if key is None:
             continue
         releases.append((obj, key))
@@ -218,7 +227,7 @@ def _owners(objects: Mapping[ObjectKey, DiffObject], changed: set[ObjectKey]) ->
         if object_key not in objects:
             continue
         obj = objects[object_key]
-        own = release_key(obj)
+        own = keyed(obj)
         claimed = claims.get((obj.kind, obj.namespace, obj.name), set())
         if own is not None:
             found[object_key] = own
@@ -249,12 +258,12 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _targets(objects: Mapping[ObjectKey, DiffObject]) -> dict[tuple[str, str, str], ReleaseKey]:
+def _targets(objects: Mapping[ObjectKey, DiffObject], keyed: KeyOf) -> dict[tuple[str, str, str], ReleaseKey]:
     """What a dependency names -> the release: a HelmRelease by its own namespace and
     name, an Argo CD Application by its destination namespace and name."""
     found: dict[tuple[str, str, str], ReleaseKey] = {}
     for obj in _sorted(objects):
-        key = release_key(obj)
+        key = keyed(obj)
         if key is None:
             continue
         if obj.kind == "Application":
@@ -264,11 +273,12 @@ def _targets(objects: Mapping[ObjectKey, DiffObject]) -> dict[tuple[str, str, st
     return found
 
 
-def _dependencies(obj: DiffObject, targets: Mapping[tuple[str, str, str], ReleaseKey]) -> Iterator[ReleaseKey]:
+def _dependencies(
+    obj: DiffObject, targets: Mapping[tuple[str, str, str], ReleaseKey], own: ReleaseKey | None
+) -> Iterator[ReleaseKey]:
     if obj.kind == "Application":
         annotations = _mapping(_mapping(obj.data.get("metadata")).get("annotations"))
         text = annotations.get(DEPENDS_ON)
-        own = release_key(obj)
         for entry in text.split(",") if isinstance(text, str) else []:
             namespace, _, name = entry.strip().rpartition("/")
             found = targets.get(("Application", namespace or (own[0] if own else ""), name))

@@ -32,9 +32,9 @@ _KINDS = (ADDED, REMOVED, MODIFIED, MOVED, releases.RENAMED)
 
 def comment(outcome: DiffOutcome, budget: int = MARKDOWN_BUDGET, links: Links | None = None) -> str:
     names = _names(outcome)
-    head = _head(outcome)
-    must = head + _findings(outcome, links, names, (budget - _size(head)) // 3)
     entries = releases.entries(outcome.result.changes, outcome.graph)
+    head = _head(outcome, entries)
+    must = head + _findings(outcome, links, names, (budget - _size(head)) // 3)
     added = [entry for entry in entries if entry.state == ADDED]
     removed = [entry for entry in entries if entry.state == REMOVED]
     changed = [entry for entry in entries if entry.state not in (ADDED, REMOVED)]
@@ -78,7 +78,7 @@ def _size(lines: Sequence[str]) -> int:
     return sum(len(line) + 1 for line in lines)
 
 
-def _head(outcome: DiffOutcome) -> list[str]:
+def _head(outcome: DiffOutcome, entries: Sequence[releases.Entry]) -> list[str]:
     def side(label: str, commit: str | None) -> str:
         return escape_text(label) + (f" ({commit[:12]})" if commit else "")
 
@@ -95,7 +95,6 @@ def _head(outcome: DiffOutcome) -> list[str]:
     else:
         lines.append("**Passes:** no finding.")
     lines.append("")
-    entries = releases.entries(outcome.result.changes, outcome.graph)
     counts = Counter(entry.state for entry in entries)
     if entries:
         parts = ", ".join(f"{counts[kind]} {kind}" for kind in _KINDS if counts[kind])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...diff.compare import ADDED, MODIFIED, MOVED, REMOVED, ObjectChange
@@ -62,15 +62,17 @@ class Entry:
     changes: list[ObjectChange]
     release: bool
     was: str = ""  # where a moved or renamed release was
+    _rows: list[tuple[str, Row]] | None = field(default=None, repr=False)  # worked out once, when complete
+    _state: str | None = field(default=None, repr=False)
 
     @property
     def state(self) -> str:
-        kinds = {change.change for change in self.changes if _is_release_object(change)}
-        kinds = kinds or {change.change for change in self.changes}
-        for kind in (RENAMED, MOVED):
-            if kind in kinds:
-                return kind
-        return next(iter(kinds)) if len(kinds) == 1 else MODIFIED
+        if self._state is None:
+            kinds = {change.change for change in self.changes if _is_release_object(change)}
+            kinds = kinds or {change.change for change in self.changes}
+            strongest = next((kind for kind in (RENAMED, MOVED) if kind in kinds), None)
+            self._state = strongest or (next(iter(kinds)) if len(kinds) == 1 else MODIFIED)
+        return self._state
 
     @property
     def targets(self) -> str:
@@ -78,12 +80,14 @@ class Entry:
 
     def rows(self) -> list[tuple[str, Row]]:
         """(targets, row): a row two targets share is one row."""
-        seen: dict[Row, set[str]] = {}
-        for change in self.changes:
-            for row in _rows(change):
-                seen.setdefault(row, set()).add(target(change.current))
-        rows = [(_joined(targets) or "—", row) for row, targets in seen.items()]
-        return sorted(rows, key=lambda item: item[1].subject != "")  # the release's own fields first (stable)
+        if self._rows is None:
+            seen: dict[Row, set[str]] = {}
+            for change in self.changes:
+                for row in _rows(change):
+                    seen.setdefault(row, set()).add(target(change.current))
+            rows = [(_joined(targets) or "—", row) for row, targets in seen.items()]
+            self._rows = sorted(rows, key=lambda item: item[1].subject != "")  # the release's own fields first
+        return self._rows
 
     def signature(self) -> tuple[object, ...]:
         return (self.state, self.release, tuple(sorted((t, r.subject, r.field, r.old, r.new) for t, r in self.rows())))
@@ -109,8 +113,8 @@ def _is_release_object(change: ObjectChange) -> bool:
     return release_key(change.current) is not None
 
 
-def _field(change: ObjectChange, path: str) -> str:
-    if not _is_release_object(change):
+def _field(change: ObjectChange, path: str, own: bool) -> str:
+    if not own:
         return path
     for prefix, shared in _PREFIXES:
         if path.startswith(prefix):
@@ -122,13 +126,14 @@ def _field(change: ObjectChange, path: str) -> str:
 
 def _rows(change: ObjectChange) -> list[Row]:
     obj = change.current
-    subject = "" if _is_release_object(change) else f"{obj.kind} {obj.name}"
+    own = _is_release_object(change)
+    subject = "" if own else f"{obj.kind} {obj.name}"
     if change.change in (ADDED, REMOVED) and not change.fields:
         if not subject:
             return []  # the release itself: the entry's state says it
         before, after = ("(absent)", "(added)") if change.change == ADDED else ("(present)", "(removed)")
         return [Row(subject, "", before, after)]
-    rows = [Row(subject, _field(change, f.path), value(f.old), value(f.new)) for f in change.fields]
+    rows = [Row(subject, _field(change, f.path, own), value(f.old), value(f.new)) for f in change.fields]
     if change.change in (MOVED, RENAMED) and change.old is not None and change.new is not None:
         old, new = change.old, change.new  # the key's namespace and name are no field: shown as fields
         for label, before, after in (("namespace", old.namespace, new.namespace), ("name", old.name, new.name)):
@@ -153,10 +158,11 @@ def entries(changes: Sequence[ObjectChange], graph: LayerGraph | None) -> list[E
         entry.changes.append(change)
         if entry.layer is None or (change.new is not None and _is_release_object(change)):
             entry.layer = change.layer  # the head's layer of the release itself, before its parts'
+    previous = {node.key: node.previous for node in graph.nodes if node.previous} if graph is not None else {}
     for key, entry in found.items():
-        node = graph.node(key) if graph is not None and isinstance(key, tuple) and len(key) == 2 else None
-        if node is not None and node.previous is not None:
-            entry.was = "/".join(part for part in node.previous if part)
+        was = previous.get(key) if isinstance(key, tuple) and len(key) == 2 else None
+        if was is not None:
+            entry.was = "/".join(part for part in was if part)
     return list(found.values())
 
 
