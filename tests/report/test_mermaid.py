@@ -178,3 +178,14 @@ def test_edges_past_mermaids_limit_are_dropped_saying_so(mermaid_parser: Path) -
     assert result["ok"], result
     assert len(result["edges"]) == MAX_EDGES
     assert f"{len(edges) - MAX_EDGES} dependency edge(s) not drawn." in text
+
+
+def test_the_graph_of_three_hundred_changed_releases_parses(mermaid_parser: Path) -> None:
+    from test_comment import _three_hundred
+
+    graph = _three_hundred().graph
+    assert graph is not None
+    (result,) = parse(mermaid_parser, [_block("\n".join(diagram(graph, context=False)))])
+
+    assert result["ok"], result
+    assert len(result["vertices"]) == len(graph.changed) == 300

@@ -137,7 +137,7 @@ def _listed(outcome: DiffOutcome, links: Links | None, names: found.Names) -> li
         lines += ["#### Accepted migrations", ""]
         by_reason: dict[str, list[Finding]] = {}
         for item in outcome.accepted:
-            record = found.where(item.record, links)
+            record = found.where(item.record, links, table=False)
             by_reason.setdefault(f"accepted: {escape_text(item.reason)} (recorded at {record})", []).append(
                 item.finding
             )

@@ -81,9 +81,9 @@ def release_of(finding: Finding, names: Names) -> str:
     return named or (f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name)
 
 
-def where(location: Location, links: Links | None) -> str:
+def where(location: Location, links: Links | None, *, table: bool = True) -> str:
     """``path:line`` as code, linked to the file at the head commit when CI says where that is."""
-    shown = code_span(location.path + (f":{location.line}" if location.line else ""), table=True)
+    shown = code_span(location.path + (f":{location.line}" if location.line else ""), table=table)
     return f"[{shown}]({links.url(location)})" if links is not None and shown else shown
 
 
@@ -96,8 +96,8 @@ def _releases(group: Group, known: Names) -> str:
     return f"same finding in {places}{listed}"
 
 
-def _where(group: Group, links: Links | None) -> str:
-    first = where(group.first.location, links)
+def _where(group: Group, links: Links | None, *, table: bool = True) -> str:
+    first = where(group.first.location, links, table=table)
     more = len({f.location for f in group.findings}) - 1
     return first + (f" and {more} more" if more > 0 else "")
 
@@ -124,7 +124,7 @@ def items(groups: Sequence[Group], links: Links | None, names: Names, extra: Seq
     for index, group in enumerate(groups):
         releases = _releases(group, names)
         text = f"- {code_span(group.first.rule)} {releases + ': ' if releases else ''}{escape_text(group.message)}"
-        text += f" ({_where(group, links)})"
+        text += f" ({_where(group, links, table=False)})"
         if index < len(extra) and extra[index]:
             text += f": {extra[index]}"
         lines.append(text)
