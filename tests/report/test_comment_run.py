@@ -15,7 +15,7 @@ from renderer.report.comment import MARKER
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "diff"))  # the git repositories of the diff tests
 from conftest import GIT_ENV
-from gitstack import init, write
+from gitstack import build_stack, clone, edit, init, template, write
 
 SHA = "2" * 40
 SOURCE = """\
@@ -77,3 +77,29 @@ def test_no_links_outside_ci(repo: Path) -> None:
 
     assert "(`apps/grafana.yaml:11`)" in text
     assert "https://" not in text
+
+
+def test_a_release_is_one_section_with_its_chart_source(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The shipped stack: postgresql-ha's Flux chart comes from an OCIRepository (its tag is
+    the version), Argo CD's from targetRevision. A major bump and fewer replicas are one
+    section whose rows both targets share, and a data-safety row."""
+    stack = clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
+    edit(stack, "releases/s3/postgresql-ha.yaml", "version: 16.3.4", "version: 17.0.0")
+    edit(stack, "releases/s3/postgresql-ha.yaml", "replicaCount: 3", "replicaCount: 2")
+    env: dict[str, str | None] = {"GITHUB_ACTIONS": None, "GITEA_ACTIONS": None, **GIT_ENV} | dict.fromkeys(CI)
+    args = ["diff", "--base", "main", "--format", "markdown", "-C", str(stack)]
+    result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+    text = result.stdout
+
+    assert result.exit_code == 1
+    changed = text.split("#### Changed\n\n", 1)[1]
+    assert changed == (
+        "<details><summary>~ modified: platform/postgresql-ha (S3), Flux and Argo CD</summary>\n\n"
+        "| target | field | old | new |\n| --- | --- | --- | --- |\n"
+        "| Flux and Argo CD | `values.postgresql.replicaCount` | `3` | `2` |\n"
+        '| Flux and Argo CD | `chart version` | `"16.3.4"` | `"17.0.0"` |\n\n</details>\n'
+    )
+    replicas = "pgpool.replicaCount 1; postgresql.replicaCount 3 → 2"
+    assert f"| platform/postgresql-ha | modified | persistence.size 10Gi | {replicas} |" in text

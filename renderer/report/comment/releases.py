@@ -24,7 +24,6 @@ _PREFIXES = (("spec.values.", "values."), ("spec.source.helm.valuesObject.", "va
 _SAME_FIELD = {
     "spec.chart.spec.version": "chart version",
     "spec.source.targetRevision": "chart version",
-    "spec.ref.tag": "chart version",
     "spec.targetNamespace": "namespace",
     "spec.destination.namespace": "namespace",
     "spec.releaseName": "release name",
@@ -133,7 +132,12 @@ def _rows(change: ObjectChange) -> list[Row]:
             return []  # the release itself: the entry's state says it
         before, after = ("(absent)", "(added)") if change.change == ADDED else ("(present)", "(removed)")
         return [Row(subject, "", before, after)]
-    rows = [Row(subject, _field(change, f.path, own), value(f.old), value(f.new)) for f in change.fields]
+    rows = [
+        Row("", "chart version", value(f.old), value(f.new))
+        if obj.kind == "OCIRepository" and f.path == "spec.ref.tag"  # a chartRef's version: the release's own
+        else Row(subject, _field(change, f.path, own), value(f.old), value(f.new))
+        for f in change.fields
+    ]
     if change.change in (MOVED, RENAMED) and change.old is not None and change.new is not None:
         old, new = change.old, change.new  # the key's namespace and name are no field: shown as fields
         for label, before, after in (("namespace", old.namespace, new.namespace), ("name", old.name, new.name)):
