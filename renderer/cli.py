@@ -331,19 +331,25 @@ def diff_command(
     import os
 
     from .app import run_diff
+    from .diff.engine import DiffOutcome
     from .lint.rule import LintOptions
     from .report import diff as diff_report
+    from .report.comment.links import links_from
 
     if staged and head:
         raise click.UsageError("--staged compares the index: it does not take --head")
     _check_range(base, head, staged)
     _check_outputs(outputs)
     outcome = run_diff(directory, base, head, staged, LintOptions(strict=strict), base_tip=base_tip)
+
+    def comment(result: DiffOutcome) -> str:  # file:line links from the CI's forge, repository and commit
+        return diff_report.markdown(result, links=links_from(os.environ, result.head_commit))
+
     plain = {
         "json": diff_report.as_json,
         "github": diff_report.github,
         "sarif": diff_report.sarif,
-        "markdown": diff_report.markdown,
+        "markdown": comment,
     }
 
     def render(name: str, terminal: bool) -> str:

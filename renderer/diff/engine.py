@@ -19,6 +19,7 @@ from ..schemacheck import sharing_verdicts
 from ..yamlio import sharing_parses
 from .compare import MOVED, DiffResult, compare
 from .git import WORKTREE, Repository, compared
+from .graph import LayerGraph, layer_graph
 from .rule import Accepted, DiffContext
 from .rules import DIFF_RULES
 from .rules._migrations import accept as accept_migrations
@@ -43,6 +44,7 @@ class DiffOutcome(Verdict):
     merge_base: bool = False  # base_commit is the merge base of the base and the head (not the base's tip)
     accepted: tuple[Accepted, ...] = ()  # diff rule findings a migration record in the head accepts
     suppressed: tuple[Finding, ...] = ()  # the head's lint findings its suppressions silence
+    graph: LayerGraph | None = None  # the releases, layers and dependency edges of both sides (the comment draws it)
 
 
 def side_label(revision: str | None, staged: bool) -> str:
@@ -127,6 +129,8 @@ def run(
         lint_unchanged=unchanged,
         notes=tuple(notes),
         accepted=tuple(accepted),
+        suppressed=lint_head.suppressed if lint_head else (),
+        graph=layer_graph(base_view.objects, head_view.objects, result, head_view.config.layers),
     )
 
 

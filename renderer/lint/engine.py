@@ -39,6 +39,7 @@ class LintResult(Verdict):
     findings: tuple[Finding, ...]
     notes: tuple[str, ...]  # grouped (see notes.py): one line per kind of note, as every format prints them
     strict: bool = False
+    suppressed: tuple[Finding, ...] = ()  # what the suppressions silenced: a pull-request comment lists them
 
     def summary(self) -> dict[str, Any]:
         return {"errors": self.errors, "warnings": self.warnings, "failed": self.failed, "notes": list(self.notes)}
@@ -106,7 +107,7 @@ def run(context: LintContext, settings: RuleSettings, notes: list[str | Note]) -
         for finding in rule.check(context):
             severity = configured or finding.severity or rule.severity
             findings.append(replace(finding, severity=severity))
-    findings = _apply_suppressions(context, findings, settings)
+    findings, suppressed = _apply_suppressions(context, findings, settings)
     for rule in RULES:
         if rule.fold is not None:
             own = tuple(f for f in findings if f.rule == rule.id)
@@ -116,7 +117,12 @@ def run(context: LintContext, settings: RuleSettings, notes: list[str | Note]) -
     findings = [_with_applier(context, finding) for finding in findings]
     unique = {(f.rule, f.location, f.message, f.object): f for f in findings}
     ordered = sorted(unique.values(), key=Finding.sort_key)
-    return LintResult(findings=tuple(ordered), notes=grouped(notes), strict=context.options.strict)
+    return LintResult(
+        findings=tuple(ordered),
+        notes=grouped(notes),
+        strict=context.options.strict,
+        suppressed=tuple(sorted(suppressed, key=Finding.sort_key)),
+    )
 
 
 def _with_applier(context: LintContext, finding: Finding) -> Finding:
@@ -180,19 +186,23 @@ def _suppressions(context: LintContext) -> tuple[list[Suppression], list[Finding
     return valid, invalid
 
 
-def _apply_suppressions(context: LintContext, findings: list[Finding], settings: RuleSettings) -> list[Finding]:
+def _apply_suppressions(
+    context: LintContext, findings: list[Finding], settings: RuleSettings
+) -> tuple[list[Finding], list[Finding]]:
+    """The findings kept, and those a suppression silenced."""
     suppressions, invalid = _suppressions(context)
     used: set[Suppression] = set()
-    kept = []
+    kept, silenced = [], []
     for finding in findings:
         match = next((s for s in suppressions if s.rule == finding.rule and s.object == finding.object), None)
         if match is None:
             kept.append(finding)
         else:
             used.add(match)
+            silenced.append(finding)
     severity = settings.severity.get(SUPPRESSION_RULE, WARNING)
     if severity == OFF:
-        return kept
+        return kept, silenced
     for suppression in suppressions:
         if suppression not in used:
             invalid.append(
@@ -204,7 +214,7 @@ def _apply_suppressions(context: LintContext, findings: list[Finding], settings:
                     hint="remove it: the problem it silenced is gone",
                 )
             )
-    return kept + [replace(finding, severity=severity) for finding in invalid]
+    return kept + [replace(finding, severity=severity) for finding in invalid], silenced
 
 
 def lint_inputs(inputs: LintInputs, options: LintOptions) -> LintResult:

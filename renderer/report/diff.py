@@ -13,13 +13,13 @@ import json
 from collections import Counter
 from typing import Any
 
-from ..diff.compare import ADDED, MODIFIED, MOVED, REMOVED, RENAMED, FieldChange, ObjectChange
+from ..diff.compare import ADDED, MODIFIED, MOVED, REMOVED, RENAMED, ObjectChange
 from ..diff.engine import DiffOutcome
-from ..lint.finding import ERROR, Finding
+from ..lint.finding import Finding
 from ..quoting import printable
-from .markdown import code_span, escape_html, escape_text
+from .comment import MARKDOWN_BUDGET
+from .comment.links import Links
 
-MARKDOWN_BUDGET = 65_000
 _SIGN = {ADDED: "+", REMOVED: "-", MODIFIED: "~", MOVED: ">", RENAMED: ">"}
 _COLOUR = {ADDED: "green", REMOVED: "red", MODIFIED: "yellow", MOVED: "cyan", RENAMED: "cyan"}
 _KINDS = (ADDED, REMOVED, MODIFIED, MOVED, RENAMED)
@@ -165,81 +165,8 @@ def sarif(outcome: DiffOutcome) -> str:
     return lint_sarif(LintResult(findings=outcome.findings, notes=()))
 
 
-def markdown(outcome: DiffOutcome, budget: int = MARKDOWN_BUDGET) -> str:
-    """A pull-request comment: what rail writes is markup; what the input holds (labels,
-    layers, paths, names, fields, messages) is text, through :mod:`.markdown`."""
-    head = [f"### rail diff: {escape_text(outcome.base_label)} .. {escape_text(outcome.head_label)}", ""]
-    layers = sorted({change.layer or "(none)" for change in outcome.result.changes})
-    if layers:
-        head += ["| layer | added | removed | modified | moved |", "| --- | ---: | ---: | ---: | ---: |"]
-        for layer in layers:
-            counts = Counter(c.change for c in outcome.result.changes if (c.layer or "(none)") == layer)
-            head.append(
-                f"| {escape_text(layer)} | {counts[ADDED]} | {counts[REMOVED]} | {counts[MODIFIED]} | {counts[MOVED]} |"
-            )
-        head.append("")
-    else:
-        head += ["No change to any rendered object.", ""]
-    tail = ["", _summary_line(outcome)]
-    # Every line costs its length and a newline; the cut notes are reserved up front.
-    used = sum(len(line) + 1 for line in head + tail) + 2 * _NOTE_RESERVE
-    if outcome.findings:
-        verdict = f"**{outcome.errors} error(s), {outcome.warnings} warning(s)**"
-        head += [verdict + (" (blocking)" if outcome.failed else ""), ""]
-        used += len(head[-2]) + 2
-        shown, left = _fit_findings(outcome.findings, budget - used)
-        lines = [_finding_item(f) for index, f in enumerate(outcome.findings) if index in shown]
-        if left:
-            lines.append(
-                f"_{left} more finding(s) left out to stay within {budget} characters; run `rail diff` locally._"
-            )
-        head += [*lines, ""]
-        used += sum(len(line) + 1 for line in lines) + 1
-    sections = [_section(change) for change in outcome.result.changes]
-    body: list[str] = []
-    for index, section in enumerate(sections):
-        if used + len(section) + 1 > budget:
-            left = len(sections) - index
-            body.append(
-                f"_{left} more object(s) left out to stay within {budget} characters; run `rail diff` locally._"
-            )
-            break
-        body.append(section)
-        used += len(section) + 1
-    return "\n".join(head + body + tail) + "\n"
+def markdown(outcome: DiffOutcome, budget: int = MARKDOWN_BUDGET, links: Links | None = None) -> str:
+    """A pull-request comment (see :mod:`.comment`); ``links``: where ``file:line`` links point."""
+    from .comment import comment
 
-
-_NOTE_RESERVE = 160  # room for a "N more ... left out" line
-
-
-def _finding_item(finding: Finding) -> str:
-    return f"- {code_span(finding.rule)} {escape_text(finding.message)} ({code_span(finding.location.path)})"
-
-
-def _fit_findings(findings: tuple[Finding, ...], room: int) -> tuple[set[int], int]:
-    """Indices of the findings that fit in ``room`` characters, errors first; and how many did not."""
-    shown: set[int] = set()
-    ordered = sorted(range(len(findings)), key=lambda i: (findings[i].severity != ERROR, findings[i].sort_key()))
-    for count, index in enumerate(ordered):
-        cost = len(_finding_item(findings[index])) + 1
-        if cost > room:
-            return shown, len(ordered) - count
-        shown.add(index)
-        room -= cost
-    return shown, 0
-
-
-def _section(change: ObjectChange) -> str:
-    lines = [f"<details><summary>{_SIGN[change.change]} {change.change}: {escape_html(_object(change))}</summary>", ""]
-    if change.fields:
-        lines += ["| field | old | new |", "| --- | --- | --- |"]
-        lines += [_field_row(field) for field in change.fields]
-    else:
-        lines.append(code_span(change.current.path))
-    lines += ["", "</details>"]
-    return "\n".join(lines)
-
-
-def _field_row(field: FieldChange) -> str:
-    cells = (code_span(text, table=True) for text in (field.path, _value(field.old), _value(field.new)))
-    return "| " + " | ".join(cells) + " |"
+    return comment(outcome, budget, links)

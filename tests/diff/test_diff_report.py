@@ -1,6 +1,6 @@
 """The reports of ``rail diff``: json (the findings contract plus ``changes``), github,
-text, and markdown for a pull-request comment (a table per layer, a collapsible
-section per object, a hard budget of 65,000 characters that cuts whole objects)."""
+text, and markdown for a pull-request comment (one collapsible section per release,
+a hard budget of 65,000 characters that cuts whole sections, never a finding)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def many(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     }
 
 
-def test_markdown_budget_cuts_whole_objects_and_says_how_many(many: dict[str, Run]) -> None:
+def test_markdown_budget_cuts_whole_sections_and_says_how_many(many: dict[str, Run]) -> None:
     run = many["values"]
 
     assert run.exit_code == 0, run.stderr
@@ -82,39 +82,46 @@ def test_markdown_budget_cuts_whole_objects_and_says_how_many(many: dict[str, Ru
     assert len(text) <= MARKDOWN_BUDGET == 65_000
     opened, closed = text.count("<details>"), text.count("</details>")
     assert opened == closed > 0
-    left_out = re.search(r"_(\d+) more object\(s\) left out to stay within 65000 characters", text)
+    left_out = re.search(r"_(\d+) more release\(s\) or object\(s\) left out to stay within 65000 characters", text)
     assert left_out, text[-2000:]
+    # Every release changed its own way: one section each.
     assert opened + int(left_out.group(1)) == RELEASES
     # Every section that is there is whole: all its field rows, then its closing tag.
     sections = re.findall(r"<details>.*?</details>", text, flags=re.DOTALL)
     assert len(sections) == opened
     for section in sections:
-        assert section.count("| `spec.values.setting") == 20
-    assert text.endswith("warning(s): ok\n")  # the summary line survives the cut
+        assert section.count("| Flux | `values.setting") == 20
+    assert "**Passes:** no finding." in text  # the verdict survives the cut
 
 
-def test_markdown_summary_table_per_layer(many: dict[str, Run]) -> None:
+def test_markdown_counts_releases(many: dict[str, Run]) -> None:
     text = many["values"].stdout
 
-    assert "| layer | added | removed | modified | moved |" in text
-    assert f"| S3 | 0 | 0 | {RELEASES // 2} | 0 |" in text
-    assert f"| S5 | 0 | 0 | {RELEASES // 2} | 0 |" in text
+    assert f"{RELEASES} release(s) or object(s) changed: {RELEASES} modified." in text
 
 
-def test_markdown_budget_holds_with_more_findings_than_fit(many: dict[str, Run]) -> None:
+def test_markdown_budget_keeps_every_finding(many: dict[str, Run]) -> None:
     run = many["blocking"]
 
     assert run.exit_code == 1
     text = run.stdout
     assert len(text) <= MARKDOWN_BUDGET
-    assert f"**{RELEASES} error(s), {RELEASES} warning(s)** (blocking)" in text
-    listed = re.findall(r"^- `([a-z-]+)`", text, flags=re.MULTILINE)
-    left_out = re.search(r"_(\d+) more finding\(s\) left out", text)
-    assert left_out, text[-2000:]
-    assert len(listed) + int(left_out.group(1)) == 2 * RELEASES
-    # Errors are kept first: every blocking finding is listed before any warning.
-    assert listed.count("persistence-shrink") == RELEASES
-    assert text.count("<details>") == text.count("</details>")
+    assert f"**Blocked:** {RELEASES} error(s), {RELEASES} warning(s)." in text
+    rows = re.findall(r"^\| (error|warning) \| `([a-z-]+)` \| same finding in (\d+) releases: ([^|]*) \|", text, re.M)
+    assert [(severity, rule, int(count)) for severity, rule, count, _ in rows] == [
+        ("error", "persistence-shrink", RELEASES),
+        ("warning", "chart-major-bump", RELEASES),
+    ]
+    for *_, names in rows:  # every release named
+        assert sorted(names.split(", ")) == sorted(
+            f"{'apps' if index % 2 else 'platform'}/app-{index:03d}" for index in range(RELEASES)
+        )
+    # The major bumps differ in the chart's name only: one row, the name shown as "…".
+    assert "| chart … changes major version: 1.0.0 -&gt; 2.0.0 |" in text
+    assert "left out" not in text.split("#### Data safety")[0]
+    # And every release changed the same way: one section.
+    assert text.count("<details>") == text.count("</details>") == 1
+    assert f"same change in {RELEASES} releases, Flux" in text
 
 
 @pytest.fixture
@@ -130,14 +137,14 @@ def test_markdown_of_a_small_change(stack: Path) -> None:
 
     assert run.exit_code == 1
     text = run.stdout
-    # One modified object per layer and target (a HelmRelease, and an Argo CD Application if rendered).
-    assert re.search(r"^\| S3 \| 0 \| 0 \| [12] \| 0 \|$", text, flags=re.MULTILINE)
-    assert re.search(r"^\| S5 \| 0 \| 0 \| [12] \| 0 \|$", text, flags=re.MULTILINE)
-    assert "<details><summary>~ modified: HelmRelease platform/postgresql-ha</summary>" in text
-    assert "<details><summary>~ modified: HelmRelease apps/gitea</summary>" in text
-    assert '| `spec.values.persistence.size` | `"10Gi"` | `"8Gi"` |' in text
-    assert "`persistence-shrink`" in text
-    assert "(blocking)" in text
+    # One section per release: its HelmRelease and Argo CD Application together.
+    assert "2 release(s) or object(s) changed: 2 modified." in text
+    assert "<details><summary>~ modified: platform/postgresql-ha (S3), Flux and Argo CD</summary>" in text
+    assert "<details><summary>~ modified: apps/gitea (S5), Flux and Argo CD</summary>" in text
+    assert '| Flux and Argo CD | `values.persistence.size` | `"10Gi"` | `"8Gi"` |' in text
+    assert '| Flux and Argo CD | `chart version` | `"12.4.0"` | `"13.0.0"` |' in text
+    assert "| error | `persistence-shrink` | platform/postgresql-ha |" in text
+    assert "**Blocked:**" in text
     assert "left out" not in text
 
 
@@ -249,5 +256,5 @@ def test_several_formats_and_outputs_in_one_run(stack: Path, tmp_path: Path) -> 
 
     assert run.exit_code == 1
     assert run.stdout == ""
-    assert markdown.read_text().startswith("### rail diff")
+    assert markdown.read_text().startswith("<!-- rail-diff -->\n### rail diff")
     assert '"changes"' in json_file.read_text()

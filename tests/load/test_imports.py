@@ -270,11 +270,10 @@ def test_rail_diff_in_the_platform_lists_exports_changed_or_gone(stacks: Path) -
     assert rail("render", cwd=platform).returncode == 0
     done = rail("diff", "--base", "v1.0.0", "--format", "json", cwd=platform)
     assert done.returncode == 1, done.stderr
-    changed = sorted(
-        (finding["path"], finding["message"], finding["change"])
-        for finding in json.loads(done.stdout)["findings"]
-        if finding["rule"] == "export-changed"
-    )
+    listed = [finding for finding in json.loads(done.stdout)["findings"] if finding["rule"] == "export-changed"]
+    # Warnings: the consumers are elsewhere and fail there; the release move itself blocks.
+    assert {finding["severity"] for finding in listed} == {"warning"}
+    changed = sorted((finding["path"], finding["message"], finding["change"]) for finding in listed)
     assert changed == [
         (
             PG,

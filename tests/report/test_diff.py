@@ -45,7 +45,7 @@ HOSTILE = (
 EVERYTHING = " ".join(HOSTILE)
 BASE_LABEL = "main`@someone` <b>#123</b>"
 HEAD_LABEL = "(the working tree)"
-SUMMARY = re.compile(r"<details><summary>[+~>-] (added|removed|modified|moved): [^<>\n]*</summary>\n")
+SUMMARY = re.compile(r"<details><summary>[+~>-] (added|removed|modified|moved|renamed): [^<>\n]*</summary>\n")
 CLOSE = "</details>\n"
 
 
@@ -146,21 +146,29 @@ def _plain(inline: Token) -> str:
 # Markdown ------------------------------------------------------------------------------------
 
 
+def _sections(outcome: DiffOutcome) -> list[ObjectChange]:
+    """The changes shown as a collapsible section: all but the added and removed releases."""
+    return [change for change in outcome.result.changes if change.change not in (ADDED, REMOVED)]
+
+
 def test_markdown_has_no_html_but_the_details_rail_writes(tokens: list[Token], outcome: DiffOutcome) -> None:
     assert not [token.content for token in _all(tokens) if token.type == "html_inline"]
     lines = _html_lines(tokens)
     opened = [line for line in lines if SUMMARY.fullmatch(line)]
     closed = [line for line in lines if line == CLOSE]
-    assert len(opened) == len(closed) == len(outcome.result.changes)
-    assert len(lines) == len(opened) + len(closed), lines
+    assert lines[0] == "<!-- rail-diff -->\n"
+    assert len(opened) == len(closed) == len(_sections(outcome))
+    assert len(lines) == 1 + len(opened) + len(closed), lines
 
 
-def test_markdown_summary_shows_the_object_as_text(tokens: list[Token], outcome: DiffOutcome) -> None:
+def test_markdown_summary_shows_the_release_as_text(tokens: list[Token], outcome: DiffOutcome) -> None:
     summaries = [line for line in _html_lines(tokens) if SUMMARY.fullmatch(line)]
-    shown = [html.unescape(line.split(": ", 1)[1].removesuffix("</summary>\n")) for line in summaries]
+    shown = [html.unescape(line.split(": ", 1)[1].removesuffix("</summary>\n")).replace(ZWSP, "") for line in summaries]
 
-    assert [text.replace(ZWSP, "") for text in shown] == [fold(report._object(c)) for c in outcome.result.changes]
-    assert not [text for text in shown if "@someone" in text or "#123" in text]
+    for change, text in zip(_sections(outcome), shown, strict=True):
+        obj = change.current
+        assert text == f"{fold(obj.namespace)}/{fold(obj.name)} ({fold(obj.layer or '')}), Flux"
+    assert not [text for text in summaries if "@someone" in text or "#123" in text]
 
 
 def test_markdown_makes_no_link_emphasis_or_heading(tokens: list[Token], comment: str) -> None:
@@ -168,7 +176,11 @@ def test_markdown_makes_no_link_emphasis_or_heading(tokens: list[Token], comment
 
     assert not set(types) & {"link_open", "image", "em_open", "s_open", "blockquote_open"}
     assert types.count("strong_open") == 1  # rail's own verdict line
-    assert [token.tag for token in tokens if token.type == "heading_open"] == ["h3"]
+    headings = [
+        (token.tag, _plain(tokens[index + 1])) for index, token in enumerate(tokens) if token.type == "heading_open"
+    ]
+    assert [tag for tag, _ in headings] == ["h3", "h4", "h4", "h4", "h4"]
+    assert [text for _, text in headings[1:]] == ["Findings", "Added (1)", "Removed (1)", "Changed"]
     rendered = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(comment)
     assert "<img" not in rendered and "<a " not in rendered and "<em>" not in rendered
 
@@ -176,16 +188,14 @@ def test_markdown_makes_no_link_emphasis_or_heading(tokens: list[Token], comment
 def test_markdown_code_spans_hold_the_values_exactly(tokens: list[Token], outcome: DiffOutcome) -> None:
     code = [token.content for token in _all(tokens) if token.type == "code_inline"]
 
-    for change in outcome.result.changes:
-        if change.fields:
-            for field in change.fields:
-                assert fold(field.path) in code
-                assert _value(field.old) in code and _value(field.new) in code
-        else:
-            assert fold(change.current.path) in code
-    for finding in outcome.findings:
-        assert fold(finding.location.path) in code
-    assert code.count("persistence-shrink") == len(outcome.findings)
+    for change in _sections(outcome):
+        for field in change.fields:
+            path = field.path.removeprefix("spec.")  # a release's values: `values.x` for both targets
+            assert fold(path) in code
+            assert _value(field.old) in code and _value(field.new) in code
+    first_error = sorted(f.sort_key() for f in outcome.findings if f.severity == ERROR)[0]
+    assert f"{fold(first_error[0])}:3" in code
+    assert code.count("persistence-shrink") == 2  # alike findings: one row for the errors, one for the warnings
 
 
 def test_markdown_table_rows_keep_their_cells(tokens: list[Token], outcome: DiffOutcome) -> None:
@@ -195,11 +205,13 @@ def test_markdown_table_rows_keep_their_cells(tokens: list[Token], outcome: Diff
             cells.append(0)
         elif token.type in ("td_open", "th_open"):
             cells[-1] += 1
-    fields = sum(len(change.fields) for change in outcome.result.changes)
-    layers = len({change.layer for change in outcome.result.changes})
+    sections = _sections(outcome)
+    fields = sum(len(change.fields) for change in sections) + sum(1 for c in sections if c.change == MOVED)
 
-    assert cells.count(5) == layers + 1  # the summary table: header and one row a layer
-    assert cells.count(3) == fields + sum(1 for change in outcome.result.changes if change.fields)
+    assert cells.count(6) == 1 + 2  # the findings: header, one row for the errors, one for the warnings
+    # The added and removed tables (header and one row each) and one table a section.
+    assert cells.count(4) == 2 * 2 + len(sections) + fields
+    assert len(cells) == cells.count(6) + cells.count(4)
 
 
 def test_markdown_text_is_the_text_and_mentions_no_one(tokens: list[Token], outcome: DiffOutcome) -> None:
@@ -207,11 +219,11 @@ def test_markdown_text_is_the_text_and_mentions_no_one(tokens: list[Token], outc
     shown = [_plain(token) for token in inlines]
 
     assert shown[0] == f"rail diff: {fold(BASE_LABEL)} .. {HEAD_LABEL}"
+    releases = [cell for cell in shown if cell.startswith("same finding in 8 releases: ")]
+    assert len(releases) == 2
     for finding in outcome.findings:
-        expected = f"{finding.rule} {fold(finding.message)} ({fold(finding.location.path)})"
-        assert expected in shown, expected
-    for layer in {change.layer for change in outcome.result.changes}:
-        assert fold(layer or "").strip() in shown
+        assert f"{fold(finding.object.namespace or '')}/{fold(finding.object.name)}" in "".join(releases)
+    assert shown.count("message (each release)") == 2 and shown.count("hint (each release)") == 2
     for token in _all(tokens):
         if token.type == "text":
             assert "@someone" not in token.content, token.content
@@ -225,8 +237,8 @@ def test_markdown_of_a_small_change_reads_as_before(outcome: DiffOutcome) -> Non
 
     text = report.markdown(quiet)
 
-    assert "<details><summary>~ modified: HelmRelease apps/gitea</summary>" in text
-    assert '| `spec.values.size` | `"10Gi"` | `"8Gi"` |' in text
+    assert "<details><summary>~ modified: apps/gitea (S5), Flux</summary>" in text
+    assert '| Flux | `values.size` | `"10Gi"` | `"8Gi"` |' in text
 
 
 # Text and GitHub -----------------------------------------------------------------------------

@@ -15,6 +15,9 @@ Fails (the platform renames its Helm release: the pgpool Service is renamed)::
 Fails too: ``exports: {database: ...}`` renamed to ``exports: {sql: ...}``.
 
 Passes: a change to values no export is made of (replica counts, resources).
+
+A warning (``--strict`` blocks on it): the consumers live in other repositories, and
+each of them fails there, naming the reference, when its import moves to the new ref.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...errors import InputError
-from ...lint.finding import ERROR, Finding, Location, ObjectRef
+from ...lint.finding import WARNING, Finding, Location, ObjectRef
 from ...model.interface import INTERFACE_NAME, Interface, InterfaceExport
 from ...yamlio import load_document
 from ..rule import DiffContext, DiffRule
@@ -105,7 +108,9 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="export-changed",
-    severity=ERROR,
+    # A warning: the consumers are in other repositories this diff does not see; they
+    # fail where it matters (import-changed, dangling-reference) when their import moves.
+    severity=WARNING,
     summary="an export other stacks may import is changed or gone",
     check=check,
     doc=__doc__ or "",
