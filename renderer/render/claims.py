@@ -126,9 +126,7 @@ def claim_jobs(stack: Stack, resolution: Resolution, secret_names: Mapping[str, 
             {"name": "CLAIM_DATABASE", "value": claim.name},
             {
                 "name": "CLAIM_PASSWORD",
-                "valueFrom": {
-                    "secretKeyRef": {"name": secret_names[claim.password_secret], "key": claim.password_key}
-                },
+                "valueFrom": {"secretKeyRef": {"name": secret_names[claim.password_secret], "key": claim.password_key}},
             },
         ]
         context = {

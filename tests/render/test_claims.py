@@ -46,7 +46,10 @@ def test_the_job_holds_no_password(unrendered_stack: Path, run_rail: Any) -> Non
         assert set(passwords) == {"PGPASSWORD", "CLAIM_PASSWORD"}
         assert all(set(item) == {"name", "valueFrom"} for item in passwords.values())
     claim = jobs["gitea"][1]["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert {"name": "CLAIM_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "gitea-database", "key": "password"}}} in claim
+    assert {
+        "name": "CLAIM_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "gitea-database", "key": "password"}},
+    } in claim
     # The Secret itself sits beside the Job, byte for byte, for Flux to decrypt.
     copied = unrendered_stack / "rendered" / "flux" / "s3-platform" / "secret-gitea-database.sops.yaml"
     assert copied.read_bytes() == secret.read_bytes()
@@ -65,7 +68,9 @@ def test_a_changed_claim_is_a_new_job(unrendered_stack: Path, run_rail: Any) -> 
     assert after["gitea"]["metadata"]["name"] == before["gitea"]
     assert after["zulip"]["metadata"]["name"] != before["zulip"]
     assert after["zulip"]["metadata"]["name"].startswith("db-claim-zulip-")
-    env = {item["name"]: item.get("value") for item in after["zulip"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    env = {
+        item["name"]: item.get("value") for item in after["zulip"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
     assert env["CLAIM_DATABASE"] == "chat" and env["CLAIM_ROLE"] == "chat"
     assert not list((unrendered_stack / "rendered").rglob(f"job-{before['zulip']}.yaml")), "the old Job is pruned"
 
@@ -102,7 +107,7 @@ def test_claim_secret_without_the_key_is_an_input_error(unrendered_stack: Path, 
 
 def test_a_quote_in_a_claimed_name_is_refused(unrendered_stack: Path, run_rail: Any) -> None:
     spec = unrendered_stack / "releases" / "s5" / "zulip.yaml"
-    spec.write_text(spec.read_text("utf-8").replace("    name: zulip\n", "    name: \"zu'lip\"\n", 1), "utf-8")
+    spec.write_text(spec.read_text("utf-8").replace("    name: zulip\n", '    name: "zu\'lip"\n', 1), "utf-8")
     result = run_rail("render", cwd=unrendered_stack)
     assert result.returncode == 2
     assert "releases/s5/zulip.yaml:" in result.stderr and "needs.database.name" in result.stderr

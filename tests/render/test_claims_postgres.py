@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from postgres_server import Server, install, running_server
 
 from renderer.yamlio import load_document
-from postgres_server import Server, install, running_server
 
 # Passwords as Kubernetes would hand them over, by (Secret, key). Zulip's is full of
 # shell and SQL syntax: it must arrive as data, never as code.
@@ -102,10 +102,14 @@ def test_each_role_reaches_its_own_database_only(jobs: dict[str, dict[str, Any]]
         assert _run_job(job, server).returncode == 0
     gitea = SECRETS[("gitea-database", "password")]
     zulip = SECRETS[("zulip-database", "password")]
-    assert server.psql("SELECT current_user || '@' || current_database()", user="gitea", password=gitea,
-                       database="gitea") == "gitea@gitea"
-    assert server.psql("SELECT current_user || '@' || current_database()", user="zulip", password=zulip,
-                       database="zulip") == "zulip@zulip"
+    assert (
+        server.psql("SELECT current_user || '@' || current_database()", user="gitea", password=gitea, database="gitea")
+        == "gitea@gitea"
+    )
+    assert (
+        server.psql("SELECT current_user || '@' || current_database()", user="zulip", password=zulip, database="zulip")
+        == "zulip@zulip"
+    )
     # The owner may create tables in its own database.
     server.psql("CREATE TABLE IF NOT EXISTS probe (id int)", user="gitea", password=gitea, database="gitea")
     with pytest.raises(ConnectionRefusedError, match="permission denied for database"):
