@@ -3,9 +3,10 @@
 Several applications may use the platform's Valkey, each on its own logical database
 (Gitea 0, Zulip 1, ...): keys of one never collide with, or get flushed by, another.
 A release says which index it uses with ``needs.cache``. A finding: a claim of a
-release that does not exist or is not a cache, two releases claiming one index, and
-a release that refers to a cache (``${ref:valkey...}``) other releases use without
-claiming an index.
+release that does not exist or is not a cache, two releases claiming one index, and,
+on a cache where some release claims an index, a release that refers to it
+(``${ref:valkey...}``) without claiming one: it would use index 0, or whichever its
+chart picks, unchecked. A stack that claims no index of a cache is not held to it.
 
 Fails (Zulip on Gitea's index)::
 
@@ -79,14 +80,15 @@ def check(context: LintContext) -> Iterator[Finding]:
                 object=claimant.ref,
                 hint=f"give each application an index of its own ({_free(indexes, cache)} is free)",
             )
+    claimed_caches = {cache for cache, _ in indexes}
     for claimant, cache in unclaimed:
-        if len(users[cache]) < 2:
+        if len(users[cache]) < 2 or cache not in claimed_caches:
             continue
         yield Finding(
             rule=RULE.id,
             message=(
-                f"release '{claimant.release.name}' refers to cache '{cache}', which other releases share,"
-                " without claiming an index of its own"
+                f"release '{claimant.release.name}' refers to cache '{cache}', whose indexes other releases"
+                " claim, without claiming an index of its own"
             ),
             location=claimant.location(context, "values"),
             object=claimant.ref,
