@@ -19,7 +19,6 @@ shell or SQL text.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -142,7 +141,6 @@ def claim_jobs(stack: Stack, resolution: Resolution, secret_names: Mapping[str, 
     return jobs
 
 
-def digest(spec: Any) -> str:
-    """A short digest of what a Job does (its spec): part of its name."""
-    text = json.dumps(spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+def digest(content: bytes) -> str:
+    """A short digest of a Job's canonical text without its name: part of its name."""
+    return hashlib.sha256(content).hexdigest()[:10]

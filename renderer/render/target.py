@@ -154,10 +154,10 @@ class Target:
                 layer.id, **{"railiance.io/claim": job.claimant.name, "railiance.io/database": job.database.name}
             )
             context = {**job.context, "labels": labels, "annotations": self.claim_annotations(job), "name": "-"}
-            # The name carries a digest of the spec: a Job's pod template cannot change,
-            # so a changed claim must be a new Job (the old one is pruned).
-            spec = self.templates.documents(CLAIM_TEMPLATE, context)[0].data["spec"]
-            name = f"{job.base_name[:52].rstrip('-')}-{digest(spec)}"
+            # The name carries a digest of the Job rendered without it: a Job's pod template
+            # cannot change, so a changed claim must be a new Job (the old one is pruned).
+            unnamed = self.document(CLAIM_TEMPLATE, context, job.claimant.origin)
+            name = f"{job.base_name[:52].rstrip('-')}-{digest(unnamed)}"
             content = self.document(CLAIM_TEMPLATE, {**context, "name": name}, job.claimant.origin)
             entries.append((f"job-{name}.yaml", content))
         return entries
