@@ -29,7 +29,7 @@ class ArgoTarget(Target):
     name = "argo"
     # The root application creates namespaces before any Application syncs into them.
     namespace_annotations: ClassVar[Mapping[str, str]] = {SYNC_WAVE: "-2"}
-    _waves: dict[str, int] = {}  # noqa: RUF012 - set per render in folders()
+    _waves: dict[str, int]  # each release's sync wave: set by folders() before the Jobs are rendered
 
     def folders(self) -> dict[str, Entries]:
         self._refuse_values_from()
