@@ -55,15 +55,22 @@ def test_foreign_files_are_reported_and_kept_obsolete_ones_removed(
     foreign.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\n", encoding="utf-8")
     spec = stack_copy / "releases" / "s5" / "gitea.yaml"
     spec.write_text(spec.read_text(encoding="utf-8").replace("\nname: gitea\n", "\nname: forge\n"), encoding="utf-8")
+    old_job = next((stack_copy / S3).glob("job-db-claim-gitea-*.yaml")).name
 
     code, lines = check(run_rail, stack_copy, snapshot)
     assert code == 1
     # The generated docs name their consumers, so they may go stale as well; the Argo
-    # output follows the same rename (checked in the Argo tests).
+    # output follows the same rename (checked in the Argo tests). The claimant's database
+    # bootstrap Job is renamed with it (its name carries the claimant's).
+    new_job = [line for line in lines if line.startswith(f"missing: {S3}/job-db-claim-forge-")]
+    assert len(new_job) == 1, lines
     assert sorted(line for line in lines[:-1] if " docs/" not in line and "/argo/" not in line) == [
+        f"extra: {S3}/{old_job} (rendered by rail before, no longer)",
         f"extra: {S3}/notes.yaml (not written by rail)",
         f"extra: {S5}/helmrelease-gitea.yaml (rendered by rail before, no longer)",
+        *new_job,
         f"missing: {S5}/helmrelease-forge.yaml",
+        f"stale: {S3}/kustomization.yaml",
         f"stale: {S5}/kustomization.yaml",
         "stale: rendered/interface.yaml",  # it lists the releases
     ]

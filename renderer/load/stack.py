@@ -150,6 +150,17 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
                         )
                     )
                 secret_files[secret_path] = secret
+            claim = release.needs.database
+            if claim is not None:
+                # Checked against the database release's namespace once every spec is read.
+                secret_files[claim.password_secret] = _secret_file(
+                    root,
+                    claim.password_secret,
+                    document,
+                    0,
+                    strict=refuse_plaintext,
+                    key_path=("needs", "database", "passwordSecret"),
+                )
             releases.append(release)
         except InputError as error:
             collector.extend(error.problems)
@@ -158,6 +169,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     dangling = _check_names(releases, spec_documents, collector, lenient=not refuse_plaintext)
     if not refuse_plaintext:
         dangling.extend(_dangling_references(releases, spec_documents, values_documents))
+    _check_claim_secrets(releases, secret_files, spec_documents, collector)
     collector.raise_if_any()
     moved = load_moves(config_document, {r.name for r in releases}) if "moved" in config_document.data else ()
     layer_order = {layer.id: layer.order for layer in config.layers}
@@ -230,19 +242,24 @@ def _values_file(root: Path, relative: str, spec: Document, index: int, escaped:
     return document
 
 
-def _secret_file(root: Path, relative: str, spec: Document, index: int, *, strict: bool = True) -> SecretFile:
+def _secret_file(
+    root: Path,
+    relative: str,
+    spec: Document,
+    index: int,
+    *,
+    strict: bool = True,
+    key_path: tuple[str | int, ...] = (),
+) -> SecretFile:
+    where = key_path or ("secrets", index)
     path = inside(root, relative)
     if path is None:
         raise InputError(
-            spec.problem(
-                ("secrets", index), "secret file path leaves the stack root", "keep secrets inside the repository"
-            )
+            spec.problem(where, "secret file path leaves the stack root", "keep secrets inside the repository")
         )
     if not path.is_file():
         raise InputError(
-            spec.problem(
-                ("secrets", index), f"secret file '{relative}' not found", "create it with sops (see README, Secrets)"
-            )
+            spec.problem(where, f"secret file '{relative}' not found", "create it with sops (see README, Secrets)")
         )
     text = read_text(path, relative)
     documents = [d for d in load_documents(text, relative, strict_tags=False) if d.data is not None]
@@ -377,3 +394,41 @@ def _strings(data: Any, prefix: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ..
             yield from _strings(item, (*prefix, index))
     elif isinstance(data, str) and "${ref:" in data:
         yield prefix, data
+
+
+def _check_claim_secrets(
+    releases: list[Release],
+    secret_files: dict[str, SecretFile],
+    spec_documents: dict[str, Document],
+    collector: ProblemCollector,
+) -> None:
+    """A claim's password Secret lives where its bootstrap Job runs: the database's namespace.
+
+    A claim of a release that does not exist is the lint finding ``database-claim``, not an error here.
+    """
+    by_name = {release.name: release for release in releases}
+    for release in releases:
+        claim = release.needs.database
+        if claim is None or claim.release not in by_name:
+            continue
+        database = by_name[claim.release]
+        secret = secret_files[claim.password_secret]
+        key_path = ("needs", "database", "passwordSecret")
+        document = spec_documents[release.origin]
+        if secret.namespace != database.namespace:
+            collector.add(
+                document.problem(
+                    key_path,
+                    f"Secret '{secret.name}' is in namespace '{secret.namespace}', the bootstrap of"
+                    f" '{claim.release}' runs in '{database.namespace}'",
+                    "a Job can only read Secrets of its own namespace: put the claim's Secret there",
+                )
+            )
+        elif claim.password_key not in secret.keys:
+            collector.add(
+                document.problem(
+                    ("needs", "database", "passwordKey"),
+                    f"Secret '{secret.name}' has no key '{claim.password_key}'",
+                    f"use one of its keys: {', '.join(secret.keys) or '(none)'}",
+                )
+            )

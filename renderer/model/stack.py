@@ -332,6 +332,50 @@ class Export:
 
 
 @dataclass(frozen=True)
+class DatabaseClaim:
+    """A database of its own in a platform database release: rail renders its bootstrap."""
+
+    release: str
+    name: str
+    user: str
+    password_secret: str  # a SOPS Secret file in the database release's namespace
+    password_key: str = "password"
+
+
+@dataclass(frozen=True)
+class CacheClaim:
+    """A logical database index of a shared cache release, used by this release alone."""
+
+    release: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a release claims from the platform (``needs:`` in its spec)."""
+
+    database: DatabaseClaim | None = None
+    cache: CacheClaim | None = None
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Needs:
+        database = data.get("database")
+        cache = data.get("cache")
+        return cls(
+            database=DatabaseClaim(
+                release=database["release"],
+                name=database["name"],
+                user=database.get("user", database["name"]),
+                password_secret=database["passwordSecret"],
+                password_key=database.get("passwordKey", "password"),
+            )
+            if database
+            else None,
+            cache=CacheClaim(release=cache["release"], index=cache["index"]) if cache else None,
+        )
+
+
+@dataclass(frozen=True)
 class Release:
     name: str
     layer: str
@@ -351,6 +395,7 @@ class Release:
     migration: str = ""  # why a move of this release is planned and safe (its record's reason)
     migration_record: Migration | None = None  # what exactly the record names
     flux: FluxSettings = field(default_factory=FluxSettings)
+    needs: Needs = field(default_factory=Needs)
 
     @property
     def helm_release_name(self) -> str:
@@ -428,6 +473,7 @@ class Release:
             if data.get("migration")
             else None,
             flux=FluxSettings.from_data(data.get("flux", {}), config.flux_defaults),
+            needs=Needs.from_data(data.get("needs", {})),
         )
 
 

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from ..errors import InputError, Problem
 from ..model import Layer, Release
+from .claims import ClaimJob
 from .target import Entries, OutputFile, Target
 
 PROJECTS_FOLDER = "projects"
@@ -28,10 +29,12 @@ class ArgoTarget(Target):
     name = "argo"
     # The root application creates namespaces before any Application syncs into them.
     namespace_annotations: ClassVar[Mapping[str, str]] = {SYNC_WAVE: "-2"}
+    _waves: dict[str, int]  # each release's sync wave: set by folders() before the Jobs are rendered
 
     def folders(self) -> dict[str, Entries]:
         self._refuse_values_from()
         waves = sync_waves(self.stack.releases, self.graph, [layer.id for layer in self.config.layers])
+        self._waves = waves
         present = self.present_layers()
         folders: dict[str, Entries] = {PROJECTS_FOLDER: [], ROOT_FOLDER: [self._root()]}
         for index, layer in enumerate(present):
@@ -44,6 +47,7 @@ class ArgoTarget(Target):
                 for release in self.stack.releases
                 if release.layer == layer.id
             )
+            entries.extend(self.claim_objects(layer))
         return folders
 
     def files(self) -> list[OutputFile]:
@@ -52,6 +56,11 @@ class ArgoTarget(Target):
         top = sorted({f.path.split("/")[-2] for f in files} - {ROOT_FOLDER})
         content = self.document("kustomization.yaml.j2", {"resources": top}, self.config.path)
         return sorted([*files, self.output(f"{self.base}/kustomization.yaml", content)], key=lambda f: f.path)
+
+    def claim_annotations(self, job: ClaimJob) -> dict[str, str]:
+        # The root application applies the Job in its database's wave (the Job waits for the
+        # database itself), so every later wave, the claimant's included, waits for it to complete.
+        return {SYNC_WAVE: str(self._waves[job.database.name])}
 
     def _refuse_values_from(self) -> None:
         if not self.config.argo.repo_url:

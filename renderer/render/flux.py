@@ -35,6 +35,8 @@ class FluxTarget(Target):
             for release in self.stack.releases:
                 if release.layer == layer.id:
                     entries.extend(self._release_objects(release, layer))
+            entries.extend(self.claim_objects(layer))
+            entries.extend(self._claim_secrets(layer))
         folders[LAYERS_FOLDER] = self._layer_kustomizations(present)
         return folders
 
@@ -145,6 +147,20 @@ class FluxTarget(Target):
                 self._written.setdefault(secret.raw, secret.document)
         return entries
 
+    def _claim_secrets(self, layer: Layer) -> Entries:
+        """The password Secret of each database claim, beside the Job that reads it."""
+        entries: Entries = []
+        for release in self.stack.releases:
+            claim = release.needs.database
+            database = self.stack.release(claim.release) if claim else None
+            if claim is None or database is None or database.layer != layer.id:
+                continue
+            secret = self.loaded.secret_files[claim.password_secret]
+            entries.append((f"secret-{secret.name}.sops.yaml", secret.raw))
+            if self.keep_documents:
+                self._written.setdefault(secret.raw, secret.document)
+        return entries
+
     def _first_in_namespace(self, release: Release) -> bool:
         """Whether ``release`` is the first of its namespace to use its chart source."""
         return self._first_users.get((release.namespace, release.chart.source)) is release
@@ -205,7 +221,9 @@ class FluxTarget(Target):
         entries = []
         previous: Layer | None = None
         for layer in present:
-            decrypt = any(r.secrets for r in self.stack.releases if r.layer == layer.id)
+            decrypt = any(r.secrets for r in self.stack.releases if r.layer == layer.id) or bool(
+                self._claim_secrets(layer)
+            )
             context = {
                 "layer": layer,
                 "flux_namespace": self.config.flux_namespace,

@@ -17,6 +17,8 @@ from ..load.stack import LoadedStack
 from ..memo import memo_scope
 from ..model import Layer
 from ..yamlio import Document, dump_document
+from .claims import TEMPLATE as CLAIM_TEMPLATE
+from .claims import ClaimJob, claim_jobs, digest
 from .references import Resolution
 from .templating import Templates
 
@@ -140,6 +142,28 @@ class Target:
         if self.keep_documents:
             self._written[content] = written
         return content
+
+    def claim_objects(self, layer: Layer) -> Entries:
+        """The bootstrap Jobs of the database claims whose database release is in ``layer``."""
+        secret_names = {path: secret.name for path, secret in self.loaded.secret_files.items()}
+        entries: Entries = []
+        for job in claim_jobs(self.stack, self.resolution, secret_names):
+            if job.database.layer != layer.id:
+                continue
+            labels = self.labels(
+                layer.id, **{"railiance.io/claim": job.claimant.name, "railiance.io/database": job.database.name}
+            )
+            context = {**job.context, "labels": labels, "annotations": self.claim_annotations(job), "name": "-"}
+            # The name carries a digest of the Job rendered without it: a Job's pod template
+            # cannot change, so a changed claim must be a new Job (the old one is pruned).
+            unnamed = self.document(CLAIM_TEMPLATE, context, job.claimant.origin)
+            name = f"{job.base_name[:52].rstrip('-')}-{digest(unnamed)}"
+            content = self.document(CLAIM_TEMPLATE, {**context, "name": name}, job.claimant.origin)
+            entries.append((f"job-{name}.yaml", content))
+        return entries
+
+    def claim_annotations(self, job: ClaimJob) -> dict[str, str]:
+        return {}
 
     namespace_annotations: ClassVar[Mapping[str, str]] = {}
 

@@ -33,9 +33,17 @@ def test_the_bare_argo_graph_has_every_release_and_edge(rendered_stack: Path) ->
         manifests.extend(parse(path.read_text(encoding="utf-8"), path.name))
     graph = build(StackConfig.default(), manifests)
     layers = {node.ref.name: node.layer.layer.id if node.layer.layer else None for node in graph.releases.values()}
-    assert layers == {"postgresql-ha": "S3", "valkey": "S3", "gitea": "S5"}
+    assert layers == {
+        "postgresql-ha": "S3",
+        "valkey": "S3",
+        "rabbitmq": "S3",
+        "memcached": "S3",
+        "gitea": "S5",
+        "zulip": "S5",
+    }
     edges = {(edge.source.name, edge.target.name) for edge in graph.edges if edge.kind == "dependsOn"}
-    assert edges == {("gitea", "postgresql-ha"), ("gitea", "valkey")}
+    zulip = {("zulip", name) for name in ("postgresql-ha", "valkey", "rabbitmq", "memcached")}
+    assert edges == {("gitea", "postgresql-ha"), ("gitea", "valkey"), *zulip}
 
 
 def test_an_argo_only_stack_lints_clean(stack_copy: Path) -> None:

@@ -33,7 +33,7 @@ def rendered(root: Path) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]
 def test_every_application_is_admitted_by_its_project(rendered_stack: Path) -> None:
     projects, apps = rendered(rendered_stack)
     assert set(projects) == {"s2-cluster", "s3-platform", "s5-apps"}
-    assert len(apps) == 3
+    assert len(apps) == 6  # postgresql-ha, valkey, rabbitmq, memcached, gitea, zulip
     for app in apps:
         project = projects[app["spec"]["project"]]
         assert labels(project)[LAYER_LABEL] == labels(app)[LAYER_LABEL], "an application in another layer's project"

@@ -59,9 +59,16 @@ def assert_layers_in_order(by_layer: dict[str, list[int]]) -> None:
 
 def test_shipped_stack_waves_follow_dependencies(rendered_stack: Path) -> None:
     apps = releases(rendered_argo(rendered_stack))
-    assert {app["metadata"]["name"] for app in apps} == {"postgresql-ha", "valkey", "gitea"}
-    # gitea depends on (and refers to) postgresql-ha and valkey.
-    assert assert_waves_follow_dependencies(apps) == 2
+    assert {app["metadata"]["name"] for app in apps} == {
+        "postgresql-ha",
+        "valkey",
+        "rabbitmq",
+        "memcached",
+        "gitea",
+        "zulip",
+    }
+    # gitea depends on (and refers to) postgresql-ha and valkey; zulip on those, rabbitmq and memcached.
+    assert assert_waves_follow_dependencies(apps) == 6
     by_layer = waves_by_layer(apps)
     assert by_layer["S3"] and by_layer["S5"]
     assert_layers_in_order(by_layer)
@@ -115,7 +122,7 @@ def test_a_chain_inside_one_layer_gets_strictly_increasing_waves(chained_stack: 
     by_name = {app["metadata"]["name"]: wave(app) for app in apps}
     assert by_name["app-c"] < by_name["app-b"] < by_name["app-a"]
     assert by_name["valkey"] < by_name["app-c"]
-    assert assert_waves_follow_dependencies(apps) == 6  # gitea x2, app-a, app-b, app-c, app-d
+    assert assert_waves_follow_dependencies(apps) == 10  # gitea x2, zulip x4, app-a, app-b, app-c, app-d
     by_layer = waves_by_layer(apps)
     assert all(by_layer[layer] for layer in LAYERS)
     assert_layers_in_order(by_layer)

@@ -19,7 +19,7 @@ from renderer.load import load_stack
 from renderer.model import StackConfig
 
 CLUSTER_FOLDER = "s2-cluster"
-NO_CRD = {"Namespace", "Secret", "ServiceAccount", "RoleBinding"}
+NO_CRD = {"Namespace", "Secret", "ServiceAccount", "RoleBinding", "Job"}
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_helm_releases_run_as_an_account_of_their_namespace(tenant_stack: Path) 
     objects = flux_objects(tenant_stack)
     accounts = {(obj["metadata"]["namespace"], obj["metadata"]["name"]) for _, obj in of(objects, "ServiceAccount")}
     releases = of(objects, "HelmRelease")
-    assert len(releases) == 3
+    assert len(releases) == 6
     for _, release in releases:
         namespace, account = release["metadata"]["namespace"], release["spec"].get("serviceAccountName")
         assert account, f"{release['metadata']['name']} has no serviceAccountName"

@@ -171,6 +171,7 @@ def test_postgresql_ha_removed_while_gitea_depends_on_it(manifests: Path) -> Non
 def test_removing_a_release_nobody_depends_on_passes_the_rule(manifests: Path) -> None:
     gitea = manifests / "s5-apps/helmrelease-gitea.yaml"
     gitea.unlink()
+    (manifests / "s5-apps/helmrelease-zulip.yaml").unlink()  # the other user of both
     commit(manifests, "no gitea")
     (manifests / "s3-platform/helmrelease-postgresql-ha.yaml").unlink()
     (manifests / "s3-platform/helmrelease-valkey.yaml").unlink()

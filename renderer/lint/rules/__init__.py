@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from ..rule import Rule
 from . import (
+    cache_claim,
     chart_generated_secret,
     chart_unpinned,
     crd_schema,
     dangling_reference,
+    database_claim,
     ha_policy,
     import_changed,
     import_unpinned,
@@ -39,6 +41,8 @@ RULES: tuple[Rule, ...] = (
     chart_generated_secret.RULE,
     chart_unpinned.RULE,
     dangling_reference.RULE,
+    database_claim.RULE,
+    cache_claim.RULE,
     crd_schema.RULE,
     values_schema.RULE,
     ha_policy.RULE,
