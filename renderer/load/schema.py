@@ -43,7 +43,7 @@ _PATH_HINT = "use a path relative to the stack root, without '..' or a leading '
 def _validator(name: str) -> Validator:
     folder = data_dir("schemas")
     resources = {}
-    for schema_name in ("stack.schema.json", "release.schema.json"):
+    for schema_name in ("stack.schema.json", "release.schema.json", "backup.schema.json"):
         schema = json.loads((folder / schema_name).read_text(encoding="utf-8"))
         resources[schema["$id"]] = schema
     # rail.yaml's charts: are entries of the chart catalog's form.

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem, ProblemCollector
-from ..model import Release, Stack, StackConfig
+from ..model import BACKUP_KIND, Backup, Release, Stack, StackConfig
+from ..model.backup import DESTINATION_KEYS
 from ..quoting import shell_path
 from ..secrets import find_plaintext
 from ..yamlio import Document, load_documents
@@ -91,11 +92,15 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     spec_documents: dict[str, Document] = {}
     values_documents: dict[str, Document] = {}
     secret_files: dict[str, SecretFile] = {}
+    backup_documents: list[Document] = []
     for spec_path in _spec_files(root, config.releases_dir, required=config.releases_named):
         display = spec_path.relative_to(root).as_posix()
         try:
             document = read_yaml(spec_path, display)
             spec_documents[display] = document
+            if isinstance(document.data, dict) and document.data.get("kind") == BACKUP_KIND:
+                backup_documents.append(document)  # read once every release is known
+                continue
             schema_problems = validate(document, "release.schema.json")
             if schema_problems:
                 collector.extend(schema_problems)
@@ -127,11 +132,13 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
 
     _check_names(releases, collector)
     collector.raise_if_any()
+    backups = _backups(root, config, releases, backup_documents, secret_files, collector, refuse_plaintext)
+    collector.raise_if_any()
     layer_order = {layer.id: layer.order for layer in config.layers}
     ordered = tuple(sorted(releases, key=lambda r: (layer_order[r.layer], r.name)))
     return LoadedStack(
         root=root,
-        stack=Stack(config=config, releases=ordered),
+        stack=Stack(config=config, releases=ordered, backups=backups),
         spec_documents=spec_documents,
         values_documents=values_documents,
         secret_files=secret_files,
@@ -288,3 +295,74 @@ def _check_names(releases: list[Release], collector: ProblemCollector) -> None:
                         hint="name a release of this stack, or remove the entry",
                     )
                 )
+
+
+def _backups(
+    root: Path,
+    config: StackConfig,
+    releases: list[Release],
+    documents: list[Document],
+    secret_files: dict[str, SecretFile],
+    collector: ProblemCollector,
+    strict: bool,
+) -> tuple[Backup, ...]:
+    """The ``kind: Backup`` specs: checked against their schema, the releases they
+    cover, and the destination Secret they list (its namespace and keys)."""
+    by_name = {release.name: release for release in releases}
+    backups: list[Backup] = []
+    names: dict[str, str] = {}
+    for document in documents:
+        try:
+            schema_problems = validate(document, "backup.schema.json")
+            if schema_problems:
+                collector.extend(schema_problems)
+                continue
+            backup = Backup.from_data(document.data, document, config, by_name)
+            other = names.get(backup.name) or (by_name[backup.name].origin if backup.name in by_name else None)
+            if other is not None:
+                collector.add(
+                    document.problem(
+                        ("name",),
+                        f"name '{backup.name}' is also used by {other}",
+                        "backup and release names are unique in a stack",
+                    )
+                )
+            names[backup.name] = backup.origin
+            listed: dict[str, SecretFile] = {}
+            for index, secret_path in enumerate(backup.secrets):
+                secret = _secret_file(root, secret_path, document, index, strict=strict)
+                if secret.namespace != backup.namespace:
+                    collector.add(
+                        document.problem(
+                            ("secrets", index),
+                            f"Secret '{secret.name}' is in namespace '{secret.namespace}',"
+                            f" backup '{backup.name}' in '{backup.namespace}'",
+                            "a pod can only read Secrets of its own namespace: move the Secret",
+                        )
+                    )
+                secret_files[secret_path] = secret
+                listed[secret.name] = secret
+            destination = backup.destination
+            secret = listed.get(destination.secret_name)
+            if secret is None:
+                collector.add(
+                    document.problem(
+                        ("destination", "secretName"),
+                        f"Secret '{destination.secret_name}' is not among the backup's secrets",
+                        "list its SOPS file under secrets: so rail renders it beside the CronJobs",
+                    )
+                )
+            else:
+                missing = [key for key in DESTINATION_KEYS[destination.type] if key not in secret.keys]
+                if missing:
+                    collector.add(
+                        document.problem(
+                            ("destination", "secretName"),
+                            f"Secret '{secret.name}' has no key {', '.join(repr(key) for key in missing)}",
+                            f"a {destination.type} destination reads {' and '.join(DESTINATION_KEYS[destination.type])}",
+                        )
+                    )
+            backups.append(backup)
+        except InputError as error:
+            collector.extend(error.problems)
+    return tuple(sorted(backups, key=lambda backup: backup.name))

@@ -1,5 +1,7 @@
 """The validated stack: frozen dataclasses built by validating factories, no I/O."""
 
+from .backup import BACKUP_KIND, Backup, Coverage, Destination
+
 from .stack import (
     SERVICE_CLASSES,
     ArgoSettings,
@@ -15,6 +17,10 @@ from .stack import (
 )
 
 __all__ = [
+    "BACKUP_KIND",
+    "Backup",
+    "Coverage",
+    "Destination",
     "SERVICE_CLASSES",
     "ArgoSettings",
     "Chart",

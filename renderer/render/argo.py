@@ -44,6 +44,12 @@ class ArgoTarget(Target):
                 for release in self.stack.releases
                 if release.layer == layer.id
             )
+            # Applied by the root application, each after the releases it backs up.
+            entries.extend(
+                self.backup_objects(
+                    layer, lambda backup: {SYNC_WAVE: str(max(waves[c.release] for c in backup.covers) + 1)}
+                )
+            )
         return folders
 
     def files(self) -> list[OutputFile]:

@@ -34,6 +34,10 @@ class FluxTarget(Target):
             for release in self.stack.releases:
                 if release.layer == layer.id:
                     entries.extend(self._release_objects(release, layer))
+            entries.extend(self.backup_objects(layer))
+            for backup in self.stack.backups:
+                if backup.layer == layer.id:
+                    entries.extend(self._secret_entries(backup.secrets))
         folders[LAYERS_FOLDER] = self._layer_kustomizations(present)
         return folders
 
@@ -136,7 +140,12 @@ class FluxTarget(Target):
         entries.append(
             (f"helmrelease-{release.name}.yaml", self.document("helmrelease.yaml.j2", context, release.origin))
         )
-        for path in release.secrets:
+        entries.extend(self._secret_entries(release.secrets))
+        return entries
+
+    def _secret_entries(self, paths: tuple[str, ...]) -> Entries:
+        entries = []
+        for path in paths:
             secret = self.loaded.secret_files[path]
             # Passed through byte for byte: re-encoding would break the SOPS MAC.
             entries.append((f"secret-{secret.name}.sops.yaml", secret.raw))
@@ -170,7 +179,7 @@ class FluxTarget(Target):
         entries = []
         previous: Layer | None = None
         for layer in present:
-            decrypt = any(r.secrets for r in self.stack.releases if r.layer == layer.id)
+            decrypt = any(r.secrets for r in (*self.stack.releases, *self.stack.backups) if r.layer == layer.id)
             context = {
                 "layer": layer,
                 "flux_namespace": self.config.flux_namespace,

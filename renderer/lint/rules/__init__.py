@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..rule import Rule
 from . import (
+    backup_coverage,
     chart_generated_secret,
     chart_unpinned,
     crd_schema,
@@ -38,6 +39,7 @@ RULES: tuple[Rule, ...] = (
     crd_schema.RULE,
     values_schema.RULE,
     ha_policy.RULE,
+    backup_coverage.RULE,
     rendered_drift.RULE,
 )
 
