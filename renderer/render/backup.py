@@ -49,17 +49,20 @@ def backup_script(engine: str) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """One restore step: what it does, and the command (None: a step in the cluster,
-    done with kubectl, which the real-server test cannot run)."""
+    """One restore step: what it does, and its command; a step without one is done in the
+    cluster with kubectl (``action`` names it: the real-server test does its local
+    equivalent to the test server, between the commands it runs as written)."""
 
     text: str
     command: str | None = None
+    action: str = ""
 
 
 _NEWEST = Step(
     "Pick the newest backup (names sort by their UTC time); set BACKUP_FILE to another name to restore an older one.",
     "BACKUP_FILE=\"${BACKUP_FILE:-$(rclone lsf --include '*.age' \"$BACKUP_REMOTE\" | sort | tail -n 1)}\"",
 )
+_CLI = '"$(command -v valkey-cli || command -v redis-cli)" --no-auth-warning -h "$VALKEY_HOST" -p "$VALKEY_PORT"'
 
 
 def restore_steps(engine: str) -> tuple[Step, ...]:
@@ -77,20 +80,35 @@ def restore_steps(engine: str) -> tuple[Step, ...]:
     return (
         _NEWEST,
         Step(
-            "Scale the Valkey StatefulSet to zero, so nothing writes while the file is replaced.",
-            None,
+            "Stop Valkey (`kubectl scale statefulset` of its primary to 0) and mount its volume in a helper"
+            " pod: RESTORE_DIR is that mount, the folder Valkey keeps `dump.rdb` in (`/data`).",
+            action="stop",
         ),
         Step(
-            "Decrypt it into the data folder of the stopped server (RESTORE_DIR: in the cluster, a"
-            " helper pod's mount of the primary's volume) as the file Valkey loads at start.",
+            "Decrypt the backup into it, as the file Valkey loads at start.",
             'rclone cat "$BACKUP_REMOTE/$BACKUP_FILE" | age --decrypt --identity "$AGE_IDENTITY"'
             ' > "$RESTORE_DIR/dump.rdb"',
         ),
         Step(
-            "Remove an append-only log if there is one (Valkey would load it instead of dump.rdb).",
+            "Remove the old append-only log: Valkey would load it instead of dump.rdb.",
             'rm -rf "$RESTORE_DIR/appendonlydir" "$RESTORE_DIR/appendonly.aof"',
         ),
-        Step("Scale the StatefulSet back up: Valkey loads dump.rdb when it starts.", None),
+        Step(
+            "Start Valkey once with append-only off, so that it loads dump.rdb (with append-only on and"
+            " no log it would start empty): for the Bitnami chart, add `--appendonly no` to"
+            " `primary.extraFlags` in the release's values, commit, and let Flux roll it out.",
+            action="start-without-aof",
+        ),
+        Step(
+            "Turn append-only on while it runs: Valkey writes a new log from the restored data"
+            " (VALKEY_HOST, VALKEY_PORT and REDISCLI_AUTH point at it; wait until"
+            " `INFO persistence` shows `aof_rewrite_in_progress:0`).",
+            f"{_CLI} CONFIG SET appendonly yes",
+        ),
+        Step(
+            "Remove the extra flag again and let Flux roll Valkey out: it starts from the new log.",
+            action="restart",
+        ),
     )
 
 
