@@ -343,8 +343,8 @@ def _backups(
                 secret_files[secret_path] = secret
                 listed[secret.name] = secret
             destination = backup.destination
-            secret = listed.get(destination.secret_name)
-            if secret is None:
+            found = listed.get(destination.secret_name)
+            if found is None:
                 collector.add(
                     document.problem(
                         ("destination", "secretName"),
@@ -353,13 +353,14 @@ def _backups(
                     )
                 )
             else:
-                missing = [key for key in DESTINATION_KEYS[destination.type] if key not in secret.keys]
+                missing = [key for key in DESTINATION_KEYS[destination.type] if key not in found.keys]
                 if missing:
                     collector.add(
                         document.problem(
                             ("destination", "secretName"),
-                            f"Secret '{secret.name}' has no key {', '.join(repr(key) for key in missing)}",
-                            f"a {destination.type} destination reads {' and '.join(DESTINATION_KEYS[destination.type])}",
+                            f"Secret '{found.name}' has no key {', '.join(repr(key) for key in missing)}",
+                            f"a {destination.type} destination reads "
+                            + " and ".join(DESTINATION_KEYS[destination.type]),
                         )
                     )
             backups.append(backup)

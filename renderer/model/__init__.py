@@ -1,7 +1,6 @@
 """The validated stack: frozen dataclasses built by validating factories, no I/O."""
 
 from .backup import BACKUP_KIND, Backup, Coverage, Destination
-
 from .stack import (
     SERVICE_CLASSES,
     ArgoSettings,
@@ -18,12 +17,12 @@ from .stack import (
 
 __all__ = [
     "BACKUP_KIND",
-    "Backup",
-    "Coverage",
-    "Destination",
     "SERVICE_CLASSES",
     "ArgoSettings",
+    "Backup",
     "Chart",
+    "Coverage",
+    "Destination",
     "Export",
     "FluxSettings",
     "Layer",

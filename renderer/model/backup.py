@@ -95,7 +95,9 @@ class Backup:
         if config.layer(data["layer"]) is None:
             known = ", ".join(item.id for item in config.layers)
             problems.add(
-                document.problem(("layer",), f"unknown layer '{data['layer']}'", f"use one of the stack's layers: {known}")
+                document.problem(
+                    ("layer",), f"unknown layer '{data['layer']}'", f"use one of the stack's layers: {known}"
+                )
             )
         covers: list[Coverage] = []
         seen: set[str] = set()
@@ -130,7 +132,7 @@ class Backup:
                     document.problem(
                         ("covers", index, "release"),
                         f"release '{name}' is in namespace '{release.namespace}', the backup in '{data['namespace']}'",
-                        "a backup pod reads the release's credentials Secret: put the backup in the release's namespace",
+                        "a backup pod reads the release's credentials Secret: put the backup in its namespace",
                     )
                 )
             export_name = item.get("export") or (release.exports[0].name if release.exports else "")

@@ -60,7 +60,7 @@ class Step:
 
 _NEWEST = Step(
     "Pick the newest backup (names sort by their UTC time); set BACKUP_FILE to another name to restore an older one.",
-    "BACKUP_FILE=\"${BACKUP_FILE:-$(rclone lsf --include '*.age' \"$BACKUP_REMOTE\" | sort | tail -n 1)}\"",
+    'BACKUP_FILE="${BACKUP_FILE:-$(rclone lsf --include \'*.age\' "$BACKUP_REMOTE" | sort | tail -n 1)}"',
 )
 _CLI = '"$(command -v valkey-cli || command -v redis-cli)" --no-auth-warning -h "$VALKEY_HOST" -p "$VALKEY_PORT"'
 
@@ -72,7 +72,7 @@ def restore_steps(engine: str) -> tuple[Step, ...]:
             _NEWEST,
             Step(
                 "Replay it into the fresh, empty server (PGHOST, PGPORT, PGUSER, PGPASSWORD point at it):"
-                " roles, databases and data. `role \"postgres\" already exists` is expected.",
+                ' roles, databases and data. `role "postgres" already exists` is expected.',
                 'rclone cat "$BACKUP_REMOTE/$BACKUP_FILE" | age --decrypt --identity "$AGE_IDENTITY"'
                 " | psql -X --quiet --no-password -d postgres -o /dev/null",
             ),

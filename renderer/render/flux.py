@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from ..model import Layer, Release
+from ..model import Backup, Layer, Release
 from .target import Entries, OutputFile, Target, header
 
 LAYERS_FOLDER = "layers"
@@ -179,7 +179,8 @@ class FluxTarget(Target):
         entries = []
         previous: Layer | None = None
         for layer in present:
-            decrypt = any(r.secrets for r in (*self.stack.releases, *self.stack.backups) if r.layer == layer.id)
+            specs: list[Release | Backup] = [*self.stack.releases, *self.stack.backups]
+            decrypt = any(spec.secrets for spec in specs if spec.layer == layer.id)
             context = {
                 "layer": layer,
                 "flux_namespace": self.config.flux_namespace,

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from ..errors import InputError, Problem
 from ..load.stack import LoadedStack
 from ..memo import memo_scope
-from ..model import Backup, Layer
+from ..model import Backup, Layer, Release
 from ..yamlio import Document, dump_document
 from .references import Resolution
 from .templating import Templates
@@ -146,7 +146,7 @@ class Target:
     def namespaces(self) -> Entries:
         """The namespaces upper layers deploy into: created by the cluster layer."""
         entries = []
-        specs = [*self.stack.releases, *self.stack.backups]
+        specs: list[Release | Backup] = [*self.stack.releases, *self.stack.backups]
         used = {spec.namespace for spec in specs}
         for namespace in sorted(used - PREEXISTING_NAMESPACES - {self.config.flux_namespace}):
             owner = self.config.layer_of_namespace(namespace)
@@ -158,7 +158,6 @@ class Target:
             )
             entries.append((f"namespace-{namespace}.yaml", content))
         return entries
-
 
     def backup_objects(self, layer: Layer, annotate: Callable[[Backup], Mapping[str, str]] | None = None) -> Entries:
         """The CronJobs of the layer's backups, one per covered release (``annotate``:

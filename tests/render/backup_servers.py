@@ -136,7 +136,18 @@ class Postgres:
     def stop(self) -> None:
         if self.bin is not None and self.data.is_dir():
             subprocess.run(
-                ["runuser", "-u", "postgres", "--", str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"],
+                [
+                    "runuser",
+                    "-u",
+                    "postgres",
+                    "--",
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "fast",
+                    "stop",
+                ],
                 capture_output=True,
                 check=False,
                 timeout=60,

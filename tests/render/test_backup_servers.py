@@ -22,14 +22,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import backup_servers as servers
 import pytest
 
 from renderer.load.stack import load_stack
-from renderer.render import render
 from renderer.render import backup as backup_commands
+from renderer.render import render
 from renderer.yamlio import load_document
-
-import backup_servers as servers
 
 REPO = Path(__file__).resolve().parents[2]
 CANARY = "rail-canary-do-not-leak-7f3a"  # in the data: must never be readable in a backup file
@@ -40,7 +39,9 @@ def tools() -> None:
     log = servers.install()
     absent = servers.missing()
     if absent:
-        pytest.skip(f"backup server tests need {', '.join(absent)} (Debian packages {' '.join(servers.PACKAGES)}): {log}")
+        pytest.skip(
+            f"backup server tests need {', '.join(absent)} (Debian packages {' '.join(servers.PACKAGES)}): {log}"
+        )
 
 
 @pytest.fixture(scope="session")

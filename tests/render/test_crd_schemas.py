@@ -13,7 +13,12 @@ from jsonschema.validators import validator_for
 from ruamel.yaml import YAML
 
 # Objects no CRD describes: core Kubernetes kinds and kustomize's own file.
-NO_CRD = {("v1", "Secret"), ("v1", "Namespace"), ("kustomize.config.k8s.io/v1beta1", "Kustomization")}
+NO_CRD = {
+    ("v1", "Secret"),
+    ("v1", "Namespace"),
+    ("batch/v1", "CronJob"),
+    ("kustomize.config.k8s.io/v1beta1", "Kustomization"),
+}  # the core kinds: tests/render/test_core_schemas.py
 EXPECTED_KINDS = {"HelmRelease", "HelmRepository", "OCIRepository", "Kustomization"}
 
 

@@ -109,7 +109,9 @@ def check(context: LintContext) -> Iterator[Finding]:
             reported.add((namespace, name))
             yield Finding(
                 rule=RULE.id,
-                message=f"{backup.ref.kind} '{backup.ref.name}' backs up '{namespace}/{name}', which no release deploys",
+                message=(
+                    f"{backup.ref.kind} '{backup.ref.name}' backs up '{namespace}/{name}', which no release deploys"
+                ),
                 location=Location(*backup.manifest.document.where(("metadata", "annotations"))),
                 object=backup.ref,
                 hint="name a release this repository deploys (namespace/name), or remove the entry",

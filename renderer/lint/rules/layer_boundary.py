@@ -67,7 +67,6 @@ def check(context: LintContext) -> Iterator[Finding]:
             hint=f"move the release to {where}" if owners else "give a layer this service class in rail.yaml",
         )
 
-
     yield from _backup_objects(context)
 
 
@@ -87,6 +86,7 @@ def _backup_objects(context: LintContext) -> Iterator[Finding]:
         origin = node.manifest.origin
         spec = graph.loaded.spec_documents.get(origin) if graph.loaded is not None and origin else None
         rendered = Location(*node.manifest.document.where(("metadata", "labels")))
+        related: tuple[Location, ...]
         if spec is not None:
             if origin in reported:
                 continue  # one finding per spec, not one per CronJob (and target)

@@ -39,7 +39,9 @@ def test_every_packaged_crd_schema_is_valid_against_the_metaschema(key: str) -> 
 
 def test_the_index_names_every_packaged_schema_and_every_checked_kind() -> None:
     on_disk = {
-        path.relative_to(SCHEMAS).as_posix() for folder in ("crds", "k8s") for path in (SCHEMAS / folder).glob("*/*.json")
+        path.relative_to(SCHEMAS).as_posix()
+        for folder in ("crds", "k8s")
+        for path in (SCHEMAS / folder).glob("*/*.json")
     }
     assert set(INDEX.values()) == on_disk
     indexed = {(key.split("/")[0], key.split("/")[2]) for key in INDEX}
