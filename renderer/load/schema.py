@@ -26,6 +26,9 @@ _PATTERN_HINTS = {
     "layer": "use a layer id such as S3",
     "interval": "use a Go duration such as 10m or 1h30m",
     "timeout": "use a Go duration such as 10m or 1h30m",
+    "recipient": "use the age public key (age1...) that `age-keygen -y` prints; the identity stays offline",
+    "retention": "use an rclone age such as 14d, 8w, 6M or 1y",
+    "schedule": "use a cron schedule of five fields (15 2 * * *) or @daily",
 }
 # How to write a value of the type the schema wants; quotes make any scalar a string.
 TYPE_HINTS = {
