@@ -31,6 +31,7 @@ test: $(STAMP) lint
 
 schemas: $(BIN)/python
 	$(BIN)/python scripts/gen_crd_schemas.py
+	$(BIN)/python scripts/gen_core_schemas.py
 	$(BIN)/python scripts/gen_chart_catalog.py
 
 clean:

@@ -173,7 +173,7 @@ def render(source: Path) -> dict[str, str]:
     return outputs
 
 
-def check(outputs: dict[str, str], dest: Path) -> int:
+def check(outputs: dict[str, str], dest: Path, script: str = "scripts/gen_crd_schemas.py") -> int:
     problems = []
     for name, text in outputs.items():
         target = dest / name
@@ -187,7 +187,7 @@ def check(outputs: dict[str, str], dest: Path) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
-        print("run: python scripts/gen_crd_schemas.py", file=sys.stderr)
+        print(f"run: python {script}", file=sys.stderr)
     return 1 if problems else 0
 
 

@@ -141,6 +141,19 @@ class KustomizationNode:
     layer: LayerAssignment
 
 
+@dataclass(frozen=True)
+class BackupNode:
+    """An object that backs up releases: a ``railiance.io/service-class: backup`` label
+    (rail's backup CronJobs, a hand-written one, a backup tool's HelmRelease). What it
+    covers: its ``railiance.io/backs-up`` annotation, ``namespace/name`` of each release
+    (a name alone: the object's namespace)."""
+
+    ref: ObjectRef
+    manifest: Manifest
+    layer: LayerAssignment
+    covers: tuple[tuple[str | None, str], ...]
+
+
 @dataclass
 class ReleaseGraph:
     config: StackConfig
@@ -154,6 +167,7 @@ class ReleaseGraph:
     patch_files: set[str] = field(default_factory=set)  # files kustomize applies as patches, not objects
     kustomizations: dict[ObjectRef, KustomizationNode] = field(default_factory=dict)
     kustomization_edges: list[Edge] = field(default_factory=list)  # their dependsOn entries
+    backups: dict[ObjectRef, BackupNode] = field(default_factory=dict)
 
     def edges_from(self, ref: ObjectRef) -> list[Edge]:
         return [edge for edge in self.edges if edge.source == ref]
@@ -254,6 +268,7 @@ def build(
         graph.releases[node.ref] = node
     _drop_second_target(graph)
     _add_kustomizations(graph)
+    _add_backups(graph)
     destinations = argo_destinations(graph.manifests)
     for node in graph.releases.values():
         if node.ref.kind == "Application":
@@ -261,6 +276,31 @@ def build(
         else:
             graph.edges.extend(_edges(graph, node))
     return graph
+
+
+BACKS_UP_ANNOTATION = "railiance.io/backs-up"
+
+
+def _add_backups(graph: ReleaseGraph) -> None:
+    release_manifests = {id(node.manifest): node for node in graph.releases.values()}
+    for manifest in graph.manifests:
+        node = release_manifests.get(id(manifest))
+        is_backup = (
+            node.service_class == "backup" if node is not None else manifest.labels().get(CLASS_LABEL) == "backup"
+        )
+        if not is_backup or not manifest.kind or not manifest.name or manifest.path in graph.patch_files:
+            continue
+        ref = node.ref if node is not None else ObjectRef(manifest.kind, manifest.namespace, manifest.name)
+        if ref in graph.backups:
+            continue
+        layer = node.layer if node is not None else _layer(graph, manifest, manifest.namespace)
+        text = manifest.annotations().get(BACKS_UP_ANNOTATION)
+        covers: list[tuple[str | None, str]] = []
+        for item in text.split(",") if isinstance(text, str) else ():
+            namespace, _, name = item.strip().rpartition("/")
+            if name:
+                covers.append((namespace or manifest.namespace, name))
+        graph.backups[ref] = BackupNode(ref, manifest, layer, tuple(covers))
 
 
 def _add_kustomizations(graph: ReleaseGraph) -> None:

@@ -26,6 +26,9 @@ _PATTERN_HINTS = {
     "layer": "use a layer id such as S3",
     "interval": "use a Go duration such as 10m or 1h30m",
     "timeout": "use a Go duration such as 10m or 1h30m",
+    "recipient": "use the age public key (age1...) that `age-keygen -y` prints; the identity stays offline",
+    "retention": "use an rclone age such as 14d, 8w, 6M or 1y",
+    "schedule": "use a cron schedule of five fields (15 2 * * *) or @daily",
 }
 # How to write a value of the type the schema wants; quotes make any scalar a string.
 TYPE_HINTS = {
@@ -43,7 +46,7 @@ _PATH_HINT = "use a path relative to the stack root, without '..' or a leading '
 def _validator(name: str) -> Validator:
     folder = data_dir("schemas")
     resources = {}
-    for schema_name in ("stack.schema.json", "release.schema.json"):
+    for schema_name in ("stack.schema.json", "release.schema.json", "backup.schema.json"):
         schema = json.loads((folder / schema_name).read_text(encoding="utf-8"))
         resources[schema["$id"]] = schema
     # rail.yaml's charts: are entries of the chart catalog's form.

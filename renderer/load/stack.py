@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem, ProblemCollector
-from ..model import Release, Stack, StackConfig
+from ..model import BACKUP_KIND, Backup, Release, Stack, StackConfig
+from ..model.backup import DESTINATION_KEYS
 from ..model.interface import ImportedStack, Moved
 from ..quoting import shell_path
 from ..secrets import find_plaintext
@@ -116,6 +117,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     values_documents: dict[str, Document] = {}
     secret_files: dict[str, SecretFile] = {}
     escaped: list[Problem] = []
+    backup_documents: list[Document] = []
     for spec_path in _spec_files(root, config.releases_dir, required=config.releases_named):
         display = spec_path.relative_to(root).as_posix()
         # rglob never walks into a linked folder: only the file itself can be a link (an lstat).
@@ -126,6 +128,9 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
         try:
             document = read_yaml(spec_path, display)
             spec_documents[display] = document
+            if isinstance(document.data, dict) and document.data.get("kind") == BACKUP_KIND:
+                backup_documents.append(document)  # read once every release is known
+                continue
             schema_problems = validate(document, "release.schema.json")
             if schema_problems:
                 collector.extend(schema_problems)
@@ -172,11 +177,13 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     _check_claim_secrets(releases, secret_files, spec_documents, collector)
     collector.raise_if_any()
     moved = load_moves(config_document, {r.name for r in releases}) if "moved" in config_document.data else ()
+    backups = _backups(root, config, releases, backup_documents, secret_files, collector, refuse_plaintext)
+    collector.raise_if_any()
     layer_order = {layer.id: layer.order for layer in config.layers}
     ordered = tuple(sorted(releases, key=lambda r: (layer_order[r.layer], r.name)))
     return LoadedStack(
         root=root,
-        stack=Stack(config=config, releases=ordered),
+        stack=Stack(config=config, releases=ordered, backups=backups),
         spec_documents=spec_documents,
         values_documents=values_documents,
         secret_files=secret_files,
@@ -432,3 +439,75 @@ def _check_claim_secrets(
                     f"use one of its keys: {', '.join(secret.keys) or '(none)'}",
                 )
             )
+
+
+def _backups(
+    root: Path,
+    config: StackConfig,
+    releases: list[Release],
+    documents: list[Document],
+    secret_files: dict[str, SecretFile],
+    collector: ProblemCollector,
+    strict: bool,
+) -> tuple[Backup, ...]:
+    """The ``kind: Backup`` specs: checked against their schema, the releases they
+    cover, and the destination Secret they list (its namespace and keys)."""
+    by_name = {release.name: release for release in releases}
+    backups: list[Backup] = []
+    names: dict[str, str] = {}
+    for document in documents:
+        try:
+            schema_problems = validate(document, "backup.schema.json")
+            if schema_problems:
+                collector.extend(schema_problems)
+                continue
+            backup = Backup.from_data(document.data, document, config, by_name)
+            other = names.get(backup.name) or (by_name[backup.name].origin if backup.name in by_name else None)
+            if other is not None:
+                collector.add(
+                    document.problem(
+                        ("name",),
+                        f"name '{backup.name}' is also used by {other}",
+                        "backup and release names are unique in a stack",
+                    )
+                )
+            names[backup.name] = backup.origin
+            listed: dict[str, SecretFile] = {}
+            for index, secret_path in enumerate(backup.secrets):
+                secret = _secret_file(root, secret_path, document, index, strict=strict)
+                if secret.namespace != backup.namespace:
+                    collector.add(
+                        document.problem(
+                            ("secrets", index),
+                            f"Secret '{secret.name}' is in namespace '{secret.namespace}',"
+                            f" backup '{backup.name}' in '{backup.namespace}'",
+                            "a pod can only read Secrets of its own namespace: move the Secret",
+                        )
+                    )
+                secret_files[secret_path] = secret
+                listed[secret.name] = secret
+            destination = backup.destination
+            found = listed.get(destination.secret_name)
+            if found is None:
+                collector.add(
+                    document.problem(
+                        ("destination", "secretName"),
+                        f"Secret '{destination.secret_name}' is not among the backup's secrets",
+                        "list its SOPS file under secrets: so rail renders it beside the CronJobs",
+                    )
+                )
+            else:
+                missing = [key for key in DESTINATION_KEYS[destination.type] if key not in found.keys]
+                if missing:
+                    collector.add(
+                        document.problem(
+                            ("destination", "secretName"),
+                            f"Secret '{found.name}' has no key {', '.join(repr(key) for key in missing)}",
+                            f"a {destination.type} destination reads "
+                            + " and ".join(DESTINATION_KEYS[destination.type]),
+                        )
+                    )
+            backups.append(backup)
+        except InputError as error:
+            collector.extend(error.problems)
+    return tuple(sorted(backups, key=lambda backup: backup.name))

@@ -1,5 +1,6 @@
 """The validated stack: frozen dataclasses built by validating factories, no I/O."""
 
+from .backup import BACKUP_KIND, Backup, Coverage, Destination
 from .stack import (
     SERVICE_CLASSES,
     ArgoSettings,
@@ -19,11 +20,15 @@ from .stack import (
 )
 
 __all__ = [
+    "BACKUP_KIND",
     "SERVICE_CLASSES",
     "ArgoSettings",
+    "Backup",
     "CacheClaim",
     "Chart",
+    "Coverage",
     "DatabaseClaim",
+    "Destination",
     "Export",
     "FluxSettings",
     "Layer",

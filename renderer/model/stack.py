@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ProblemCollector
 from ..yamlio import Document
+
+if TYPE_CHECKING:  # backup.py imports this module
+    from .backup import Backup
 
 SERVICE_CLASSES = ("cluster-runtime", "database", "cache", "broker", "search", "backup", "application")
 # The data events a migration record may name by kind (``change:``); a move or a rename
@@ -479,10 +482,12 @@ class Release:
 
 @dataclass(frozen=True)
 class Stack:
-    """A stack config with its releases, ordered by layer, then name."""
+    """A stack config with its releases, ordered by layer, then name, and its backups
+    (``kind: Backup`` specs, :mod:`renderer.model.backup`), by name."""
 
     config: StackConfig
     releases: tuple[Release, ...]
+    backups: tuple[Backup, ...] = ()
 
     def release(self, name: str) -> Release | None:
         return self._by_name.get(name)

@@ -48,6 +48,12 @@ class ArgoTarget(Target):
                 if release.layer == layer.id
             )
             entries.extend(self.claim_objects(layer))
+            # Applied by the root application, each after the releases it backs up.
+            entries.extend(
+                self.backup_objects(
+                    layer, lambda backup: {SYNC_WAVE: str(max(waves[c.release] for c in backup.covers) + 1)}
+                )
+            )
         return folders
 
     def files(self) -> list[OutputFile]:

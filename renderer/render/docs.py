@@ -46,4 +46,46 @@ def render_docs(loaded: LoadedStack, resolution: Resolution, templates: Template
         }
         text = doc_header(release.origin, template) + templates.text(template, context).rstrip("\n") + "\n"
         files.append(OutputFile(f"{DOCS_FOLDER}/{release.name}.md", text.encode("utf-8")))
+    if loaded.stack.backups and templates.exists(BACKUP_TEMPLATE):
+        files.append(_backup_doc(loaded, resolution, templates))
     return files
+
+
+BACKUP_TEMPLATE = "backup.md.j2"
+
+
+def _backup_doc(loaded: LoadedStack, resolution: Resolution, templates: Templates) -> OutputFile:
+    """``docs/backup.md``: what is covered, when, where, and the restore steps, from the
+    same source (render/backup.py) as the CronJobs' commands."""
+    from . import backup as backup_commands
+
+    stack = loaded.stack
+    items = []
+    engines: set[str] = set()
+    for backup in stack.backups:
+        covers = []
+        for coverage in backup.covers:
+            endpoint = resolution.endpoints[(coverage.release, coverage.export)]
+            engines.add(coverage.engine)
+            covers.append(
+                {
+                    "release": coverage.release,
+                    "engine": coverage.engine,
+                    "cronjob": backup.cronjob_name(coverage),
+                    "remote": backup_commands.remote_folder(backup, coverage),
+                    "extension": backup_commands.EXTENSIONS[coverage.engine],
+                    "steps": backup_commands.restore_steps(coverage.engine),
+                    "secret": endpoint.secret_name,
+                    "password_key": coverage.password_key,
+                    "host": endpoint.host,
+                    "port": endpoint.port,
+                    "user": coverage.user,
+                }
+            )
+        layer = stack.config.layer(backup.layer)
+        items.append({"backup": backup, "layer": layer, "covers": covers, "remote_name": backup_commands.REMOTE})
+    scripts = [(engine, backup_commands.backup_script(engine)) for engine in sorted(engines)]
+    origins = ", ".join(backup.origin for backup in stack.backups)
+    context = {"backups": items, "scripts": scripts, "stack": stack.config}
+    text = doc_header(origins, BACKUP_TEMPLATE) + templates.text(BACKUP_TEMPLATE, context).rstrip("\n") + "\n"
+    return OutputFile(f"{DOCS_FOLDER}/backup.md", text.encode("utf-8"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from ..model import Layer, Release
+from ..model import Backup, Layer, Release
 from .crossrefs import by_name
 from .target import Entries, OutputFile, Target, header
 
@@ -37,6 +37,10 @@ class FluxTarget(Target):
                     entries.extend(self._release_objects(release, layer))
             entries.extend(self.claim_objects(layer))
             entries.extend(self._claim_secrets(layer))
+            entries.extend(self.backup_objects(layer))
+            for backup in self.stack.backups:
+                if backup.layer == layer.id:
+                    entries.extend(self._secret_entries(backup.secrets))
         folders[LAYERS_FOLDER] = self._layer_kustomizations(present)
         return folders
 
@@ -139,7 +143,12 @@ class FluxTarget(Target):
         entries.append(
             (f"helmrelease-{release.name}.yaml", self.document("helmrelease.yaml.j2", context, release.origin))
         )
-        for path in release.secrets:
+        entries.extend(self._secret_entries(release.secrets))
+        return entries
+
+    def _secret_entries(self, paths: tuple[str, ...]) -> Entries:
+        entries = []
+        for path in paths:
             secret = self.loaded.secret_files[path]
             # Passed through byte for byte: re-encoding would break the SOPS MAC.
             entries.append((f"secret-{secret.name}.sops.yaml", secret.raw))
@@ -221,9 +230,8 @@ class FluxTarget(Target):
         entries = []
         previous: Layer | None = None
         for layer in present:
-            decrypt = any(r.secrets for r in self.stack.releases if r.layer == layer.id) or bool(
-                self._claim_secrets(layer)
-            )
+            specs: list[Release | Backup] = [*self.stack.releases, *self.stack.backups]
+            decrypt = any(spec.secrets for spec in specs if spec.layer == layer.id) or bool(self._claim_secrets(layer))
             context = {
                 "layer": layer,
                 "flux_namespace": self.config.flux_namespace,

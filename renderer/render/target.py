@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, is_dataclass, replace
@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from ..errors import InputError, Problem
 from ..load.stack import LoadedStack
 from ..memo import memo_scope
-from ..model import Layer
+from ..model import Backup, Layer, Release
 from ..yamlio import Document, dump_document
 from .claims import TEMPLATE as CLAIM_TEMPLATE
 from .claims import ClaimJob, claim_jobs, digest
@@ -114,8 +114,8 @@ class Target:
     lists_secrets = True
 
     def present_layers(self) -> list[Layer]:
-        """The lowest layer (it owns namespaces and sources), and every layer with a release."""
-        used = {release.layer for release in self.stack.releases}
+        """The lowest layer (it owns namespaces and sources), and every layer with a release or a backup."""
+        used = {release.layer for release in self.stack.releases} | {backup.layer for backup in self.stack.backups}
         return [layer for layer in self.config.layers if layer.order == 0 or layer.id in used]
 
     def labels(self, layer_id: str, **extra: str) -> dict[str, str]:
@@ -170,16 +170,35 @@ class Target:
     def namespaces(self) -> Entries:
         """The namespaces upper layers deploy into: created by the cluster layer."""
         entries = []
-        used = {r.namespace for r in self.stack.releases}
+        specs: list[Release | Backup] = [*self.stack.releases, *self.stack.backups]
+        used = {spec.namespace for spec in specs}
         for namespace in sorted(used - PREEXISTING_NAMESPACES - {self.config.flux_namespace}):
             owner = self.config.layer_of_namespace(namespace)
-            layer_id = owner.id if owner else next(r.layer for r in self.stack.releases if r.namespace == namespace)
+            layer_id = owner.id if owner else next(spec.layer for spec in specs if spec.namespace == namespace)
             content = self.document(
                 "namespace.yaml.j2",
                 {"name": namespace, "labels": self.labels(layer_id), "annotations": self.namespace_annotations},
                 self.config.path,
             )
             entries.append((f"namespace-{namespace}.yaml", content))
+        return entries
+
+    def backup_objects(self, layer: Layer, annotate: Callable[[Backup], Mapping[str, str]] | None = None) -> Entries:
+        """The CronJobs of the layer's backups, one per covered release (``annotate``:
+        the target's own annotations of a backup's objects)."""
+        from .backup import cronjob_context
+
+        entries: Entries = []
+        for backup in self.stack.backups:
+            if backup.layer != layer.id:
+                continue
+            labels = self.labels(layer.id, **{"railiance.io/service-class": "backup"})
+            for coverage in backup.covers:
+                context = cronjob_context(self.stack, backup, coverage, self.resolution, labels)
+                if annotate is not None:
+                    context["annotations"] = {**context["annotations"], **annotate(backup)}
+                content = self.document("backup-cronjob.yaml.j2", context, backup.origin)
+                entries.append((f"cronjob-{context['name']}.yaml", content))
         return entries
 
 

@@ -12,9 +12,15 @@ import pytest
 from argo_stack import crd_schemas, is_release, kustomize, load_objects, schema_errors
 
 ARGO_KINDS = {"Application", "AppProject"}
-# Objects no Argo CD CRD describes, and rail's kustomize files. The claims' bootstrap Jobs
-# are core Kubernetes objects: not an Argo CD CRD's to validate.
-NOT_ARGO = {("v1", "Namespace"), ("kustomize.config.k8s.io/v1beta1", "Kustomization"), ("batch/v1", "Job")}
+# Objects no Argo CD CRD describes, and rail's kustomize files; the core kinds
+# (Namespace, the claims' bootstrap Jobs, the backup CronJobs) are validated in
+# tests/render/test_core_schemas.py.
+NOT_ARGO = {
+    ("v1", "Namespace"),
+    ("batch/v1", "Job"),
+    ("batch/v1", "CronJob"),
+    ("kustomize.config.k8s.io/v1beta1", "Kustomization"),
+}
 
 
 @pytest.fixture(params=["upstream", "packaged"])
@@ -70,4 +76,4 @@ def test_kustomize_builds_rendered_argo_and_each_folder(rendered_stack: Path) ->
     names = sorted((obj["kind"], obj["metadata"]["name"]) for obj in whole)
     assert len(whole) == len(files) - 1
     assert ("Application", "railiance") not in names
-    assert {kind for kind, _ in names} == {"Application", "AppProject", "Namespace", "Job"}
+    assert {kind for kind, _ in names} == {"Application", "AppProject", "Namespace", "Job", "CronJob"}

@@ -19,7 +19,7 @@ from renderer.load import load_stack
 from renderer.model import StackConfig
 
 CLUSTER_FOLDER = "s2-cluster"
-NO_CRD = {"Namespace", "Secret", "ServiceAccount", "RoleBinding", "Job"}
+NO_CRD = {"Namespace", "Secret", "ServiceAccount", "RoleBinding", "Job", "CronJob"}  # core kinds: test_core_schemas.py
 
 
 @pytest.fixture(scope="module")

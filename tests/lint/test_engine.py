@@ -90,6 +90,7 @@ def test_spec_suppression_and_rule_severity_from_rail_yaml(tmp_path: Path) -> No
     )
     secret = work / "secrets/s3/valkey-credentials.sops.yaml"
     secret.write_text(secret.read_text().replace("namespace: platform", "namespace: apps"))
+    (work / "releases/s3/backup.yaml").unlink()  # a backup pod must share the cache's namespace
     run_render(work, "all", check=False)
     assert ("layer-boundary", "error") in [(f.rule, f.severity) for f in run_lint(work, [], LintOptions()).findings]
 

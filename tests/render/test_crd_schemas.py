@@ -13,13 +13,13 @@ from jsonschema.validators import validator_for
 from ruamel.yaml import YAML
 
 # Objects no CRD describes: core Kubernetes kinds and kustomize's own file.
-# Core objects no CRD describes (the claims' bootstrap Jobs among them), and rail's kustomize files.
 NO_CRD = {
     ("v1", "Secret"),
     ("v1", "Namespace"),
     ("batch/v1", "Job"),
+    ("batch/v1", "CronJob"),
     ("kustomize.config.k8s.io/v1beta1", "Kustomization"),
-}
+}  # the core kinds (claims' Jobs, backup CronJobs): tests/render/test_core_schemas.py
 EXPECTED_KINDS = {"HelmRelease", "HelmRepository", "OCIRepository", "Kustomization"}
 
 

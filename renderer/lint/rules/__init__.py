@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..rule import Rule
 from . import (
+    backup_coverage,
     cache_claim,
     chart_generated_secret,
     chart_unpinned,
@@ -46,6 +47,7 @@ RULES: tuple[Rule, ...] = (
     crd_schema.RULE,
     values_schema.RULE,
     ha_policy.RULE,
+    backup_coverage.RULE,
     rendered_drift.RULE,
     import_unpinned.RULE,
     import_changed.RULE,

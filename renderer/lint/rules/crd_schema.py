@@ -7,7 +7,12 @@ other change in it waits. This rule checks every ``HelmRelease``,
 ``HelmRepository``, ``OCIRepository``, ``HelmChart``, Flux ``Kustomization``,
 Argo CD ``Application`` and ``AppProject`` against the schema of its CRD,
 packaged with rail under ``schemas/crds/`` (generated from the upstream CRDs by
-``scripts/gen_crd_schemas.py``).
+``scripts/gen_crd_schemas.py``). The core kinds rail renders or passes through
+(``Namespace``, ``ServiceAccount``, ``Secret``, ``ConfigMap``, ``RoleBinding``,
+``batch/v1`` ``CronJob`` and ``Job``) are checked the same way against Kubernetes'
+own schemas, under ``schemas/k8s/`` (``scripts/gen_core_schemas.py``, from the
+``kubernetes-validate`` package; a SOPS Secret's ``sops`` key, which Flux removes
+when it decrypts, is not checked).
 
 Each finding points at the offending key and says what is wrong with it: an
 unknown key (with the closest known one), a wrong type, a value outside an
@@ -101,7 +106,15 @@ CHECKED_KINDS: dict[str, frozenset[str]] = {
     "source.toolkit.fluxcd.io": frozenset({"HelmRepository", "OCIRepository", "HelmChart"}),
     "kustomize.toolkit.fluxcd.io": frozenset({"Kustomization"}),
     "argoproj.io": frozenset({"Application", "AppProject"}),
+    # Core kinds: Kubernetes' own schemas (schemas/k8s/, scripts/gen_core_schemas.py).
+    "": frozenset({"Namespace", "ServiceAccount", "Secret", "ConfigMap"}),
+    "batch": frozenset({"CronJob", "Job"}),
+    "rbac.authorization.k8s.io": frozenset({"RoleBinding"}),
 }
+# Schema folders under schemas/, each with an index.json of "<group>/<version>/<Kind>".
+_SCHEMA_FOLDERS = ("crds", "k8s")
+# Keys the API server never sees: SOPS metadata, removed when Flux decrypts the Secret.
+_NOT_APPLIED = {"Secret": ("sops",)}
 _FLUX_SUFFIX = ".toolkit.fluxcd.io"
 # Kinds of error where the value is wrong, not the structure: a ${VAR} there is fine.
 _VALUE_ERRORS = frozenset(
@@ -112,10 +125,13 @@ _DURATION_KEYS = frozenset({"interval", "timeout", "retryInterval", "maxAge"})
 
 @cache
 def schema_index() -> dict[str, str]:
-    """``"<group>/<version>/<Kind>"`` -> the schema file under ``schemas/crds/``."""
+    """``"<group>/<version>/<Kind>"`` -> the schema file under ``schemas/`` (``crds/...``, ``k8s/...``)."""
     from ...resources import data_dir
 
-    index: dict[str, str] = json.loads((data_dir("schemas") / "crds" / "index.json").read_text(encoding="utf-8"))
+    index: dict[str, str] = {}
+    for folder in _SCHEMA_FOLDERS:
+        found = json.loads((data_dir("schemas") / folder / "index.json").read_text(encoding="utf-8"))
+        index.update({key: f"{folder}/{name}" for key, name in found.items()})
     return index
 
 
@@ -131,7 +147,7 @@ def validator(api_key: str) -> Any:
         return None
     from ...resources import data_dir
 
-    schema = json.loads((data_dir("schemas") / "crds" / name).read_text(encoding="utf-8"))
+    schema = json.loads((data_dir("schemas") / name).read_text(encoding="utf-8"))
 
     def full() -> Any:
         from jsonschema import Draft202012Validator
@@ -160,7 +176,7 @@ def check(context: LintContext) -> Iterator[Finding]:
     patch_files = graph.patch_files
     for manifest in graph.manifests:
         kinds = CHECKED_KINDS.get(manifest.group)
-        if kinds is None or manifest.kind not in kinds:
+        if kinds is None or manifest.kind not in kinds or not manifest.api_version:
             continue
         if manifest.kind == "HelmRelease" and not (
             manifest.name and ("chart" in manifest.spec() or "chartRef" in manifest.spec())
@@ -290,7 +306,10 @@ _NULL_CHECKS = frozenset({"enum", "const"})
 def _check_object(manifest: Manifest, checker: Any, notes: list[str | Note]) -> Iterator[Finding]:
     problems: list[_Problem] = []
     substituted = False
-    instance, nulls = drop_nulls(manifest.data, checker.schema)
+    data = manifest.data
+    if manifest.kind in _NOT_APPLIED and manifest.group == "":
+        data = {key: value for key, value in data.items() if key not in _NOT_APPLIED[manifest.kind]}
+    instance, nulls = drop_nulls(data, checker.schema)
     for error in checker.iter_errors(instance):
         if error.validator in _VALUE_ERRORS and isinstance(error.instance, str) and "${" in error.instance:
             substituted = True

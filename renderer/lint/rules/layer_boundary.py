@@ -14,6 +14,16 @@ Fails (a database in the cluster layer)::
     namespace: kube-system
     class: database
 
+A backup is an S3 concern: a ``kind: Backup`` spec (or any object labelled
+``railiance.io/service-class: backup``, such as a hand-written backup CronJob) in
+a layer that does not own ``backup`` fails the same way::
+
+    # releases/s2/backup.yaml
+    kind: Backup
+    name: backup
+    layer: S2
+    namespace: kube-system
+
 Passes::
 
     # releases/s3/postgresql-ha.yaml
@@ -27,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import ERROR, Finding
+from ..finding import ERROR, Finding, Location
 from ..rule import LintContext, Rule
 
 
@@ -55,6 +65,45 @@ def check(context: LintContext) -> Iterator[Finding]:
             related=related,
             object=node.ref,
             hint=f"move the release to {where}" if owners else "give a layer this service class in rail.yaml",
+        )
+
+    yield from _backup_objects(context)
+
+
+def _backup_objects(context: LintContext) -> Iterator[Finding]:
+    """Backup objects that are not releases (those are checked above): a rendered
+    ``kind: Backup`` spec's CronJobs, found at the spec's ``layer``, or any object
+    labelled with the class ``backup``."""
+    graph = context.graph
+    config = graph.config
+    reported: set[str] = set()
+    for node in graph.backups.values():
+        layer = node.layer.layer
+        if node.ref in graph.releases or layer is None or "backup" in layer.owns:
+            continue
+        owners = [candidate for candidate in config.layers if "backup" in candidate.owns]
+        where = f"{owners[0].id} ({owners[0].name})" if owners else "no layer of this stack"
+        origin = node.manifest.origin
+        spec = graph.loaded.spec_documents.get(origin) if graph.loaded is not None and origin else None
+        rendered = Location(*node.manifest.document.where(("metadata", "labels")))
+        related: tuple[Location, ...]
+        if spec is not None:
+            if origin in reported:
+                continue  # one finding per spec, not one per CronJob (and target)
+            reported.add(str(origin))
+            location, related = Location(*spec.where(("layer",))), (rendered,)
+            what = f"backup '{spec.data.get('name')}'" if isinstance(spec.data, dict) else "backup"
+        else:
+            location, related = rendered, ()
+            what = f"backup {node.ref.kind} '{node.ref.name}'"
+        owns = f"owns only {', '.join(layer.owns)}" if layer.owns else "owns no service class"
+        yield Finding(
+            rule=RULE.id,
+            message=f"{what} is in layer {layer.id} ({layer.name}), which {owns}; a backup belongs to {where}",
+            location=location,
+            related=related,
+            object=node.ref,
+            hint=f"move the backup to {where}" if owners else "give a layer the service class backup in rail.yaml",
         )
 
 

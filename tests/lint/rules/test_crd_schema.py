@@ -19,8 +19,9 @@ from renderer.lint.rules import crd_schema
 from renderer.model import StackConfig
 from renderer.resources import data_dir
 
-CRDS = data_dir("schemas") / "crds"
-INDEX = json.loads((CRDS / "index.json").read_text(encoding="utf-8"))
+SCHEMAS = data_dir("schemas")
+# The CRDs' schemas and the core kinds' (schemas/crds/, schemas/k8s/), by "<group>/<version>/<Kind>".
+INDEX = crd_schema.schema_index()
 
 SECRET = "hunter2-do-not-print"
 
@@ -32,12 +33,16 @@ def _lint(text: str, path: str = "repo.yaml") -> tuple[list[Finding], ReleaseGra
 
 @pytest.mark.parametrize("key", sorted(INDEX))
 def test_every_packaged_crd_schema_is_valid_against_the_metaschema(key: str) -> None:
-    schema = json.loads((CRDS / INDEX[key]).read_text(encoding="utf-8"))
+    schema = json.loads((SCHEMAS / INDEX[key]).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
 
 
 def test_the_index_names_every_packaged_schema_and_every_checked_kind() -> None:
-    on_disk = {path.relative_to(CRDS).as_posix() for path in CRDS.glob("*/*.json")}
+    on_disk = {
+        path.relative_to(SCHEMAS).as_posix()
+        for folder in ("crds", "k8s")
+        for path in (SCHEMAS / folder).glob("*/*.json")
+    }
     assert set(INDEX.values()) == on_disk
     indexed = {(key.split("/")[0], key.split("/")[2]) for key in INDEX}
     checked = {(group, kind) for group, kinds in crd_schema.CHECKED_KINDS.items() for kind in kinds}
