@@ -177,7 +177,7 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     _check_claim_secrets(releases, secret_files, spec_documents, collector)
     collector.raise_if_any()
     moved = load_moves(config_document, {r.name for r in releases}) if "moved" in config_document.data else ()
-    backups = _backups(root, config, releases, backup_documents, secret_files, collector, refuse_plaintext)
+    backups = _backups(root, config, releases, backup_documents, secret_files, collector, refuse_plaintext, dangling)
     collector.raise_if_any()
     layer_order = {layer.id: layer.order for layer in config.layers}
     ordered = tuple(sorted(releases, key=lambda r: (layer_order[r.layer], r.name)))
@@ -449,6 +449,7 @@ def _backups(
     secret_files: dict[str, SecretFile],
     collector: ProblemCollector,
     strict: bool,
+    dangling: list[Dangling],
 ) -> tuple[Backup, ...]:
     """The ``kind: Backup`` specs: checked against their schema, the releases they
     cover, and the destination Secret they list (its namespace and keys)."""
@@ -461,7 +462,11 @@ def _backups(
             if schema_problems:
                 collector.extend(schema_problems)
                 continue
-            backup = Backup.from_data(document.data, document, config, by_name)
+            missing: list[tuple[str, Problem]] | None = None if strict else []
+            backup = Backup.from_data(document.data, document, config, by_name, missing)
+            # Lint and diff load on: a covered release that is gone is a finding (and what
+            # dependency-removed reads when the change removed it), as a dangling dependsOn.
+            dangling.extend(Dangling(backup.name, name, problem) for name, problem in missing or ())
             other = names.get(backup.name) or (by_name[backup.name].origin if backup.name in by_name else None)
             if other is not None:
                 collector.add(
@@ -497,12 +502,12 @@ def _backups(
                     )
                 )
             else:
-                missing = [key for key in DESTINATION_KEYS[destination.type] if key not in found.keys]
-                if missing:
+                absent = [key for key in DESTINATION_KEYS[destination.type] if key not in found.keys]
+                if absent:
                     collector.add(
                         document.problem(
                             ("destination", "secretName"),
-                            f"Secret '{found.name}' has no key {', '.join(repr(key) for key in missing)}",
+                            f"Secret '{found.name}' has no key {', '.join(repr(key) for key in absent)}",
                             f"a {destination.type} destination reads "
                             + " and ".join(DESTINATION_KEYS[destination.type]),
                         )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ProblemCollector
+from ..errors import Problem, ProblemCollector
 from ..yamlio import Document
 from .stack import Release, StackConfig
 
@@ -88,9 +88,16 @@ class Backup:
 
     @classmethod
     def from_data(
-        cls, data: Mapping[str, Any], document: Document, config: StackConfig, releases: Mapping[str, Release]
+        cls,
+        data: Mapping[str, Any],
+        document: Document,
+        config: StackConfig,
+        releases: Mapping[str, Release],
+        missing: list[tuple[str, Problem]] | None = None,
     ) -> Backup:
-        """``releases``: the stack's releases by name, to check what the backup covers."""
+        """``releases``: the stack's releases by name, to check what the backup covers.
+        ``missing`` (lint and diff): a covered release that does not exist is left out and
+        listed there, (its name, the problem), instead of stopping the load."""
         problems = ProblemCollector()
         if config.layer(data["layer"]) is None:
             known = ", ".join(item.id for item in config.layers)
@@ -109,13 +116,15 @@ class Backup:
             seen.add(name)
             release = releases.get(name)
             if release is None:
-                problems.add(
-                    document.problem(
-                        ("covers", index, "release"),
-                        f"release '{name}' does not exist",
-                        "name a database or cache release of this stack",
-                    )
+                problem = document.problem(
+                    ("covers", index, "release"),
+                    f"release '{name}' does not exist",
+                    "name a database or cache release of this stack",
                 )
+                if missing is not None:
+                    missing.append((name, problem))
+                else:
+                    problems.add(problem)
                 continue
             engine = item.get("engine") or ENGINES.get(release.chart.name)
             if engine is None:

@@ -6,6 +6,7 @@ repositories on the shipped stack."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ PG = "releases/s3/postgresql-ha.yaml"
 VALKEY = "releases/s3/valkey.yaml"
 VALKEY_SECRET = "secrets/s3/valkey-credentials.sops.yaml"
 GITEA = "releases/s5/gitea.yaml"
+ZULIP = "releases/s5/zulip.yaml"
+BACKUP = "releases/s3/backup.yaml"
 HOST_REF = "HOST: ${ref:postgresql-ha.database.address}"
 CACHE_REF = "${ref:valkey.cache.address}"
 DATA_RULES = {"stateful-relocation", "stateful-removed", "namespace-pruned", "subchart-disabled", "volume-class-change"}
@@ -58,8 +61,30 @@ def _gitea_without(repo: Path, release: str) -> None:
     edit(repo, GITEA, f"  - {release}\n", "")
     text = (repo / GITEA).read_text(encoding="utf-8")
     text = text.replace(HOST_REF, "HOST: db.example.com:5432").replace(CACHE_REF, "cache.example.com:6379")
-    text = text.replace("dependsOn:\nsecrets:", "secrets:")  # no dependency left
+    text = re.sub(r"dependsOn:\n(?!  - )", "", text)  # no dependency left
     (repo / GITEA).write_text(text, encoding="utf-8")
+
+
+def _backup_without(repo: Path, release: str) -> None:
+    """The platform backup no longer covers ``release`` (a backup names releases that exist)."""
+    backup = (repo / BACKUP).read_text(encoding="utf-8")
+    backup = re.sub(rf"  - release: {re.escape(release)}\n(    .*\n)*", "", backup)
+    (repo / BACKUP).write_text(backup, encoding="utf-8")
+
+
+def _others_without(repo: Path, release: str) -> None:
+    """The shipped stack's other users of ``release`` let go of it too: the apps' claims,
+    Zulip's references, and the platform backup's coverage (each names releases that must exist)."""
+    for app in (GITEA, ZULIP):
+        text = (repo / app).read_text(encoding="utf-8")
+        for export, host, port in (("database", "db.example.com", "5432"), ("cache", "cache.example.com", "6379")):
+            text = text.replace(f"${{ref:{release}.{export}.host}}", host)
+            text = text.replace(f"${{ref:{release}.{export}.port}}", port)
+        text = re.sub(rf"  (database|cache):\n    release: {re.escape(release)}\n(    .*\n)*", "", text)
+        text = text.replace("needs:\nsecrets:", "secrets:")  # no claim left
+        (repo / app).write_text(text, encoding="utf-8")
+    if (repo / BACKUP).exists():
+        _backup_without(repo, release)
 
 
 def _rename_postgresql(repo: Path) -> None:
@@ -67,6 +92,12 @@ def _rename_postgresql(repo: Path) -> None:
     edit(repo, "releases/s3/pg-ha.yaml", "\nname: postgresql-ha\n", "\nname: pg-ha\n")
     edit(repo, GITEA, "  - postgresql-ha\n", "  - pg-ha\n")
     edit(repo, GITEA, HOST_REF, "HOST: ${ref:pg-ha.database.address}")
+    for relative in (GITEA, ZULIP, BACKUP):  # claims, references and coverage follow the new name
+        text = (repo / relative).read_text(encoding="utf-8")
+        text = text.replace("release: postgresql-ha\n", "release: pg-ha\n").replace(
+            "${ref:postgresql-ha.", "${ref:pg-ha."
+        )
+        (repo / relative).write_text(text, encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- rename
@@ -125,6 +156,7 @@ def test_a_rename_recorded_exactly_passes_and_is_listed(stack: Path) -> None:
 def _remove_postgresql(repo: Path) -> None:
     (repo / PG).unlink()
     _gitea_without(repo, "postgresql-ha")
+    _others_without(repo, "postgresql-ha")
 
 
 def test_a_removed_stateful_release_is_an_error(stack: Path) -> None:
@@ -195,9 +227,16 @@ def test_a_bad_migrations_entry_is_an_input_error_with_its_line(stack: Path) -> 
 
 
 def _empty_platform(repo: Path) -> None:
-    _remove_postgresql(repo)
+    """Every platform release goes (and Zulip, which uses all four): the namespace is empty."""
+    for spec in ("releases/s3/backup.yaml", "releases/s3/rabbitmq.yaml", "releases/s3/memcached.yaml", ZULIP):
+        (repo / spec).unlink()
+    (repo / PG).unlink()
     (repo / VALKEY).unlink()
+    _gitea_without(repo, "postgresql-ha")
     _gitea_without(repo, "valkey")
+    text = (repo / GITEA).read_text(encoding="utf-8")
+    text = re.sub(r"needs:\n(  .*\n|    .*\n)*", "", text)  # no claim left
+    (repo / GITEA).write_text(text, encoding="utf-8")
 
 
 def test_a_namespace_its_kustomization_prunes_is_an_error(stack: Path) -> None:
@@ -216,7 +255,9 @@ def test_a_namespace_its_kustomization_prunes_is_an_error(stack: Path) -> None:
     assert pruned["object"] == {"kind": "Namespace", "namespace": None, "name": "platform"}
     assert "PersistentVolumeClaims" in pruned["message"] and "prunes" in pruned["message"]
     assert sorted(f["object"]["name"] for f in report["findings"] if f["rule"] == "stateful-removed") == [
+        "memcached",
         "postgresql-ha",
+        "rabbitmq",
         "valkey",
     ]
 
@@ -229,14 +270,18 @@ def test_a_pruned_namespace_recorded_with_its_releases_passes(stack: Path) -> No
         "migrations:\n"
         "  - {change: removed, release: platform/postgresql-ha, reason: 'dumped into the new cluster, OPS-11'}\n"
         "  - {change: removed, release: platform/valkey, reason: 'cache only, rebuilt on start'}\n"
+        "  - {change: removed, release: platform/rabbitmq, reason: 'queues drained first, OPS-11'}\n"
+        "  - {change: removed, release: platform/memcached, reason: 'memory only, nothing to keep'}\n"
         "  - {change: namespace-removed, namespace: platform, reason: 'everything moved to the new cluster, OPS-11'}\n",
     )
     render(stack)
 
     code, report = diff_json(stack, "--base", "main")
 
+    # Left: export-changed warnings (other repositories may import these exports).
     assert code == 0, report["findings"]
-    assert _accepted(report) == ["namespace-pruned", "stateful-removed", "stateful-removed"]
+    assert not _errors(report)
+    assert _accepted(report) == ["namespace-pruned", *["stateful-removed"] * 4]
 
 
 def test_a_namespace_record_names_the_namespace_exactly(stack: Path) -> None:
@@ -247,6 +292,8 @@ def test_a_namespace_record_names_the_namespace_exactly(stack: Path) -> None:
         "migrations:\n"
         "  - {change: removed, release: platform/postgresql-ha, reason: 'dumped into the new cluster, OPS-11'}\n"
         "  - {change: removed, release: platform/valkey, reason: 'cache only, rebuilt on start'}\n"
+        "  - {change: removed, release: platform/rabbitmq, reason: 'queues drained first, OPS-11'}\n"
+        "  - {change: removed, release: platform/memcached, reason: 'memory only, nothing to keep'}\n"
         "  - {change: namespace-removed, namespace: apps, reason: 'left from another change'}\n",
     )
     render(stack)
@@ -420,12 +467,13 @@ def test_a_plain_claim_changing_class_needs_the_annotations(tmp_path: Path) -> N
 
 def test_removing_valkey_while_gitea_depends_on_it_is_a_finding_in_every_format(stack: Path) -> None:
     (stack / VALKEY).unlink()  # gitea's spec still names it: render would refuse this head
+    _backup_without(stack, "valkey")  # the backup was updated, the applications were not
 
     code, report = diff_json(stack, "--base", "main")
 
     assert code == 1
     finding = finding_of(report, "dependency-removed")
-    assert finding["message"] == "release 'valkey' is removed but gitea still depend(s) on it"
+    assert finding["message"] == "release 'valkey' is removed but gitea, zulip still depend(s) on it"
     assert (finding["path"], finding["line"]) == (GITEA, line_of(stack, GITEA, "  - valkey"))
     for form in ("text", "markdown", "github", "sarif"):
         run = rail(stack, "diff", "--base", "main", "--format", form)
@@ -437,6 +485,7 @@ def test_removing_valkey_while_gitea_depends_on_it_is_a_finding_in_every_format(
 def test_removing_valkey_with_gitea_repointed_and_recorded_passes(stack: Path) -> None:
     (stack / VALKEY).unlink()
     _gitea_without(stack, "valkey")
+    _others_without(stack, "valkey")
     _append(
         stack,
         "rail.yaml",
@@ -469,6 +518,7 @@ def test_a_stale_move_record_in_the_base_does_not_approve_the_next_move(
     repo = clone(template("recorded-stack", tmp_path_factory, build_recorded_stack), tmp_path / "repo")
     edit(repo, VALKEY, "namespace: platform", "namespace: data")
     edit(repo, VALKEY_SECRET, "    namespace: platform", "    namespace: data")
+    _backup_without(repo, "valkey")  # a backup runs in its releases' namespace
     render(repo)
 
     code, report = diff_json(repo, "--base", "main")
