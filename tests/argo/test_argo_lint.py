@@ -24,7 +24,12 @@ def test_rendered_argo_output_as_a_bare_repository_has_no_findings(rendered_stac
 
     result = run_lint(bare, [bare], LintOptions(strict=True))
 
-    assert [f"{f.path}:{f.line} {f.rule} {f.message}" for f in result.findings] == []
+    # A spec's suppressions stay with the spec (rendered objects carry no annotation of
+    # them): what the specs suppress is all a bare lint of the output may report.
+    suppressed = {("s3-platform/application-rabbitmq.yaml", "backup-coverage")}
+    assert [
+        f"{f.path}:{f.line} {f.rule} {f.message}" for f in result.findings if (f.path, f.rule) not in suppressed
+    ] == []
 
 
 def test_the_bare_argo_graph_has_every_release_and_edge(rendered_stack: Path) -> None:

@@ -81,7 +81,7 @@ def test_shipped_gitea_references(stack: Path) -> None:
     envs = {item["name"]: item for item in gitea["additionalConfigFromEnvs"]}
     # Inside a longer string, only the reference is replaced; $(VAR) stays for Kubernetes.
     assert envs["GITEA__CACHE__HOST"]["value"] == (
-        f"redis://:$(VALKEY_PASSWORD)@{VALKEY_HOST}:6379/0?pool_size=100&idle_timeout=180s&"
+        f"redis://:$(VALKEY_PASSWORD)@{VALKEY_HOST}:6379/1?pool_size=100&idle_timeout=180s&"
     )
     assert "${ref:" not in repr(resolution.values)
 
