@@ -18,7 +18,7 @@ from ..render.target import sharing_renders
 from ..schemacheck import sharing_verdicts
 from ..yamlio import sharing_parses
 from .compare import MOVED, DiffResult, compare
-from .git import WORKTREE, Repository, compared
+from .git import WORKTREE, Repository, compared, naming_side
 from .graph import LayerGraph, layer_graph
 from .rule import Accepted, DiffContext
 from .rules import DIFF_RULES
@@ -199,17 +199,6 @@ def _merged(findings: list[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
-@contextmanager
-def _naming(label: str) -> Iterator[None]:
-    """Input errors inside name the side they are about (an unknown base is not an unknown head)."""
-    try:
-        yield
-    except InputError as error:
-        raise InputError(
-            [replace(problem, message=f"{label}: {problem.message}") for problem in error.problems]
-        ) from None
-
-
 # A side's folder, its output files if kept in memory, and its symlinks that leave the stack (left out).
 Root = tuple[Path, Mapping[str, bytes] | None, list[Problem]]
 
@@ -220,7 +209,7 @@ def _head_root(repository: Repository, stack_root: Path, side: str, label: str) 
     a private folder, not copied: copying thousands of files costs more than a render.
     The index and revisions are written out from git objects."""
     if side == WORKTREE:
-        with _naming(label):
+        with naming_side(label):
             paths, escaped = repository.worktree_files()
         with linked(paths, stack_root.resolve(), scratch=repository.git_dir()) as root:
             yield root, None, escaped
@@ -239,7 +228,7 @@ def _revision_root(repository: Repository, side: str, label: str, worktree: Path
 
 
 def _files(repository: Repository, side: str, label: str) -> tuple[dict[str, bytes], list[Problem]]:
-    with _naming(label):
+    with naming_side(label):
         return repository.tree(side)
 
 
@@ -248,7 +237,7 @@ def _lint(side: Side, options: LintOptions) -> LintResult:
     from ..lint.engine import lint_inputs
     from ..lint.inputs import collect, from_stack
 
-    with _naming(side.label):  # unreadable input is exit 2 naming the side
+    with naming_side(side.label):  # unreadable input is exit 2 naming the side
         if side.loaded is not None and side.rendered is not None:
             inputs = from_stack(side.root, side.loaded, side.rendered, [], side.manifests, side.output_files)
             return lint_inputs(inputs, options)

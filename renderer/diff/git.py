@@ -308,12 +308,12 @@ def compared(repository: Repository, base: str, head: str | None, staged: bool, 
         three = "..." in base
         left, _, right = base.partition("..." if three else "..")
         left, right = left or "HEAD", right or "HEAD"  # git's reading of an empty end
-        with _named(f"head ({right})"):
+        with naming_side(f"head ({right})"):
             head_commit = repository.resolve(right)
-        with _named(f"base '{left}'"):
+        with naming_side(f"base '{left}'"):
             left_commit = repository.resolve(left)
         left_born, right_born = repository.is_commit(left_commit), repository.is_commit(head_commit)
-        with _named(f"base '{base}'"):
+        with naming_side(f"base '{base}'"):
             both = three and left_born and right_born
             base_commit = repository.merge_base(left_commit, head_commit) if both else left_commit
         return Compared(
@@ -326,10 +326,10 @@ def compared(repository: Repository, base: str, head: str | None, staged: bool, 
             merge_base=three and left_born and right_born,
         )
     head_ref = head or "HEAD"
-    with _named(f"head ({head or 'the working tree'})"):
+    with naming_side(f"head ({head or 'the working tree'})"):
         head_of = repository.resolve(head_ref)
     head_born = repository.is_commit(head_of)
-    with _named(f"base '{base}'"):
+    with naming_side(f"base '{base}'"):
         base_of = repository.resolve(base)
         base_born = repository.is_commit(base_of)
         use_merge_base = not base_tip and base_born and head_born
@@ -352,7 +352,7 @@ def compared(repository: Repository, base: str, head: str | None, staged: bool, 
 
 
 @contextmanager
-def _named(label: str) -> Iterator[None]:
+def naming_side(label: str) -> Iterator[None]:
     """Input errors inside name the side they are about (an unknown base is not an unknown head)."""
     try:
         yield

@@ -18,7 +18,7 @@ from typing import Any
 from ..catalog import chart_facts
 from ..model import Layer
 from .compare import ADDED, MODIFIED, MOVED, REMOVED, DiffResult
-from .rules._values import chart_of, release_values
+from .rules._values import chart_of, persistent, release_values
 from .sides import DiffObject, ObjectKey
 
 UNCHANGED = "unchanged"
@@ -300,19 +300,8 @@ def _walk(values: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield from _walk(value, path)
 
 
-def _persistent(values: Any) -> bool:
-    """A ``persistence`` block that is on (charts default it on), outside a switched-off subchart."""
-    if isinstance(values, dict):
-        for key, value in values.items():
-            if not isinstance(value, dict) or value.get("enabled", True) is False:
-                continue
-            if key == "persistence" or _persistent(value):
-                return True
-    return False
-
-
 def _stateful(obj: DiffObject) -> bool:
-    if _persistent(release_values(obj)):
+    if persistent(release_values(obj)):
         return True
     labels = _mapping(_mapping(obj.data.get("metadata")).get("labels"))
     if labels.get(SERVICE_CLASS_LABEL) in _DATA_CLASSES:

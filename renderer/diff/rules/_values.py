@@ -51,3 +51,14 @@ def release_values(obj: DiffObject) -> dict[str, Any]:
 def get(values: dict[str, Any], path: str) -> Any:
     found = helm_values.get(values, path)
     return None if found is helm_values.MISSING else found
+
+
+def persistent(values: Any) -> bool:
+    """Any ``persistence`` block that is on (charts default it on), outside a switched-off subchart."""
+    if isinstance(values, dict):
+        for key, value in values.items():
+            if not isinstance(value, dict) or value.get("enabled", True) is False:
+                continue
+            if key == "persistence" or persistent(value):
+                return True
+    return False

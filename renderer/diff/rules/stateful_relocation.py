@@ -23,7 +23,6 @@ old pgpool, restore into platform postgresql-ha; backup job 2024-06-01"}`` in th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from ...catalog import chart_facts
 from ...lint.finding import ERROR, Finding, ObjectRef
@@ -31,7 +30,7 @@ from ..compare import MODIFIED, MOVED, RENAMED, ObjectChange
 from ..rule import DiffContext, DiffRule, Event, finding
 from ..sides import DiffObject
 from ._migrations import stateful_subject
-from ._values import chart_of, is_release, release_values
+from ._values import chart_of, is_release, persistent, release_values
 from .subchart_enabled import COUPLING_RULE
 
 # The fields that name where Helm installs a release, and how a message names them.
@@ -48,21 +47,10 @@ _DATA_CLASSES = frozenset({"database", "cache", "broker", "search", "backup"})
 SERVICE_CLASS_LABEL = "railiance.io/service-class"
 
 
-def _persistent(values: Any) -> bool:
-    """Any ``persistence`` block that is on (charts default it on), outside a switched-off subchart."""
-    if isinstance(values, dict):
-        for key, value in values.items():
-            if not isinstance(value, dict) or value.get("enabled", True) is False:
-                continue
-            if key == "persistence" or _persistent(value):
-                return True
-    return False
-
-
 def stateful(context: DiffContext, obj: DiffObject) -> bool:
     """The release keeps data: persistence on in its values, a data service by class or
     chart, or (a lint finding of the base says so) a bundled database or cache subchart."""
-    if _persistent(release_values(obj)):
+    if persistent(release_values(obj)):
         return True
     labels = (obj.data.get("metadata") or {}).get("labels") or {}
     if isinstance(labels, dict) and labels.get(SERVICE_CLASS_LABEL) in _DATA_CLASSES:
