@@ -21,14 +21,15 @@ FIELDS = ("host", "port", "address", "service", "namespace", "secretName")
 
 
 @dataclass(frozen=True)
-class InterfaceExport:
-    name: str
+class Endpoint:
+    """Where an export is reached: what ``${ref:release.export.FIELD}`` resolves to, in a
+    stack or from an imported stack's interface."""
+
     service: str
     namespace: str
     host: str
     port: int
     secret_name: str = ""
-    secret_keys: tuple[str, ...] = ()
 
     def field(self, name: str) -> str | int:
         fields: dict[str, str | int] = {
@@ -40,6 +41,20 @@ class InterfaceExport:
             "secretName": self.secret_name,
         }
         return fields[name]
+
+
+@dataclass(frozen=True)
+class InterfaceExport:
+    name: str
+    service: str
+    namespace: str
+    host: str
+    port: int
+    secret_name: str = ""
+    secret_keys: tuple[str, ...] = ()
+
+    def field(self, name: str) -> str | int:
+        return Endpoint(self.service, self.namespace, self.host, self.port, self.secret_name).field(name)
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"service": self.service, "namespace": self.namespace, "host": self.host}

@@ -15,33 +15,13 @@ from ..catalog import service_host
 from ..errors import Problem, ProblemCollector
 from ..load.stack import LoadedStack
 from ..model import Release
+from ..model.interface import FIELDS, Endpoint
 from ..yamlio import Document
 from . import crossrefs
 from .crossrefs import CrossUse
 
 REFERENCE = re.compile(r"\$\{ref:([^}]*)\}")
 _TARGET = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z][a-zA-Z0-9]*)\.([a-zA-Z]+)$")
-FIELDS = ("host", "port", "address", "service", "namespace", "secretName")
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    service: str
-    namespace: str
-    host: str
-    port: int
-    secret_name: str
-
-    def field(self, name: str) -> str | int:
-        fields: dict[str, str | int] = {
-            "host": self.host,
-            "port": self.port,
-            "address": f"{self.host}:{self.port}",
-            "service": self.service,
-            "namespace": self.namespace,
-            "secretName": self.secret_name,
-        }
-        return fields[name]
 
 
 @dataclass(frozen=True)
