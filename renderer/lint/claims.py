@@ -4,13 +4,15 @@ the object a finding about it names (the claimant's release, so a spec's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..model import Release
 from .finding import Location, ObjectRef
 from .rule import LintContext
+
+K = TypeVar("K", bound=tuple[str, object])
 
 
 @dataclass(frozen=True)
@@ -34,3 +36,13 @@ def claimants(context: LintContext) -> Iterator[Claimant]:
     for release in context.loaded.stack.releases:
         ref = refs.get(id(release), ObjectRef("HelmRelease", release.namespace, release.name))
         yield Claimant(release, ref)
+
+
+def collisions(groups: Mapping[K, list[Claimant]]) -> Iterator[tuple[K, Claimant, str]]:
+    """Each claimant of a thing two or more claim, with the others named (``'a', 'b'``):
+    the shape every claim collision is reported in, for both rules."""
+    for key, group in sorted(groups.items()):
+        if len(group) < 2:
+            continue
+        for claimant in group:
+            yield key, claimant, ", ".join(f"'{other.release.name}'" for other in group if other is not claimant)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..claims import Claimant, claimants
+from ..claims import Claimant, claimants, collisions
 from ..finding import ERROR, Finding
 from ..rule import LintContext, Rule
 
@@ -65,21 +65,17 @@ def check(context: LintContext) -> Iterator[Finding]:
                 continue
             users.setdefault(name, []).append(claimant)
             unclaimed.append((claimant, name))
-    for (cache, index), group in sorted(indexes.items()):
-        if len(group) < 2:
-            continue
-        for claimant in group:
-            others = ", ".join(f"'{other.release.name}'" for other in group if other is not claimant)
-            yield Finding(
-                rule=RULE.id,
-                message=(
-                    f"release '{claimant.release.name}' uses index {index} of '{cache}', which {others} also uses:"
-                    " their keys would collide"
-                ),
-                location=claimant.location(context, *KEY, "index"),
-                object=claimant.ref,
-                hint=f"give each application an index of its own ({_free(indexes, cache)} is free)",
-            )
+    for (cache, index), claimant, others in collisions(indexes):
+        yield Finding(
+            rule=RULE.id,
+            message=(
+                f"release '{claimant.release.name}' uses index {index} of '{cache}', which {others} also uses:"
+                " their keys would collide"
+            ),
+            location=claimant.location(context, *KEY, "index"),
+            object=claimant.ref,
+            hint=f"give each application an index of its own ({_free(indexes, cache)} is free)",
+        )
     claimed_caches = {cache for cache, _ in indexes}
     for claimant, cache in unclaimed:
         if len(users[cache]) < 2 or cache not in claimed_caches:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..claims import Claimant, claimants
+from ..claims import Claimant, claimants, collisions
 from ..finding import ERROR, Finding
 from ..rule import LintContext, Rule
 
@@ -69,21 +69,17 @@ def check(context: LintContext) -> Iterator[Finding]:
 def _shared(
     context: LintContext, groups: dict[tuple[str, str], list[Claimant]], what: str, key: str
 ) -> Iterator[Finding]:
-    for (database, name), group in sorted(groups.items()):
-        if len(group) < 2:
-            continue
-        for claimant in group:
-            others = ", ".join(f"'{other.release.name}'" for other in group if other is not claimant)
-            yield Finding(
-                rule=RULE.id,
-                message=(
-                    f"release '{claimant.release.name}' claims {what} '{name}' in '{database}',"
-                    f" which {others} also claims: they would share data and password"
-                ),
-                location=claimant.location(context, *KEY, key),
-                object=claimant.ref,
-                hint=f"give each application a {what} of its own",
-            )
+    for (database, name), claimant, others in collisions(groups):
+        yield Finding(
+            rule=RULE.id,
+            message=(
+                f"release '{claimant.release.name}' claims {what} '{name}' in '{database}',"
+                f" which {others} also claims: they would share data and password"
+            ),
+            location=claimant.location(context, *KEY, key),
+            object=claimant.ref,
+            hint=f"give each application a {what} of its own",
+        )
 
 
 RULE = Rule(
