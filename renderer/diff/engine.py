@@ -14,12 +14,14 @@ from ..lint.engine import LintResult
 from ..lint.finding import ERROR, Finding, Location, Verdict
 from ..lint.rule import LintOptions
 from ..lint.rules import symlink_escape
+from ..load.imports import imports_at_revision
 from ..render.target import sharing_renders
 from ..schemacheck import sharing_verdicts
 from ..yamlio import sharing_parses
 from .compare import MOVED, DiffResult, compare
-from .git import WORKTREE, Repository, compared, naming_side
+from .git import INDEX, WORKTREE, Repository, compared, naming_side
 from .graph import LayerGraph, layer_graph
+from .moves import config_document, cross_stack
 from .rule import Accepted, DiffContext
 from .rules import DIFF_RULES
 from .rules._migrations import accept as accept_migrations
@@ -77,12 +79,15 @@ def run(
         _revision_root(repository, sides.base, base_label, stack_root) as (base_root, base_output, base_links),
         _head_root(repository, stack_root, sides.head, head_label) as (head_root, head_output, head_links),
     ):
-        base_view, lint_base, base_problems = _read_and_lint(
-            base_label, base_root, base_output, base_links, options, lint
-        )
-        head_view, lint_head, head_problems = _read_and_lint(
-            head_label, head_root, head_output, head_links, options, lint
-        )
+        with imports_at_revision(repository.top, sides.base):  # path imports in this repository, as they were
+            base_view, lint_base, base_problems = _read_and_lint(
+                base_label, base_root, base_output, base_links, options, lint
+            )
+        with imports_at_revision(repository.top, _treeish(sides.head)):
+            head_view, lint_head, head_problems = _read_and_lint(
+                head_label, head_root, head_output, head_links, options, lint
+            )
+        head_config = config_document(head_root) if head_view is not None else None  # where its moved: records are
     outcome = partial(
         DiffOutcome,
         base_label=sides.base_label,
@@ -110,6 +115,9 @@ def run(
             notes=tuple(notes),
         )
     result = compare(base_view.objects, head_view.objects)
+    # Releases moved to another stack: one change each, not a removal.
+    result, move_notes = cross_stack(result, base_view, head_view, head_config, stack_root)
+    notes.extend(move_notes)
     context = DiffContext(
         base=base_view,
         head=head_view,
@@ -155,6 +163,13 @@ def _read_and_lint(
     except InputError as error:
         prefix = f"{label}: "
         return None, None, [replace(p, message=p.message.removeprefix(prefix)) for p in error.problems]
+
+
+def _treeish(side: str) -> str | None:
+    """How git names a side's tree: a commit, ``:`` for the index, None for the working tree."""
+    if side == WORKTREE:
+        return None
+    return ":" if side == INDEX else side
 
 
 def _files_named(problems: list[Problem]) -> str:

@@ -26,6 +26,7 @@ from ..load.stack import LoadedStack
 from ..model import StackConfig
 from ..render import Rendered
 from ..render.docs import DOCS_FOLDER
+from ..render.moves import TOMBSTONE
 from ..yamlio import Document, load_document
 
 ObjectKey = tuple[str, str, str, str]  # group, kind, namespace, name
@@ -39,6 +40,10 @@ class DiffObject:
     layer: str | None
     document: Document | None = None
     origin: str | None = None  # the spec it was rendered from
+    # An object of another stack: where a release recorded as moved out now lives (its
+    # name), and the moved: record that says so (renderer.diff.moves).
+    stack: str | None = None
+    moved_at: Location | None = None
 
     @property
     def kind(self) -> str:
@@ -121,7 +126,7 @@ def _location(document: Document, key_path: tuple[str | int, ...]) -> Location:
 
 def split_output(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str, bytes] | None]:
     """A revision's files: those to write out, and what rail renders into (its output
-    folder and docs), which only the drift check reads and which stays in memory.
+    folder, docs and tombstone), which only the drift check reads and which stays in memory.
 
     Creating files is the slow part of reading a revision (a stack at 1,000 releases
     renders 3,000 of them); the output is compared in memory instead. Without a
@@ -131,7 +136,7 @@ def split_output(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str
     if output is None:
         return dict(files), None
     kept = (f"{output}/", f"{DOCS_FOLDER}/")
-    in_memory = {path: content for path, content in files.items() if path.startswith(kept)}
+    in_memory = {path: content for path, content in files.items() if path.startswith(kept) or path == TOMBSTONE}
     written = {path: content for path, content in files.items() if not path.startswith(f"{output}/")}
     return written, in_memory
 
@@ -252,7 +257,7 @@ def _read(label: str, root: Path, output_files: Mapping[str, bytes] | None) -> S
         config = loaded.stack.config
         rendered = render_stack(loaded, config.targets)
         manifests = rendered_manifests(rendered)
-        objects = _objects(manifests, config)
+        objects = objects_of(manifests, config)
         return Side(label, root, config, True, objects, loaded, rendered, manifests, output_files)
     from ..lint.manifests import read, yaml_files
 
@@ -260,10 +265,10 @@ def _read(label: str, root: Path, output_files: Mapping[str, bytes] | None) -> S
     for path, display in yaml_files(root, [root]):
         manifests.extend(read(path, display))
     config = StackConfig.default()
-    return Side(label, root, config, False, _objects(manifests, config))
+    return Side(label, root, config, False, objects_of(manifests, config))
 
 
-def _objects(manifests: list[Manifest], config: StackConfig) -> dict[ObjectKey, DiffObject]:
+def objects_of(manifests: list[Manifest], config: StackConfig) -> dict[ObjectKey, DiffObject]:
     objects: dict[ObjectKey, DiffObject] = {}
     for manifest in manifests:
         if not manifest.kind or not manifest.name or not manifest.api_version:

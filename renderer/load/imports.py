@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ from .files import decode_text, inside, read_text
 # from a copy (``rail diff`` materializes each revision in a temporary folder; its
 # sibling repositories are beside the real one).
 _BASE: ContextVar[Path | None] = ContextVar("rail_import_base", default=None)
+# The repository and revision a caller reads the stack at (``rail diff``'s base, a commit;
+# ``:`` the index): a path import inside that repository is read as it was there.
+_REVISION: ContextVar[tuple[Path, str] | None] = ContextVar("rail_import_revision", default=None)
 
 
 @contextmanager
@@ -37,6 +41,17 @@ def imports_relative_to(root: Path) -> Iterator[None]:
         yield
     finally:
         _BASE.reset(token)
+
+
+@contextmanager
+def imports_at_revision(top: Path, treeish: str | None) -> Iterator[None]:
+    """Inside, path imports inside the repository at ``top`` are read from ``treeish`` (a
+    commit, or ``:`` for the index; None: the working tree, as they are)."""
+    token = _REVISION.set(None if treeish is None else (top.resolve(), treeish))
+    try:
+        yield
+    finally:
+        _REVISION.reset(token)
 
 
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
@@ -77,42 +92,75 @@ def load_imports(root: Path, config: Document, own_name: str) -> tuple[ImportedS
     return tuple(sorted(imported, key=lambda stack: stack.name))
 
 
-def _from_path(root: Path, config: Document, index: int, item: dict[str, Any]) -> ImportedStack:
-    written = item["path"]
-    key = ("imports", index, "path")
+@dataclass(frozen=True)
+class StackFiles:
+    """Another stack's files, read where they are: a folder, or a git commit (from git
+    objects, never checked out). ``where`` is how findings name it."""
+
+    where: str
+    read: Callable[[str], str | None]  # a file relative to the stack; None if absent
+    listing: Callable[[str], list[str]]  # the files below a folder of the stack, relative to the stack
+    commit: str = ""
+    pinned: bool = True  # a tag or a commit; a branch moves
+
+
+def stack_files(root: Path, config: Document, key: tuple[Any, ...], name: str, item: Mapping[str, Any]) -> StackFiles:
+    """The files of the stack ``item`` locates (an import or a ``moved:`` record: path, or
+    git and ref); a bad location is an input error at ``key`` of ``config``."""
+    root = _BASE.get() or root
+    if "path" in item:
+        return _path_files(root, config, (*key, "path"), name, str(item["path"]))
+    return _git_files(root, config, key, name, item)
+
+
+def _path_files(root: Path, config: Document, key: tuple[Any, ...], name: str, written: str) -> StackFiles:
     folder = (root / written).resolve() if not os.path.isabs(written) else Path(written).resolve()
     if not folder.is_dir():
         raise InputError(
             config.problem(
                 key,
-                f"import '{item['name']}': folder '{written}' does not exist",
-                "check out the imported stack there (the path is relative to this rail.yaml), or fix the path",
+                f"{name}: folder '{written}' does not exist",
+                "check out that stack there (the path is relative to this rail.yaml), or fix the path",
             )
         )
     if folder == root.resolve():
-        raise InputError(config.problem(key, f"import '{item['name']}' points at this stack", "name another stack"))
-    where = _display(written, "")
+        raise InputError(config.problem(key, f"{name} points at this stack", "name another stack"))
+    revision = _REVISION.get()
+    if revision is not None:
+        top, treeish = revision
+        try:
+            subdir = folder.relative_to(top).as_posix()
+        except ValueError:
+            subdir = None  # another repository: its files as they are now, whatever revision this one is at
+        if subdir is not None:  # in the same repository: as it was at the revision being read
+            return _tree_files(top, treeish, "" if subdir == "." else subdir, _display(written, ""), config, key, name)
 
     def read(relative: str) -> str | None:
         path = inside(folder, relative)
         if path is None:
-            raise InputError(_traversal(config, key, item["name"], relative))
+            raise InputError(_traversal(config, key, name, relative))
         if not path.is_file():
             return None
         return read_text(path, _display(written, relative))
 
-    return _imported(config, index, item, read, where, source={"path": written}, commit="", pinned=True)
+    def listing(relative: str) -> list[str]:
+        below = inside(folder, relative)
+        if below is None or not below.is_dir():
+            return []
+        found = (path.relative_to(folder).as_posix() for path in below.rglob("*") if path.is_file())
+        return sorted(path for path in found if inside(folder, path) is not None)
+
+    return StackFiles(_display(written, ""), read, listing)
 
 
-def _from_git(root: Path, config: Document, index: int, item: dict[str, Any]) -> ImportedStack:
-    written, ref = item["git"], item["ref"]
-    name = item["name"]
-    key = ("imports", index, "git")
+def _git_files(root: Path, config: Document, key: tuple[Any, ...], name: str, item: Mapping[str, Any]) -> StackFiles:
+    written, ref = str(item["git"]), str(item["ref"])
+    git_key = (*key, "git")
     if _REMOTE.match(written) and not written.startswith("file://"):
         raise InputError(
             config.problem(
-                key,
-                f"import '{name}': rail reads local repositories only, not '{written}'",
+                git_key,
+                f"{name}: rail reads local repositories only, not '{written}'",
                 "clone or fetch it next to this stack (git clone --bare URL ../platform.git) and name that path",
             )
         )
@@ -120,35 +168,70 @@ def _from_git(root: Path, config: Document, index: int, item: dict[str, Any]) ->
     repository = (root / local).resolve() if not os.path.isabs(local) else Path(local).resolve()
     if not repository.exists():
         raise InputError(
-            config.problem(key, f"import '{name}': repository '{written}' does not exist", "fix the path or clone it")
+            config.problem(git_key, f"{name}: repository '{written}' does not exist", "fix the path or clone it")
         )
-    ref_key = ("imports", index, "ref")
     found = _git(repository, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if found is None:
         raise InputError(
             config.problem(
-                ref_key,
-                f"import '{name}': '{ref}' is no commit, tag or branch of {written}",
+                (*key, "ref"),
+                f"{name}: '{ref}' is no commit, tag or branch of {written}",
                 f"name a tag or commit of it (git -C {written} tag --list)",
             )
         )
     commit = found.decode("ascii").strip()
     is_tag = _git(repository, "rev-parse", "--verify", "--quiet", f"refs/tags/{ref}") is not None
     pinned = is_tag or (_COMMIT.match(ref) is not None and commit.startswith(ref))
-    subdir = item.get("subdir", "").strip("/")
+    subdir = str(item.get("subdir", "")).strip("/")
     where = f"{written}@{ref}:{subdir + '/' if subdir else ''}"
+    files = _tree_files(repository, commit, subdir, where, config, git_key, name)
+    return replace(files, commit=commit, pinned=pinned)
+
+
+def _tree_files(
+    repository: Path, treeish: str, subdir: str, where: str, config: Document, key: tuple[Any, ...], name: str
+) -> StackFiles:
+    """A stack's files in a git tree: ``treeish`` a commit, or ``:`` for the index."""
+    spec = treeish if treeish == ":" else f"{treeish}:"
 
     def read(relative: str) -> str | None:
         if relative.startswith("/") or ".." in relative.split("/"):
             raise InputError(_traversal(config, key, name, relative))
         path = f"{subdir}/{relative}" if subdir else relative
-        content = _git(repository, "cat-file", "blob", f"{commit}:{path}")
+        content = _git(repository, "cat-file", "blob", f"{spec}{path}")
         return None if content is None else decode_text(content, where + relative)
 
-    source = {"git": written, "ref": ref}
+    def listing(relative: str) -> list[str]:
+        if relative.startswith("/") or ".." in relative.split("/"):
+            return []
+        folder = "/".join(part for part in (subdir, relative.strip("/")) if part)
+        if treeish == ":":
+            found = _git(repository, "ls-files", "-z", "--", folder or ".")
+        else:
+            found = _git(repository, "ls-tree", "-r", "-z", "--name-only", "--full-tree", treeish, "--", folder or ".")
+        prefix = f"{subdir}/" if subdir else ""
+        names = (entry.decode() for entry in (found or b"").split(b"\0") if entry)
+        return sorted(entry.removeprefix(prefix) for entry in names if entry.startswith(prefix))
+
+    return StackFiles(where, read, listing, commit=treeish if treeish != ":" else "")
+
+
+def _from_path(root: Path, config: Document, index: int, item: dict[str, Any]) -> ImportedStack:
+    files = stack_files(root, config, ("imports", index), f"import '{item['name']}'", item)
+    return _imported(
+        config, index, item, files.read, files.where, source={"path": item["path"]}, commit="", pinned=True
+    )
+
+
+def _from_git(root: Path, config: Document, index: int, item: dict[str, Any]) -> ImportedStack:
+    files = stack_files(root, config, ("imports", index), f"import '{item['name']}'", item)
+    source = {"git": item["git"], "ref": item["ref"]}
+    subdir = item.get("subdir", "").strip("/")
     if subdir:
         source["subdir"] = subdir
-    return _imported(config, index, item, read, where, source=source, commit=commit, pinned=pinned)
+    return _imported(
+        config, index, item, files.read, files.where, source=source, commit=files.commit, pinned=files.pinned
+    )
 
 
 def _imported(
@@ -207,8 +290,8 @@ def _display(written: str, relative: str) -> str:
 def _traversal(config: Document, key: tuple[Any, ...], name: str, relative: str) -> Problem:
     return config.problem(
         key,
-        f"import '{name}': '{relative}' leaves the imported repository",
-        "the imported stack's output folder must be inside it: fix 'output' in its rail.yaml",
+        f"{name}: '{relative}' leaves that stack's repository",
+        "the stack's output folder must be inside it: fix 'output' in its rail.yaml",
     )
 
 

@@ -94,6 +94,9 @@ class Consumed:
     value: str | int
 
 
+LOCATION_KEYS = ("path", "git", "ref", "subdir")  # where another stack is: an import's keys
+
+
 @dataclass(frozen=True)
 class Moved:
     """A release moved out of the stack (``moved:`` in rail.yaml): where to, when, why."""
@@ -103,6 +106,9 @@ class Moved:
     reason: str
     date: str = ""
     name: str = ""  # its name there, if it changed
+    # Where the destination stack is, as an import names one ((key, value) pairs of
+    # path, or git, ref and subdir): what lets ``rail diff`` show the move as one change.
+    location: tuple[tuple[str, str], ...] = ()
 
     @property
     def new_name(self) -> str:
@@ -114,6 +120,7 @@ class Moved:
             data["date"] = self.date
         if self.name:
             data["as"] = self.name
+        data.update(self.location)
         return data
 
     @classmethod
@@ -124,6 +131,7 @@ class Moved:
             reason=str(data["reason"]),
             date=str(data.get("date", "")),
             name=str(data.get("as", "")),
+            location=tuple((key, str(data[key])) for key in LOCATION_KEYS if key in data),
         )
 
 

@@ -23,7 +23,7 @@ SERVICE_CLASSES = ("cluster-runtime", "database", "cache", "broker", "search", "
 # The data events a migration record may name by kind (``change:``); a move or a rename
 # is named by where it comes from (``from: namespace/name``).
 SPEC_MIGRATION_CHANGES = ("subchart-disabled", "storage-class", "access-modes")
-STACK_MIGRATION_CHANGES = ("removed", "namespace-removed")
+STACK_MIGRATION_CHANGES = ("removed", "namespace-removed", "moved-out")
 
 
 @dataclass(frozen=True)

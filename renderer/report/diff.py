@@ -38,6 +38,8 @@ def _object(change: ObjectChange) -> str:
     if change.change in (MOVED, RENAMED) and change.old is not None:
         old = change.old
         where = f"{old.namespace or '-'}/{old.name} -> {where}"
+    if obj.stack:  # a release moved out: its new side lives in another stack
+        where += f" (in {obj.stack}, {obj.path})"
     return f"{obj.kind} {where}"
 
 
@@ -122,6 +124,8 @@ def as_json(outcome: DiffOutcome) -> str:
         }
         if change.change in (MOVED, RENAMED) and change.old is not None:
             item["from"] = {"namespace": change.old.namespace or None, "name": change.old.name, "path": change.old.path}
+        if obj.stack:
+            item["stack"] = obj.stack
         changes.append(item)
     payload = {
         "findings": [finding.to_json() for finding in outcome.findings],

@@ -219,7 +219,7 @@ def test_a_platform_change_that_removes_an_export_under_a_consumer(stacks: Path)
         ("    git: ../platform\n    ref: v9.9.9\n", None, "'v9.9.9' is no commit, tag or branch of ../platform"),
         ("    git: https://git.example.com/platform.git\n    ref: v1.0.0\n", None, "local repositories only"),
         ("    path: ../platform\n", "no-interface", "no interface file ../platform/rendered/interface.yaml"),
-        ("    path: ../platform\n", "traversal", "'../outside/interface.yaml' leaves the imported repository"),
+        ("    path: ../platform\n", "traversal", "'../outside/interface.yaml' leaves that stack's repository"),
         ("    path: ../platform\n    ref: v1.0.0\n", None, "rail.yaml"),
     ],
     ids=["missing-path", "unknown-ref", "remote-url", "no-interface", "path-traversal", "ref-without-git"],

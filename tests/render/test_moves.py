@@ -12,6 +12,7 @@ EXAMPLE = REPO_ROOT / "examples" / "multi-repo"
 RECORD = """moved:
   - release: gitea
     to: railiance-apps
+    path: ../apps  # where railiance-apps is checked out: rail diff shows the move as one change
     date: "2026-11-30"
     reason: "workplan T03: applications and their values live in railiance-apps"
 """

@@ -27,7 +27,7 @@ FROM_ANNOTATION = "railiance.io/migration-from"
 CHANGE_ANNOTATION = "railiance.io/migration-change"
 
 MOVES = ("moved", "renamed")  # named by ``from``
-STACK_CHANGES = ("removed", "namespace-removed")  # named in rail.yaml: no spec is left
+STACK_CHANGES = ("removed", "namespace-removed", "moved-out")  # named in rail.yaml: no spec is left
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,14 @@ backup and restore steps (without specs: the annotations ``railiance.io/migratio
 and ``railiance.io/migration-from`` on the head object). A record that names another
 move (one left from an earlier migration) accepts nothing: ``stale-migration``.
 
+A release moved to another repository (a ``moved:`` record in rail.yaml that says where
+that stack is) is the same event in another form: the old repository's Flux Kustomization
+prunes what left it (deleting a HelmRelease uninstalls the Helm release and its volumes'
+claims), unless the new repository's Kustomization has taken the object over first or the
+old side says ``kustomize.toolkit.fluxcd.io/prune: disabled`` (Argo CD: the sync option
+``Prune=false``). An error at the ``moved:`` record, unless rail.yaml records it:
+``migrations: [{change: moved-out, release: <namespace>/<name>, reason: ...}]``.
+
 Fails: Gitea with its bundled postgresql-ha goes from ``flux-system`` to ``apps``;
 ``postgresql-ha`` is renamed ``pg-ha``.
 
@@ -23,9 +31,10 @@ old pgpool, restore into platform postgresql-ha; backup job 2024-06-01"}`` in th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ...catalog import chart_facts
-from ...lint.finding import ERROR, Finding, ObjectRef
+from ...lint.finding import ERROR, Finding, Location, ObjectRef
 from ..compare import MODIFIED, MOVED, RENAMED, ObjectChange
 from ..rule import DiffContext, DiffRule, Event, finding
 from ..sides import DiffObject
@@ -43,6 +52,7 @@ _IDENTITY_FIELDS = {
 }
 
 
+HANDOVER = "moved-out"  # the data event of a stateful release moved to another stack
 _DATA_CLASSES = frozenset({"database", "cache", "broker", "search", "backup"})
 SERVICE_CLASS_LABEL = "railiance.io/service-class"
 
@@ -105,9 +115,52 @@ def _key_path(change: ObjectChange) -> tuple[str, ...]:
     return ("metadata", "namespace")
 
 
+# Annotations on the old side that make its GitOps tool leave the object alone when it is
+# removed from the repository (Flux's garbage collection; an Argo CD parent's prune).
+_ORPHANED = (
+    ("kustomize.toolkit.fluxcd.io/prune", lambda value: value == "disabled"),
+    ("argocd.argoproj.io/sync-options", lambda value: "Prune=false" in value.replace(" ", "").split(",")),
+)
+
+
+def _orphaned(obj: DiffObject) -> bool:
+    annotations = (obj.data.get("metadata") or {}).get("annotations") or {}
+    if not isinstance(annotations, dict):
+        return False
+    return any(test(str(annotations.get(name, ""))) for name, test in _ORPHANED)
+
+
+def _handover(context: DiffContext, change: ObjectChange) -> tuple[Event, Finding]:
+    """A stateful release moved to another repository: the old one's Flux Kustomization
+    prunes it (deleting a HelmRelease uninstalls the Helm release) unless the new one has
+    taken it over first."""
+    old, new = change.old, change.new
+    assert old is not None and new is not None and new.stack is not None
+    moved = [f"to {new.stack}"]
+    if old.namespace != new.namespace:
+        moved.append(f"namespace {old.namespace or '(none)'} -> {new.namespace or '(none)'}")
+    subject = stateful_subject(old)
+    found = finding(
+        RULE,
+        change,
+        f"release '{old.name}' has persistent volumes and moves out of this repository ({', '.join(moved)}):"
+        " when this change reconciles first, garbage collection here deletes it and Helm uninstalls it",
+        "land it in the other repository and let it reconcile there first (its Kustomization takes the object"
+        " over), or set kustomize.toolkit.fluxcd.io/prune: disabled on it here before removing it; then record"
+        f" it in rail.yaml: migrations: [{{change: {HANDOVER}, release: {subject}, reason: ...}}]",
+    )
+    if new.moved_at is not None:  # the record that moved it: the line this change wrote
+        found = replace(found, location=new.moved_at, related=(Location(new.path),))
+    return Event(HANDOVER, subject, None), found
+
+
 def events(context: DiffContext) -> Iterator[tuple[Event, Finding]]:
     for change in context.changes(MOVED, MODIFIED, RENAMED):
         if not is_release(change.new) or change.old is None or change.new is None:
+            continue
+        if change.new.stack is not None:  # moved to another stack (renderer.diff.moves)
+            if stateful(context, change.old) and not _orphaned(change.old):
+                yield _handover(context, change)
             continue
         moved = _identity_changed(change)
         if not moved or not stateful(context, change.old):

@@ -166,6 +166,9 @@ def entries(changes: Sequence[ObjectChange], graph: LayerGraph | None) -> list[E
         was = previous.get(key) if isinstance(key, tuple) and len(key) == 2 else None
         if was is not None:
             entry.was = "/".join(part for part in was if part)
+        stack = next((change.new.stack for change in entry.changes if change.new and change.new.stack), None)
+        if stack:  # moved out of this stack: the new side is in another repository
+            entry.was = f"{entry.was or 'here'}; now in {stack}"
     return list(found.values())
 
 
