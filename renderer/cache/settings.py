@@ -67,6 +67,11 @@ def switch_on() -> None:
     _resolved.clear()
 
 
+def switched_off() -> bool:
+    """Whether ``--no-cache`` turned the cache off for this process."""
+    return _switched_off
+
+
 def current() -> Settings:
     """This run's settings, worked out once per environment (tests change it between runs)."""
     environ = os.environ

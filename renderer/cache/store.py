@@ -96,22 +96,27 @@ class Store:
 
     folder: Path
     cap: int
+    root: Path = field(init=False)
+    _prefix: str = field(init=False)
     _made: set[Path] = field(default_factory=set)
     _usage: _Usage = field(default_factory=_Usage)
 
-    @property
-    def root(self) -> Path:
-        return self.folder / layout_name()
+    def __post_init__(self) -> None:
+        self.root = self.folder / layout_name()
+        self._prefix = f"{self.root}{os.sep}"  # a string path: pathlib costs more than the read
 
     def path(self, kind: str, key: str) -> Path:
-        return self.root / kind / key[:2] / key
+        return Path(self._entry(kind, key))
+
+    def _entry(self, kind: str, key: str) -> str:
+        return f"{self._prefix}{kind}{os.sep}{key[:2]}{os.sep}{key}"
 
     # ------------------------------------------------------------------ entries
 
     def get(self, kind: str, key: str) -> bytes | None:
         check_name(kind, key)
         try:
-            handle = os.open(self.path(kind, key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC)
+            handle = os.open(self._entry(kind, key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC)
         except OSError:
             return None
         try:
