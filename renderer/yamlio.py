@@ -22,7 +22,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
@@ -179,9 +179,7 @@ def _stored_or_loaded(text: str, path: str, strict_tags: bool) -> list[Document]
 
     if not store.enabled():
         return _load_documents(text, path, strict_tags)
-    key = store.digest(
-        text.encode("utf-8", "surrogatepass"), b"strict" if strict_tags else b"lax", _parser_identity()
-    )
+    key = store.digest(text.encode("utf-8", "surrogatepass"), b"strict" if strict_tags else b"lax", _parser_identity())
     found = _decoded(store.get("parse", key), text, path)
     if found is not None:
         return found
@@ -240,10 +238,8 @@ def _stored_positions(text: str, path: str, index: int, data: Any) -> Mapping[Ke
             pass
     positions = _positions(text, path, index)
     if store.secret_free(data):
-        try:
+        with suppress(ValueError):
             store.put("positions", key, marshal.dumps(positions, 4))
-        except ValueError:
-            pass
     return positions
 
 

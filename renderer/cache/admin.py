@@ -17,7 +17,7 @@ from .store import _LAYOUT, Store, _count, _folders, layout_name
 _MIB = 1024 * 1024
 
 
-class Unusable(Exception):  # noqa: N818 - a reason, shown as it is
+class Unusable(Exception):
     """The folder cannot be pruned or cleared: the message says why."""
 
 
@@ -54,7 +54,7 @@ def info() -> str:
         total_entries, total_size = total_entries + entries, total_size + size
     stale = [folder for folder in _folders(where) if _LAYOUT.fullmatch(folder.name) and folder.name != layout_name()]
     if stale:
-        entries, size = (sum(values) for values in zip(*(_count(folder) for folder in stale)))
+        entries, size = (sum(values) for values in zip(*(_count(folder) for folder in stale), strict=True))
         names = ", ".join(folder.name for folder in stale)
         lines.append(f"  other versions ({names}): {entries} entries  {_size(size)} (rail cache prune removes them)")
         total_entries, total_size = total_entries + entries, total_size + size

@@ -28,6 +28,7 @@ next pass over the cap set it right.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -125,10 +126,8 @@ class Store:
                 return None
             data = _read_all(handle, info.st_size)
             if time.time() - info.st_mtime > _TOUCH_AFTER:
-                try:
+                with contextlib.suppress(OSError):
                     os.utime(handle)  # used: pruning keeps it longest
-                except OSError:
-                    pass
         except OSError:
             return None
         finally:
@@ -235,10 +234,8 @@ class Store:
             removed += 1
             freed += size
         self._usage.estimate, self._usage.unflushed = total, 0
-        try:
+        with contextlib.suppress(OSError):
             _write_usage(self.root, total)
-        except OSError:
-            pass
         return removed, freed
 
     def remove_other_versions(self) -> tuple[int, int]:
@@ -283,7 +280,7 @@ def _payload(data: bytes, kind: str, key: str) -> bytes | None:
 
 
 def _read_all(handle: int, size: int) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = os.read(handle, max(size, 65536))
         if not chunk:

@@ -92,7 +92,9 @@ def test_a_template_output_is_not_kept(folder: Path) -> None:
     assert kind_entries(folder, "parse") == []
 
 
-def test_renders_are_stored_and_reused_byte_for_byte(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_renders_are_stored_and_reused_byte_for_byte(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from renderer.render import templating
 
     first = copy_stack(REPO_ROOT, tmp_path / "first", outputs=False)
