@@ -1,7 +1,7 @@
 """The entries on disk: one file each, self-checking, written atomically, pruned by use.
 
-Layout: ``<folder>/v<FORMAT>-<rail version>/<kind>/<key[:2]>/<key>``. A new rail (or a
-new entry format) reads and writes a folder of its own, so an upgrade never reads an
+Layout: ``<folder>/v<FORMAT>-<rail version>-<code>/<kind>/<key[:2]>/<key>``. A new rail (or a
+new entry format, or edited code) reads and writes a folder of its own, so an upgrade never reads an
 old entry; the first write of a new version removes the others' folders, and
 ``prune`` does too.
 
@@ -29,6 +29,7 @@ next pass over the cap set it right.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -55,8 +56,26 @@ _DIGEST = 32
 
 
 def layout_name() -> str:
-    """This rail's folder inside the cache folder."""
-    return f"v{FORMAT}-{re.sub(r'[^A-Za-z0-9._+-]', '_', __version__)}"
+    """This rail's folder inside the cache folder: the entry format, rail's version and
+    a fingerprint of rail's own code (a working copy changes without a new version)."""
+    return f"v{FORMAT}-{re.sub(r'[^A-Za-z0-9._+-]', '_', __version__)}-{code_fingerprint()}"
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """Every module of rail by path, size and mtime (stat only: about a millisecond): an
+    edit or a reinstall starts a new folder, so no entry outlives the code that wrote it."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for base, folders, files in os.walk(package):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(base, name))
+                digest.update(
+                    f"{os.path.relpath(os.path.join(base, name), package)} {info.st_size} {info.st_mtime_ns}\n".encode()
+                )
+    return digest.hexdigest()[:12]
 
 
 def _header(kind: str, key: str, size: int, payload_digest: bytes) -> bytes:
