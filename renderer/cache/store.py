@@ -176,7 +176,7 @@ class Store:
         except OSError:
             Path(temporary).unlink(missing_ok=True)
             return
-        self._grew(len(entry))
+        self._grew(on_disk(len(entry)))
 
     # ------------------------------------------------------------------ size
 
@@ -232,7 +232,7 @@ class Store:
                             Path(item.path).unlink(missing_ok=True)
                         continue
                     if stat.S_ISREG(info.st_mode):
-                        found.append((info.st_mtime, info.st_size, Path(item.path), kind_folder.name))
+                        found.append((info.st_mtime, on_disk(info.st_size), Path(item.path), kind_folder.name))
         return found
 
     def prune(self, target: int | None = None) -> tuple[int, int]:
@@ -279,6 +279,12 @@ class Store:
         self._made.clear()
         self._usage = _Usage()
         return removed, freed
+
+
+def on_disk(size: int) -> int:
+    """What a file of ``size`` bytes costs: whole 4 KiB blocks (most entries are small,
+    and the cap bounds the disk used, not the bytes written)."""
+    return max(-(-size // 4096), 1) * 4096
 
 
 def _payload(data: bytes, kind: str, key: str) -> bytes | None:
@@ -336,7 +342,7 @@ def _count(folder: Path) -> tuple[int, int]:
     for base, _, files in os.walk(folder):
         for name in files:
             try:
-                size += os.stat(os.path.join(base, name), follow_symlinks=False).st_size
+                size += on_disk(os.stat(os.path.join(base, name), follow_symlinks=False).st_size)
             except OSError:
                 continue
             entries += 1
