@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,3 +95,59 @@ def run_diff(
 
     with imports_relative_to(root):  # each revision is read from a copy: imports stay beside the real root
         return run(root, base, head, staged, options, base_tip=base_tip)
+
+
+def caching() -> AbstractContextManager[None]:
+    """For one command with the cache on: the secret guard registered, and the
+    in-process memos (parsed files, rendered objects, verdicts) open for the whole
+    command, each backed by the cache on disk."""
+    from contextlib import ExitStack, contextmanager
+
+    from . import cache
+    from .render.target import sharing_renders
+    from .schemacheck import sharing_verdicts
+    from .yamlio import sharing_parses
+
+    @contextmanager
+    def scope() -> Iterator[None]:
+        cache.set_guard(holds_secret)
+        try:
+            with ExitStack() as stack:
+                for memo in (sharing_parses(), sharing_renders(), sharing_verdicts()):
+                    stack.enter_context(memo)
+                yield
+        finally:
+            cache.set_guard(None)
+
+    return scope()
+
+
+def holds_secret(data: object) -> bool:
+    """The cache's guard (renderer.cache's rule: no secret at rest): whether parsed or
+    rendered ``data`` (a document's data, or a list of them) holds a Secret, SOPS
+    ciphertext, or a value the classifier calls secret, also inside a string that
+    holds YAML (a ConfigMap's ``values.yaml: |``)."""
+    from .secrets import contains_secret, embedded_data
+
+    stack: list[object] = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("kind") in _SECRET_KINDS or "sops" in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "ENC[" in item or "-----BEGIN" in item:
+                return True
+            if "\n" in item and ":" in item:
+                embedded = embedded_data(item)
+                if embedded is not None and holds_secret(embedded):
+                    return True
+    roots = data if isinstance(data, list) else [data]
+    return any(contains_secret(root) for root in roots if isinstance(root, (dict, list)))
+
+
+# Objects whose content is secret however it is encoded (base64 in a Secret's data).
+_SECRET_KINDS = frozenset({"Secret", "SealedSecret"})

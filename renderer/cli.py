@@ -60,6 +60,11 @@ def entry() -> None:
         code: object = EXIT_OK
     except SystemExit as done:
         code = done.code
+    if "renderer.cache.store" in sys.modules:  # the run wrote to the cache: record its size
+        from . import cache
+
+        with contextlib.suppress(OSError):
+            cache.flush()
     for stream in (sys.stdout, sys.stderr):
         # A closed pipe (rail lint | head): nothing more can be said.
         with contextlib.suppress(OSError, ValueError):
@@ -75,10 +80,25 @@ def entry() -> None:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rail")
 @click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write rail's cache for this run (as RAIL_NO_CACHE=1; see `rail cache --help`).",
+)
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, no_cache: bool) -> None:
     """Render GitOps stacks into deterministic Flux manifests, lint them, diff them."""
+    from . import cache
+
     ctx.obj = {"debug": debug}
+    if no_cache:
+        cache.switch_off()
+    else:
+        cache.settings.switch_on()  # one command's switch, not the next one's (tests run many in a process)
+    if ctx.invoked_subcommand not in (None, "cache", "explain") and cache.enabled():
+        from .app import caching
+
+        ctx.with_resource(caching())
 
 
 @main.command("render")
@@ -386,3 +406,50 @@ def explain_command(rule: str | None) -> None:
         hint = f" Did you mean '{close[0]}'?" if close else " Run `rail explain` for the list."
         raise click.UsageError(f"unknown rule '{rule}'.{hint}")
     click.echo(documented[rule].strip() + "\n")
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """rail's cache between runs: parsed files, rendered objects, verdicts, compiled templates.
+
+    \b
+    The folder is RAIL_CACHE_DIR, else $XDG_CACHE_HOME/rail, else ~/.cache/rail, and is
+    used only while it is private (a directory of yours, mode 0700). Every entry is keyed
+    by the digest of what it depends on, so it is never stale; no secret is ever stored.
+    Size cap: RAIL_CACHE_MAX_BYTES (default 512 MiB). Off: RAIL_NO_CACHE=1 or
+    `rail --no-cache COMMAND`. Deleting the folder is always safe.
+    """
+
+
+@cache_group.command("info")
+def cache_info_command() -> None:
+    """Where the cache is, whether it is in use (and why not), what it holds, the cap."""
+    from .cache import admin
+
+    click.echo(admin.info(), nl=False)
+
+
+@cache_group.command("prune")
+def cache_prune_command() -> None:
+    """Apply the size cap now (least recently used first) and remove other versions' entries."""
+    from .cache import admin
+
+    click.echo(_cache_admin(admin.prune), nl=False)
+
+
+@cache_group.command("clear")
+def cache_clear_command() -> None:
+    """Remove everything rail wrote in the cache folder (and nothing else)."""
+    from .cache import admin
+
+    click.echo(_cache_admin(admin.clear), nl=False)
+
+
+def _cache_admin(action: Callable[[], str]) -> str:
+    from .cache.admin import Unusable
+    from .errors import InputError, Problem
+
+    try:
+        return action()
+    except Unusable as refused:
+        raise InputError(Problem(path="rail cache", message=str(refused), hint="check RAIL_CACHE_DIR")) from None

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
 from functools import cache
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin
 
+from . import cache as store
 from .memo import memo_scope
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -51,8 +52,17 @@ _VERDICTS: ContextVar[dict[tuple[int, int], tuple[Any, Any, bool | None]] | None
 
 
 def sharing_verdicts() -> AbstractContextManager[None]:
-    """Inside, the same validator asked about the same object answers from memory."""
+    """Inside, the same validator asked about the same object answers from memory (and,
+    with the cache on, from the cache: an equal schema and instance in an earlier run);
+    inside another such scope, that one's verdicts are shared."""
+    if _VERDICTS.get() is not None:
+        return nullcontext()
     return memo_scope(_VERDICTS)
+
+
+# Verdicts on disk (renderer.cache, kind "verdict"): the fast check's answer, one word.
+_PAYLOAD_OF: dict[bool | None, bytes] = {True: b"valid", False: b"invalid", None: b"unjudged"}
+_VERDICT_OF: dict[bytes, tuple[bool | None]] = {payload: (verdict,) for verdict, payload in _PAYLOAD_OF.items()}
 
 
 class Validator:
@@ -71,6 +81,8 @@ class Validator:
         self.schema = schema
         self._full = full
         self._built: Any = None
+        self._resources = dict(resources or {})
+        self._schema_key: str | None = None  # on first need; "" when marshal cannot spell it
         judged = bundled or (supported(schema) and _resources_supported(resources))
         self._quick = _Quick(schema, resources or {}) if judged else None
 
@@ -93,9 +105,34 @@ class Validator:
         known = memo.get((id(self), id(instance)))
         if known is not None and known[0] is self and known[1] is instance:
             return known[2]
-        verdict = self._judge(instance)
+        key = self._disk_key(instance)
+        stored = _VERDICT_OF.get(store.get("verdict", key) or b"") if key is not None else None
+        if stored is not None:
+            verdict = stored[0]
+        else:
+            verdict = self._judge(instance)
+            if key is not None:
+                store.put("verdict", key, _PAYLOAD_OF[verdict])
         memo[(id(self), id(instance))] = (self, instance, verdict)
         return verdict
+
+    def _disk_key(self, instance: Any) -> str | None:
+        """The verdict's key on disk: digests of the schema (with its resources) and of the
+        instance, exactly as marshal spells them; None with the cache off, or for data
+        marshal cannot spell (a str subclass). Only the verdict is stored, never the instance."""
+        if self._schema_key == "" or not store.enabled():
+            return None
+        import marshal
+
+        try:
+            if self._schema_key is None:
+                resources = sorted(self._resources.items())
+                self._schema_key = store.digest(marshal.dumps((self.schema, resources), 2))
+            return store.digest(self._schema_key, marshal.dumps(instance, 2))
+        except ValueError:
+            if self._schema_key is None:
+                self._schema_key = ""  # this schema cannot be spelt: never ask again
+            return None
 
     def _judge(self, instance: Any) -> bool | None:
         assert self._quick is not None

@@ -18,10 +18,11 @@ same bytes, whatever library version is installed.
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
@@ -80,7 +81,9 @@ class Document:
     def positions(self) -> Mapping[KeyPath, tuple[int, int]]:
         if self.text is None:
             return {}
-        return _positions(self.text, self.path, self.index)
+        if _SHARED.get() is None:
+            return _positions(self.text, self.path, self.index)
+        return _stored_positions(self.text, self.path, self.index, self.data)
 
     def locate(self, key_path: Iterable[str | int]) -> tuple[int | None, int | None]:
         """Line and column (1-based) of ``key_path``, or of its nearest known parent."""
@@ -139,24 +142,128 @@ def sharing_parses() -> AbstractContextManager[None]:
     return memo_scope(_SHARED)
 
 
-def load_documents(text: str, path: str, *, strict_tags: bool = True) -> list[Document]:
+def load_documents(text: str, path: str, *, strict_tags: bool = True, shared: bool = True) -> list[Document]:
     """Parse every document of ``text``; raise :class:`InputError` naming ``path``.
 
     With ``strict_tags`` a custom tag (``!something``) is an error; otherwise its
     scalar is read as a plain string, which is what a linter of foreign files wants.
+    ``shared=False``: a text no other caller will ever parse again (a template's
+    output with its one-off placeholders), kept in no memo and no cache.
     """
     if type(text) is not str:  # a str subclass (the apply model's Unknown): the C parser wants a str
         text = str(text)
-    shared = _SHARED.get()
-    if shared is None:
+    memo = _SHARED.get() if shared else None
+    if memo is None:
         return _load_documents(text, path, strict_tags)
     key = (text, strict_tags)
-    if key not in shared:
-        shared[key] = _load_documents(text, path, strict_tags)
-    documents = shared[key]
-    if documents and documents[0].path != path:
-        return [replace(document, path=path) for document in documents]
-    return list(documents)
+    if key not in memo:
+        memo[key] = _stored_or_loaded(text, path, strict_tags)
+    shared_documents = memo[key]
+    if shared_documents and shared_documents[0].path != path:
+        return [replace(document, path=path) for document in shared_documents]
+    return list(shared_documents)
+
+
+# --------------------------------------------------------------------------- the cache
+
+# Parses on disk (renderer.cache, kind "parse"): the data of every document of a text,
+# by the digest of the text, the tag mode and the parser's own code. Loading one is a
+# ``marshal.loads`` (tens of times faster than parsing); positions are still worked out
+# from the text on demand. A text whose data holds a secret (the guard registered in
+# renderer.cache says so: a Secret, SOPS ciphertext, a secret value) is never stored.
+_PARSE_FORMAT = 1
+
+
+def _stored_or_loaded(text: str, path: str, strict_tags: bool) -> list[Document]:
+    from . import cache as store
+
+    if not store.enabled():
+        return _load_documents(text, path, strict_tags)
+    key = store.digest(text.encode("utf-8", "surrogatepass"), b"strict" if strict_tags else b"lax", _parser_identity())
+    found = _decoded(store.get("parse", key), text, path)
+    if found is not None:
+        return found
+    documents = _load_documents(text, path, strict_tags)
+    if store.secret_free([document.data for document in documents]):
+        encoded = _encoded(documents)
+        if encoded is not None:
+            store.put("parse", key, encoded)
+    return documents
+
+
+def _encoded(documents: list[Document]) -> bytes | None:
+    """The documents' data as plain values (marshal keeps interned keys interned); None
+    for data marshal cannot spell (a TaggedStr of a foreign file's custom tag)."""
+    import marshal
+
+    try:
+        return marshal.dumps(
+            (_PARSE_FORMAT, [(document.index, document.start_line, document.data) for document in documents]), 4
+        )
+    except ValueError:
+        return None
+
+
+def _decoded(payload: bytes | None, text: str, path: str) -> list[Document] | None:
+    if payload is None:
+        return None
+    import marshal
+
+    try:
+        version, items = marshal.loads(payload)
+        if version != _PARSE_FORMAT:
+            return None
+        return [Document(path=path, data=data, index=index, text=text, start_line=line) for index, line, data in items]
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
+def _stored_positions(text: str, path: str, index: int, data: Any) -> Mapping[KeyPath, tuple[int, int]]:
+    """Positions, from the cache when an earlier run worked them out (kind "positions":
+    key paths and line/column numbers only, stored only for data the guard passes)."""
+    import marshal
+
+    from . import cache as store
+
+    if not store.enabled():
+        return _positions(text, path, index)
+    key = store.digest(text.encode("utf-8", "surrogatepass"), str(index), _parser_identity())
+    payload = store.get("positions", key)
+    if payload is not None:
+        try:
+            found = marshal.loads(payload)
+            if isinstance(found, dict):
+                return found
+        except (ValueError, EOFError, TypeError):
+            pass
+    positions = _positions(text, path, index)
+    if store.secret_free(data):
+        with suppress(ValueError):
+            store.put("positions", key, marshal.dumps(positions, 4))
+    return positions
+
+
+@cache
+def _parser_identity() -> bytes:
+    """What parsing depends on besides the text and rail's own code (the store adds rail's
+    version): ruamel.yaml's release and its C parser's, read without importing them."""
+    import hashlib
+    from importlib.util import find_spec
+
+    digest = hashlib.sha256()
+    for name in ("ruamel.yaml", "_ruamel_yaml"):
+        spec = find_spec(name)
+        origin = spec.origin if spec is not None else None
+        if origin is None:
+            digest.update(f"{name}: none".encode())
+            continue
+        if origin.endswith(".py"):
+            with open(origin, "rb") as stream:
+                digest.update(stream.read())
+        else:
+            info = os.stat(origin)
+            digest.update(f"{name}: {os.path.basename(origin)} {info.st_size} {info.st_mtime_ns}".encode())
+    return digest.digest()
 
 
 def _load_documents(text: str, path: str, strict_tags: bool) -> list[Document]:

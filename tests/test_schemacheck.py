@@ -240,6 +240,7 @@ def test_inside_a_diff_the_same_object_is_judged_once(monkeypatch: pytest.Monkey
         return original(self, instance)
 
     monkeypatch.setattr(Validator, "_judge", spy)
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")  # the memo alone (tests/cache/test_backings.py: on disk)
     same, equal = {"a": 1}, {"a": 1}
     with sharing_verdicts():
         assert fast.fast_verdict(same) and fast.fast_verdict(same) and fast.fast_verdict(equal)

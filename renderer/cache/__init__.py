@@ -4,14 +4,30 @@ exactly what it depends on (issue 16).
 This is the interface the pipelines code against. ``get``/``put`` take a kind (a short
 name: ``parse``, ``render``, ``verdict``, ``rule``, ``side``) and a key (a hex digest
 the caller computed from every input of the entry; the store folds in rail's version
-and the cache format itself). A caller never stores a secret value: see ``put``.
+and the cache format itself). The store is :mod:`.store`, its folder, switches and cap
+:mod:`.settings`; ``rail cache info|prune|clear`` reads and tidies it.
+
+**Never a secret at rest.** The store cannot judge a payload: it takes opaque bytes.
+So the rule is the caller's, and it is this: an entry whose content comes from a
+Secret (``kind: Secret``, a SOPS file's ciphertext included), or holds a value the
+secret classifier (:mod:`renderer.secrets`) calls secret (a secret-shaped value, or a
+literal under a secret-looking key), is not stored, or is stored only as a digest.
+The classifier sits above this layer, so whoever starts a run registers it here
+(:func:`set_guard`; ``renderer.app.register_cache_guard``) and callers ask
+:func:`secret_free`, which says no while no guard is registered: a pipeline run
+without one stores nothing that needs judging. ``put`` accepts only ``bytes``, so no
+object reaches the disk without its caller serialising it on purpose.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["digest", "enabled", "get", "put"]
+from . import settings
+
+__all__ = ["digest", "enabled", "get", "put", "secret_free", "set_guard", "switch_off"]
 
 
 def digest(*parts: bytes | str) -> str:
@@ -28,16 +44,62 @@ def digest(*parts: bytes | str) -> str:
 def enabled() -> bool:
     """Whether this run reads and writes the cache (off: ``--no-cache``, ``RAIL_NO_CACHE=1``,
     or no private folder to keep it in)."""
-    return False
+    return settings.current().in_use
 
 
 def get(kind: str, key: str) -> bytes | None:
     """The entry stored under ``kind``/``key``, or None (absent, torn, foreign or off)."""
-    return None
+    store = _store()
+    return None if store is None else store.get(kind, key)
 
 
 def put(kind: str, key: str, payload: bytes) -> None:
     """Store ``payload``. The caller guarantees it holds no secret value (a Secret's data,
     or a value the secret classifier calls secret): such content is stored only as a
     digest, or not at all."""
-    return None
+    store = _store()
+    if store is not None:
+        store.put(kind, key, payload)
+
+
+def flush() -> None:
+    """End of a run: record what it wrote in the size estimate (see :mod:`.store`)."""
+    for store in _STORES.values():
+        store.flush()
+
+
+def switch_off() -> None:
+    """Turn the cache off for the rest of this process (``rail --no-cache``)."""
+    settings.switch_off()
+
+
+Guard = Callable[[Any], bool]
+_GUARD: list[Guard] = []
+
+
+def set_guard(holds_secret: Guard | None) -> None:
+    """Register ``holds_secret(data) -> bool``: whether parsed or rendered data holds a
+    secret (None removes it). Registered by whoever starts a run, above this layer."""
+    _GUARD[:] = [] if holds_secret is None else [holds_secret]
+
+
+def secret_free(data: Any) -> bool:
+    """Whether ``data`` may be stored: a guard is registered and finds no secret in it."""
+    return bool(_GUARD) and not _GUARD[0](data)
+
+
+_STORES: dict[tuple[str, int], Any] = {}
+
+
+def _store() -> Any:
+    """The store of this run's folder, or None when the cache is off."""
+    current = settings.current()
+    if current.folder is None:
+        return None
+    key = (str(current.folder), current.cap)
+    found = _STORES.get(key)
+    if found is None:
+        from .store import Store
+
+        found = _STORES[key] = Store(current.folder, current.cap)
+    return found

@@ -37,19 +37,14 @@ MAX_BYTES = 16 * 1024 * 1024
 
 
 def cache_folder(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path | None:
-    """Where compiled templates live, or None when caching is off or the folder is unsafe."""
-    if environ.get("RAIL_NO_CACHE", "") not in ("", "0"):
+    """Where compiled templates live, or None when caching is off or the folder is unsafe.
+    The cache folder, its switches and its privacy check are renderer.cache's (settings)."""
+    from ..cache import settings
+
+    found = settings.resolve(environ, off=settings.switched_off())
+    if found.folder is None:
         return None
-    if environ.get("RAIL_CACHE_DIR"):
-        base = Path(environ["RAIL_CACHE_DIR"])
-    elif environ.get("XDG_CACHE_HOME"):
-        base = Path(environ["XDG_CACHE_HOME"]) / "rail"
-    else:
-        try:
-            base = Path.home() / ".cache" / "rail"
-        except RuntimeError:
-            return None  # no home folder (a bare container user): render without the cache
-    folder = base / SUBFOLDER
+    folder = found.folder / SUBFOLDER
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = os.stat(folder, follow_symlinks=False)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, is_dataclass, replace
 from enum import Enum
+from functools import cache
 from typing import Any, ClassVar
 
 from ..errors import InputError, Problem
@@ -42,7 +43,11 @@ _SHARED: ContextVar[dict[str, tuple[bytes, Document]] | None] = ContextVar("rail
 
 
 def sharing_renders() -> AbstractContextManager[None]:
-    """Inside, a template rendered again with equal data and templates is not rendered twice."""
+    """Inside, a template rendered again with equal data and templates is not rendered
+    twice (nor, with the cache on, rendered again in the next run); inside another such
+    scope, that one's renders are shared."""
+    if _SHARED.get() is not None:
+        return nullcontext()
     return memo_scope(_SHARED)
 
 
@@ -53,6 +58,64 @@ def _render_key(templates: str, template: str, context: dict[str, Any], origin: 
     except (TypeError, ValueError):
         return None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# Rendered objects on disk (renderer.cache, kind "render"): the text and the data it
+# reads back as, by the render key (templates, template, origin, data) and Jinja2's
+# release (the store adds rail's version). An object that holds a secret (the guard
+# registered in renderer.cache says so) is never stored.
+_RENDER_FORMAT = 1
+
+
+def _disk_key(key: str) -> str:
+    from .. import cache as store
+
+    return store.digest("render", key, _jinja_version())
+
+
+@cache
+def _jinja_version() -> bytes:
+    """Jinja2's release, read from its source without importing it (a warm run never does)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("jinja2")
+    if spec is None or spec.origin is None:
+        return b"no jinja2"
+    with open(spec.origin, "rb") as stream:
+        return hashlib.sha256(stream.read()).digest()
+
+
+def _stored(key: str) -> tuple[bytes, Document] | None:
+    from .. import cache as store
+
+    if not store.enabled():
+        return None
+    payload = store.get("render", _disk_key(key))
+    if payload is None:
+        return None
+    import marshal
+
+    try:
+        version, text, data = marshal.loads(payload)
+        if version != _RENDER_FORMAT or not isinstance(text, str):
+            return None
+    except (ValueError, EOFError, TypeError):
+        return None
+    return text.encode("utf-8"), Document(path="", data=data, text=text)
+
+
+def _store(key: str, text: str, written: Document) -> None:
+    from .. import cache as store
+
+    if not store.enabled() or not store.secret_free(written.data):
+        return
+    import marshal
+
+    try:
+        payload = marshal.dumps((_RENDER_FORMAT, text, written.data), 4)
+    except ValueError:
+        return  # data marshal cannot spell: rendered again next run
+    store.put("render", _disk_key(key), payload)
 
 
 def _spelt(value: Any) -> Any:
@@ -132,11 +195,17 @@ class Target:
         if shared is not None and key is not None and key in shared:
             content, written = shared[key]
         else:
-            documents = self.templates.documents(template, context)
-            if len(documents) != 1:
-                raise AssertionError(f"template {template} must render exactly one object")
-            text, written = dump_document(documents[0].data, header=header(origin))
-            content = text.encode("utf-8")
+            stored = _stored(key) if shared is not None and key is not None else None
+            if stored is not None:
+                content, written = stored
+            else:
+                documents = self.templates.documents(template, context)
+                if len(documents) != 1:
+                    raise AssertionError(f"template {template} must render exactly one object")
+                text, written = dump_document(documents[0].data, header=header(origin))
+                content = text.encode("utf-8")
+                if shared is not None and key is not None:
+                    _store(key, text, written)
             if shared is not None and key is not None:
                 shared[key] = (content, written)
         if self.keep_documents:

@@ -164,7 +164,8 @@ class Templates:
         finally:
             _HOLES.reset(reset)
         try:
-            documents = load_documents(text, f"{self._where(name)} (output)")
+            # One-off text (the nonce): kept in no memo and no cache; the objects are (target.py).
+            documents = load_documents(text, f"{self._where(name)} (output)", shared=False)
             return [replace(d, data=_fill(d.data, nonce, table)) for d in documents if d.data is not None]
         except ValueError as exc:
             raise InputError(

@@ -37,6 +37,7 @@ def test_a_second_equal_stack_is_not_rendered_again(
     shutil.copytree(stack_copy, other)
     alone = _render(stack_copy)
     rendered = _calls(monkeypatch)
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")  # the memo alone (tests/cache/test_backings.py: on disk)
     with sharing_parses(), sharing_renders():
         first = _render(stack_copy)
         count = len(rendered)
