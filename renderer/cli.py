@@ -372,8 +372,10 @@ def explain_command(rule: str | None) -> None:
     from .lint.rule import Rule
     from .lint.rules import RULES, SUPPRESSION_RULE
 
+    from .lint.rule import SCOPES
+
     everything: list[Rule | DiffRule] = [*RULES, *DIFF_RULES]
-    documented = {item.id: item.doc for item in everything}
+    documented = {item.id: f"{item.doc.strip()}\n\nScope: {item.scope}: {SCOPES[item.scope]}." for item in everything}
     if rule is None:
         for item in everything:
             click.echo(f"{item.id:24} {item.severity:8} {item.summary}")

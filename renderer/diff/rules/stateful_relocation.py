@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 from ...catalog import chart_facts
 from ...lint.finding import ERROR, Finding, ObjectRef
+from ...lint.rule import GRAPH_WIDE
 from ..compare import MODIFIED, MOVED, RENAMED, ObjectChange
 from ..rule import DiffContext, DiffRule, Event, finding
 from ..sides import DiffObject
@@ -137,6 +138,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="stateful-relocation",
+    scope=GRAPH_WIDE,  # moves between objects, and lint findings of the base
     severity=ERROR,
     summary="a release with persistent volumes changes namespace or release name",
     check=check,
