@@ -75,6 +75,43 @@ def each_object(
         yield from found
 
 
+KeyPaths = list[tuple[tuple[Any, ...], str]]
+
+
+def key_paths(
+    context: LintContext, rule_id: str, key: str | None, compute: Callable[[], Iterable[tuple[tuple[Any, ...], str]]]
+) -> KeyPaths:
+    """A per-document scan's hits (a key path and why, never the value there), from the
+    cache when ``context.cached`` and ``key`` (the document's, see :func:`document_key`) is
+    kept. A graph-wide rule's per-document part: the rule builds its findings from them."""
+    if not context.cached or key is None:
+        return list(compute())
+    entry = cache.digest(FORMAT, __version__, rule_id, "key-paths", _settings(context, rule_id), key)
+    stored = _paths_from(cache.get(KIND, entry))
+    if stored is not None:
+        return stored
+    found = list(compute())
+    data = [[list(path), why] for path, why in found]
+    plain = all(isinstance(part, (str, int)) and not isinstance(part, bool) for path, _ in found for part in path)
+    if plain and not contains_secret({"paths": data}):  # a key of another type would come back as a string
+        cache.put(KIND, entry, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+    return found
+
+
+def _paths_from(payload: bytes | None) -> KeyPaths | None:
+    if payload is None:
+        return None
+    try:
+        found: KeyPaths = []
+        for path, why in json.loads(payload):
+            if not all(isinstance(part, (str, int)) and not isinstance(part, bool) for part in path):
+                return None
+            found.append((tuple(path), _text(why)))
+        return found
+    except (ValueError, TypeError):
+        return None
+
+
 def manifest_key(manifest: Manifest, *extra: str) -> str | None:
     """The digest of what a rule can read of one object: its file's path and text, the
     document's index in it (lines and columns come from these) and its data (what the

@@ -79,6 +79,7 @@ Passes::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from ...errors import InputError
@@ -88,7 +89,7 @@ from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..graph import HELM_GROUP, ReleaseGraph, ReleaseNode
 from ..manifests import Manifest
-from ..results import Unit, each_object, manifest_key
+from ..results import Unit, document_key, each_object, key_paths, manifest_key
 from ..rule import GRAPH_WIDE, LintContext, Rule
 
 HINT = (
@@ -196,7 +197,11 @@ def _sources(context: LintContext) -> Iterator[Finding]:
         data = document.data.get("values") if is_spec else document.data
         prefix: tuple[Any, ...] = ("values",) if is_spec else ()
         owner = nodes.get(document.path) if is_spec else values_nodes.get(document.path)
-        for path, what in find_plaintext(data, prefix):
+        # The scan is the document's own (cached by its content); where it points is the graph's.
+        found = key_paths(
+            context, RULE.id, document_key(document, f"spec={is_spec}"), partial(find_plaintext, data, prefix)
+        )
+        for path, what in found:
             line, column = document.locate(path)
             related = _rendered(graph, owner, path[len(prefix) :])
             yield Finding(
