@@ -151,3 +151,38 @@ def holds_secret(data: object) -> bool:
 
 # Objects whose content is secret however it is encoded (base64 in a Secret's data).
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
+
+
+def run_check(
+    start: Path, options: LintOptions, base: str | None = None, staged: bool = False, base_tip: bool = False
+) -> LintResult:
+    """``rail check``: the render check and every lint rule, and with ``base`` (or
+    ``staged``) the diff rules too, as one report.
+
+    ``staged`` (the pre-commit hook): one read of the index serves all three. The diff of the
+    index against ``base`` (HEAD by default) renders and lints its head side, the staged tree,
+    and that lint is the report's lint, its rendered-drift the staged ``rendered/`` against
+    what the staged specs render; the working tree (unstaged edits) is never read. Without
+    ``staged`` the working tree is linted and, with ``base``, diffed as it always was.
+    """
+    from .lint.engine import LintResult
+    from .lint.rules import rule_ids
+
+    if not staged:
+        result = run_lint(start, [], options)
+        if base is None:
+            return result
+        outcome = run_diff(start, base, None, False, options, base_tip=base_tip)
+    else:
+        outcome = run_diff(start, base or "HEAD", None, True, options, base_tip=base_tip)
+        if outcome.head_lint is None:  # the index does not load: its problems are the findings
+            return LintResult(findings=outcome.findings, notes=outcome.notes, strict=options.strict)
+        result = outcome.head_lint
+    lint_rules = {finding.rule for finding in result.findings} | set(rule_ids())
+    extra = tuple(finding for finding in outcome.findings if finding.rule not in lint_rules)
+    return LintResult(
+        findings=result.findings + extra,
+        notes=result.notes + outcome.notes,
+        strict=options.strict,
+        suppressed=result.suppressed if staged else (),
+    )

@@ -282,6 +282,12 @@ def _check_range(base: str | None, head: str | None, staged: bool) -> None:
     help="Also diff against this revision (its merge base with HEAD) and apply the diff rules (CI: the target branch).",
 )
 @_BASE_TIP
+@click.option(
+    "--staged",
+    is_flag=True,
+    help="Check the index, not the working tree: render check, lint and the diff rules against HEAD (or --base),"
+    " in one process (the rail-check pre-commit hook).",
+)
 @_FORMAT
 @_OUTPUT
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
@@ -289,32 +295,26 @@ def _check_range(base: str | None, head: str | None, staged: bool) -> None:
 def check_command(
     base: str | None,
     base_tip: bool,
+    staged: bool,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
     strict: bool,
     directory: Path,
 ) -> None:
-    """The one command for CI: rendered/ up to date, every lint rule, and with --base the diff rules."""
-    from .app import run_diff, run_lint
-    from .lint.engine import LintResult
+    """The one command for CI: rendered/ up to date, every lint rule, and with --base the diff rules.
+
+    With --staged, the same of what is staged (pre-commit): rendered/ as staged against what
+    the staged specs render, the staged tree's lint, and the staged change's diff rules.
+    """
+    from .app import run_check
     from .lint.rule import LintOptions
 
+    if base is not None and staged:
+        _check_range(base, None, staged)
     _check_outputs(outputs)
-    options = LintOptions(strict=strict)
-    result = run_lint(directory, [], options)
-    if base is not None:
-        outcome = run_diff(directory, base, None, False, options, base_tip=base_tip)
-        lint_rules = {finding.rule for finding in result.findings} | _lint_rule_ids()
-        extra = tuple(f for f in outcome.findings if f.rule not in lint_rules)
-        result = LintResult(findings=result.findings + extra, notes=result.notes + outcome.notes, strict=strict)
+    result = run_check(directory, LintOptions(strict=strict), base, staged, base_tip)
     _emit_reports(result, formats, outputs)
     sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)
-
-
-def _lint_rule_ids() -> set[str]:
-    from .lint.rules import rule_ids
-
-    return set(rule_ids())
 
 
 @main.command("diff")
@@ -389,11 +389,11 @@ def explain_command(rule: str | None) -> None:
 
     from .diff.rule import DiffRule
     from .diff.rules import DIFF_RULES
-    from .lint.rule import Rule
+    from .lint.rule import SCOPES, Rule
     from .lint.rules import RULES, SUPPRESSION_RULE
 
     everything: list[Rule | DiffRule] = [*RULES, *DIFF_RULES]
-    documented = {item.id: item.doc for item in everything}
+    documented = {item.id: f"{item.doc.strip()}\n\nScope: {item.scope}: {SCOPES[item.scope]}." for item in everything}
     if rule is None:
         for item in everything:
             click.echo(f"{item.id:24} {item.severity:8} {item.summary}")

@@ -83,3 +83,15 @@ def test_stale_rendered_output_fails_rail_render(stack_repo: Path, pre_commit_ho
     done = _try_repo("rail-render", stack_repo, pre_commit_home)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "4Gi" in (stack_repo / "rendered/flux/s3-platform/helmrelease-valkey.yaml").read_text()
+
+
+def test_rail_check_passes_a_clean_stack_and_blocks_a_staged_shrink(stack_repo: Path, pre_commit_home: Path) -> None:
+    done = _try_repo("rail-check", stack_repo, pre_commit_home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    spec = stack_repo / "releases/s3/valkey.yaml"
+    spec.write_text(spec.read_text().replace("size: 2Gi", "size: 1Gi"))
+    _git(stack_repo, "add", "-A")
+    done = _try_repo("rail-check", stack_repo, pre_commit_home)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "persistence-shrink" in done.stdout and "rendered-drift" in done.stdout
+    assert "1Gi" not in (stack_repo / "rendered/flux/s3-platform/helmrelease-valkey.yaml").read_text()

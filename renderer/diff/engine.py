@@ -18,6 +18,7 @@ from ..load.imports import imports_at_revision
 from ..render.target import sharing_renders
 from ..schemacheck import sharing_verdicts
 from ..yamlio import sharing_parses
+from . import cached
 from .compare import MOVED, DiffResult, compare
 from .git import INDEX, WORKTREE, Repository, compared, naming_side
 from .graph import LayerGraph, layer_graph
@@ -47,6 +48,9 @@ class DiffOutcome(Verdict):
     accepted: tuple[Accepted, ...] = ()  # diff rule findings a migration record in the head accepts
     suppressed: tuple[Finding, ...] = ()  # the head's lint findings its suppressions silence
     graph: LayerGraph | None = None  # the releases, layers and dependency edges of both sides (the comment draws it)
+    # The head's whole lint result (None: not linted, or the head does not load): ``rail check
+    # --staged`` reports it in full, with the render check (rendered-drift) against the head's output.
+    head_lint: LintResult | None = None
 
 
 def side_label(revision: str | None, staged: bool) -> str:
@@ -79,13 +83,16 @@ def run(
         _revision_root(repository, sides.base, base_label, stack_root) as (base_root, base_output, base_links),
         _head_root(repository, stack_root, sides.head, head_label) as (head_root, head_output, head_links),
     ):
+        # A commit's lint result is kept by its tree id: a base seen before is not linted again.
+        base_key = cached.side_key(repository, sides.base, options) if lint else None
+        head_key = cached.side_key(repository, sides.head, options) if lint else None
         with imports_at_revision(repository.top, sides.base):  # path imports in this repository, as they were
             base_view, lint_base, base_problems = _read_and_lint(
-                base_label, base_root, base_output, base_links, options, lint
+                base_label, base_root, base_output, base_links, options, lint, base_key
             )
         with imports_at_revision(repository.top, _treeish(sides.head)):
             head_view, lint_head, head_problems = _read_and_lint(
-                head_label, head_root, head_output, head_links, options, lint
+                head_label, head_root, head_output, head_links, options, lint, head_key
             )
         head_config = config_document(head_root) if head_view is not None else None  # where its moved: records are
     outcome = partial(
@@ -113,6 +120,7 @@ def run(
             lint_fixed=(),
             lint_unchanged=0,
             notes=tuple(notes),
+            head_lint=lint_head,
         )
     result = compare(base_view.objects, head_view.objects)
     # Releases moved to another stack: one change each, not a removal.
@@ -139,6 +147,7 @@ def run(
         accepted=tuple(accepted),
         suppressed=lint_head.suppressed if lint_head else (),
         graph=layer_graph(base_view.objects, head_view.objects, result, head_view.config.layers),
+        head_lint=lint_head,
     )
 
 
@@ -149,17 +158,26 @@ def _read_and_lint(
     links: list[Problem],
     options: LintOptions,
     lint: bool,
+    key: str | None = None,
 ) -> tuple[Side | None, LintResult | None, list[Problem]]:
     """A side and its lint result, or the problems that stop it loading (never file
     content). ``links``: the side's symlinks that leave the stack, left out when it was
-    written out: findings of the side's lint, as ``rail lint`` reports them."""
+    written out: findings of the side's lint, as ``rail lint`` reports them. ``key``: where
+    the lint result of this commit's tree is kept (see :mod:`.cached`), or None."""
     try:
         view = read_side(label, root, output)
         if not lint:
             return view, None, []
+        if view.loaded is not None and view.loaded.imports:
+            key = None  # imported stacks are read from outside the tree: not keyed by it
+        stored = cached.load(key)
+        if stored is not None:
+            return view, stored, []
         result = _lint(view, options)
         escaped = tuple(symlink_escape.finding(problem) for problem in links)
-        return view, replace(result, findings=tuple(sorted((*result.findings, *escaped), key=Finding.sort_key))), []
+        result = replace(result, findings=tuple(sorted((*result.findings, *escaped), key=Finding.sort_key)))
+        cached.store(key, result)
+        return view, result, []
     except InputError as error:
         prefix = f"{label}: "
         return None, None, [replace(p, message=p.message.removeprefix(prefix)) for p in error.problems]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..lint.finding import Finding, Location, ObjectRef
 from .compare import MODIFIED, MOVED, RENAMED, DiffResult, ObjectChange
@@ -89,6 +89,9 @@ class DiffRule:
     summary: str
     check: Callable[[DiffContext], Iterable[Finding]]
     doc: str
+    # PER_OBJECT (one change: an object's two sides, and the head spec that locates it) or
+    # GRAPH_WIDE (other objects, the lint findings of a side, the stack's interface).
+    scope: str = field(kw_only=True)  # every rule says which: no default
     # Data events (a migration record may accept them): each finding with the event it reports.
     events: Callable[[DiffContext], Iterable[tuple[Event, Finding]]] | None = None
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .. import cache
 from ..catalog import stack_charts
 from ..errors import InputError, Problem
 from ..schemacheck import Validator
@@ -237,6 +238,7 @@ def lint_inputs(inputs: LintInputs, options: LintOptions) -> LintResult:
             scope=inputs.scope,
             options=options,
             rule_options=settings.options,
+            cached=cache.enabled(),
         )
         graph.notes[:0] = inputs.notes  # rules add theirs to the same list as they run
         return run(context, settings, graph.notes)

@@ -15,6 +15,19 @@ from .finding import Finding
 from .graph import ReleaseGraph
 from .notes import Note
 
+# What a rule's findings depend on (``Rule.scope``, ``DiffRule.scope``; ``rail explain`` says it).
+# Per-object: one object or file (and the rule's options) decides them, so a change to one
+# release recomputes only that release's findings, and they may be cached by its content.
+PER_OBJECT = "per-object"
+# Graph-wide: the whole release graph (edges, other objects, the stack config, the file
+# tree), so the rule runs whole on every run.
+GRAPH_WIDE = "graph-wide"
+SCOPES = {
+    PER_OBJECT: "each finding depends only on one object or file (a diff rule: one object's two sides)"
+    " and the rule's options",
+    GRAPH_WIDE: "needs the whole release graph: runs in full on every run",
+}
+
 
 @dataclass(frozen=True)
 class LintOptions:
@@ -44,6 +57,8 @@ class LintContext:
     escaped: tuple[Problem, ...] = ()
     options: LintOptions = field(default_factory=LintOptions)
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Per-object rules take each object's findings from rail's cache (lint.results) when on.
+    cached: bool = False
 
     def option(self, rule: str, name: str, default: Any) -> Any:
         return self.rule_options.get(rule, {}).get(name, default)
@@ -59,6 +74,8 @@ class Rule:
     check: Callable[[LintContext], Iterable[Finding]]
     doc: str
     options_schema: Mapping[str, Any] = field(default_factory=dict)
+    # PER_OBJECT or GRAPH_WIDE: what one finding depends on (when in doubt, graph-wide).
+    scope: str = field(kw_only=True)  # every rule says which: no default
     # Given the rule's findings that no suppression silenced, what the run reports:
     # findings, or a note instead (a summary where one finding per object is noise).
     fold: Callable[[LintContext, tuple[Finding, ...]], tuple[tuple[Finding, ...], tuple[str | Note, ...]]] | None = None

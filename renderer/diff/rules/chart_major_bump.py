@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from ...catalog.versions import major
 from ...lint.finding import WARNING, Finding
+from ...lint.rule import PER_OBJECT
 from ..compare import MODIFIED, MOVED
 from ..rule import DiffContext, DiffRule, finding
 from ..sides import DiffObject
@@ -62,6 +63,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="chart-major-bump",
+    scope=PER_OBJECT,  # the chart versions of one release's two sides
     severity=WARNING,
     summary="the chart's major version changes",
     check=check,

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ...lint.finding import ERROR, Finding, Location
+from ...lint.rule import GRAPH_WIDE
 from ..compare import REMOVED
 from ..rule import DiffContext, DiffRule, finding
 from ..sides import DiffObject
@@ -97,6 +98,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="dependency-removed",
+    scope=GRAPH_WIDE,  # what other releases depend on
     severity=ERROR,
     summary="a release is removed while others still depend on or refer to it",
     check=check,

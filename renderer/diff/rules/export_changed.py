@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 from ...errors import InputError
 from ...lint.finding import WARNING, Finding, Location, ObjectRef
+from ...lint.rule import GRAPH_WIDE
 from ...model.interface import INTERFACE_NAME, Interface, InterfaceExport
 from ...yamlio import load_document
 from ..rule import DiffContext, DiffRule
@@ -108,6 +109,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="export-changed",
+    scope=GRAPH_WIDE,  # the stack's whole interface
     # A warning: the consumers are in other repositories this diff does not see; they
     # fail where it matters (import-changed, dangling-reference) when their import moves.
     severity=WARNING,

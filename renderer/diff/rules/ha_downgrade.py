@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...lint.finding import ERROR, Finding
+from ...lint.rule import PER_OBJECT
 from ..compare import MODIFIED, MOVED
 from ..rule import DiffContext, DiffRule, finding
 from ..sides import DiffObject
@@ -74,6 +75,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="ha-downgrade",
+    scope=PER_OBJECT,  # one release's two sides
     severity=ERROR,
     summary="PostgreSQL replicas below 3, pgpool removed, or the PodDisruptionBudget off",
     check=check,

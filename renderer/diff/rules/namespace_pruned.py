@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...lint.finding import ERROR, Finding
+from ...lint.rule import GRAPH_WIDE
 from ..compare import REMOVED
 from ..rule import DiffContext, DiffRule, Event, finding
 from ..sides import DiffObject
@@ -90,6 +91,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="namespace-pruned",
+    scope=GRAPH_WIDE,  # the Kustomization or Application that applies the Namespace
     severity=ERROR,
     summary="a Namespace is removed while the Kustomization or Application applying it prunes",
     check=check,

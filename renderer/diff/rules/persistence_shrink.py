@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...lint.finding import ERROR, Finding
+from ...lint.rule import PER_OBJECT
 from ..compare import MODIFIED, MOVED
 from ..rule import DiffContext, DiffRule, finding
 from ._values import is_release, release_values
@@ -98,6 +99,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="persistence-shrink",
+    scope=PER_OBJECT,  # one release's two sides
     severity=ERROR,
     summary="a volume size goes down, or persistence is switched off",
     check=check,

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ...lint.finding import WARNING, Finding, ObjectRef
+from ...lint.rule import GRAPH_WIDE
 from ..rule import DiffContext, DiffRule
 from ._migrations import Record, events, records
 
@@ -58,6 +59,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="stale-migration",
+    scope=GRAPH_WIDE,  # every finding of the diff
     severity=WARNING,
     summary="a migration record names no change of this diff: it accepts nothing",
     check=check,

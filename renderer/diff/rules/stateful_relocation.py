@@ -35,6 +35,7 @@ from dataclasses import replace
 
 from ...catalog import chart_facts
 from ...lint.finding import ERROR, Finding, Location, ObjectRef
+from ...lint.rule import GRAPH_WIDE
 from ..compare import MODIFIED, MOVED, RENAMED, ObjectChange
 from ..rule import DiffContext, DiffRule, Event, finding
 from ..sides import DiffObject
@@ -190,6 +191,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="stateful-relocation",
+    scope=GRAPH_WIDE,  # moves between objects, and lint findings of the base
     severity=ERROR,
     summary="a release with persistent volumes changes namespace or release name",
     check=check,

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...lint.finding import ERROR, Finding
+from ...lint.rule import GRAPH_WIDE
 from ..compare import REMOVED
 from ..rule import DiffContext, DiffRule, Event, finding
 from ._migrations import stateful_subject
@@ -56,6 +57,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="stateful-removed",
+    scope=GRAPH_WIDE,  # lint findings of the base (what bundles data)
     severity=ERROR,
     summary="a release that keeps data (volumes, a data service, a bundled database) is removed",
     check=check,

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator
 
 from ...lint.finding import ERROR, Finding, ObjectRef
+from ...lint.rule import GRAPH_WIDE
 from ..compare import MODIFIED, MOVED, RENAMED
 from ..rule import DiffContext, DiffRule, Event, finding
 from ..sides import DiffObject
@@ -79,6 +80,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="subchart-disabled",
+    scope=GRAPH_WIDE,  # lint findings of both sides
     severity=ERROR,
     summary="the change switches off a bundled database or cache: its data stays in the old volumes",
     check=check,

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ...lint.finding import ERROR, Finding
+from ...lint.rule import GRAPH_WIDE
 from ..rule import DiffContext, DiffRule
 
 COUPLING_RULE = "subchart-coupling"
@@ -32,6 +33,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="subchart-enabled",
+    scope=GRAPH_WIDE,  # lint findings of both sides
     severity=ERROR,
     summary="the change turns on a bundled database or cache",
     check=check,

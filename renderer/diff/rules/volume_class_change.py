@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...lint.finding import ERROR, Finding
+from ...lint.rule import PER_OBJECT
 from ..compare import MODIFIED, MOVED, RENAMED, ObjectChange
 from ..rule import DiffContext, DiffRule, Event, finding
 from ._migrations import stateful_subject
@@ -126,6 +127,7 @@ def check(context: DiffContext) -> Iterator[Finding]:
 
 RULE = DiffRule(
     id="volume-class-change",
+    scope=PER_OBJECT,  # one object's two sides
     severity=ERROR,
     summary="a volume's storage class or access modes change: claims cannot, the data does not move",
     check=check,

@@ -43,7 +43,7 @@ from typing import Any
 
 from ..finding import ERROR, Finding, Location
 from ..graph import ReleaseNode
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 STATEFUL = frozenset({"database", "broker"})
 # Where the data-service charts switch their volumes: Bitnami valkey/redis (primary,
@@ -120,6 +120,7 @@ def check(context: LintContext) -> Iterator[Finding]:
 
 RULE = Rule(
     id="backup-coverage",
+    scope=GRAPH_WIDE,  # backups and the releases they cover
     severity=ERROR,
     summary="a stateful platform release (database, broker, persistent cache) that no backup covers",
     check=check,

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 
 from ..claims import Claimant, claimants, collisions
 from ..finding import ERROR, Finding
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 KEY = ("needs", "cache")
 
@@ -99,6 +99,7 @@ def _free(indexes: dict[tuple[str, int], list[Claimant]], cache: str) -> int:
 
 RULE = Rule(
     id="cache-claim",
+    scope=GRAPH_WIDE,  # claims of several releases
     severity=ERROR,
     summary="applications share a cache only on a database index of their own",
     check=check,

@@ -60,7 +60,7 @@ from ...catalog import chart_facts
 from .. import values as helm_values
 from ..finding import ERROR, WARNING, Finding, Location
 from ..graph import ReleaseGraph, ReleaseNode
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 UPGRADE = "`helm upgrade` fails with PASSWORDS ERROR when it cannot read the generated Secret"
 
@@ -308,6 +308,7 @@ def _location(
 
 RULE = Rule(
     id="chart-generated-secret",
+    scope=GRAPH_WIDE,  # values from valuesFrom objects and the stack's chart facts
     severity=ERROR,
     summary="a chart would invent a random password: neither the value nor an existing Secret is given",
     check=check,

@@ -62,7 +62,7 @@ from ...catalog.versions import is_exact
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..graph import SOURCE_GROUP, ReleaseGraph, ReleaseNode
 from ..manifests import Manifest
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 # Chart sources whose revision pins the chart: Flux ignores ``version`` for them.
 _REVISION_SOURCES = frozenset({"GitRepository", "Bucket"})
@@ -278,6 +278,7 @@ def check(context: LintContext) -> Iterator[Finding]:
 
 RULE = Rule(
     id="chart-unpinned",
+    scope=GRAPH_WIDE,  # a chartRef names another object
     severity=ERROR,
     summary="a missing, ranged or * chart version, or an OCI latest tag",
     check=check,

@@ -89,7 +89,7 @@ import difflib
 import json
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from ...load.schema import TYPE_HINTS as _TYPE_HINTS
@@ -98,7 +98,8 @@ from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..manifests import Manifest
 from ..notes import DEPRECATED_API, NO_SCHEMA, Note
-from ..rule import LintContext, Rule
+from ..results import Unit, each_object, manifest_key
+from ..rule import PER_OBJECT, LintContext, Rule
 
 # The kinds this rule checks, by API group.
 CHECKED_KINDS: dict[str, frozenset[str]] = {
@@ -172,27 +173,40 @@ def _skip_reason(manifest: Manifest, patch_files: set[str]) -> str | None:
 
 
 def check(context: LintContext) -> Iterator[Finding]:
+    """Each object on its own (per-object: cached by the object's content, see
+    ``lint.results``); what one reads besides itself is whether its file is a patch."""
     graph = context.graph
     patch_files = graph.patch_files
-    for manifest in graph.manifests:
-        kinds = CHECKED_KINDS.get(manifest.group)
-        if kinds is None or manifest.kind not in kinds or not manifest.api_version:
-            continue
-        if manifest.kind == "HelmRelease" and not (
-            manifest.name and ("chart" in manifest.spec() or "chartRef" in manifest.spec())
-        ):
-            continue  # a fragment: graph.build notes it
-        label = f"{manifest.kind} {manifest.name or '(unnamed)'}"
-        reason = _skip_reason(manifest, patch_files)
-        if reason is not None:
-            graph.notes.append(f"{manifest.path}: {label} {reason}: not schema-checked")
-            continue
-        checker = validator(f"{manifest.group}/{manifest.version}/{manifest.kind}")
-        if checker is None:
-            if manifest.kind != "HelmRelease":  # graph.build notes a HelmRelease's version
-                graph.notes.append(_unserved_note(manifest))
-            continue
-        yield from _check_object(manifest, checker, graph.notes)
+    units = (
+        Unit(manifest, manifest_key(manifest, f"patch={manifest.path in patch_files}"))
+        for manifest in graph.manifests
+        if _checked(manifest)
+    )
+    yield from each_object(context, RULE.id, units, partial(_check_manifest, patch_files, graph.notes))
+
+
+def _checked(manifest: Manifest) -> bool:
+    kinds = CHECKED_KINDS.get(manifest.group)
+    if kinds is None or manifest.kind not in kinds or not manifest.api_version:
+        return False
+    # A HelmRelease without a chart is a fragment: graph.build notes it.
+    return manifest.kind != "HelmRelease" or bool(
+        manifest.name and ("chart" in manifest.spec() or "chartRef" in manifest.spec())
+    )
+
+
+def _check_manifest(patch_files: set[str], notes: list[str | Note], manifest: Manifest) -> Iterator[Finding]:
+    label = f"{manifest.kind} {manifest.name or '(unnamed)'}"
+    reason = _skip_reason(manifest, patch_files)
+    if reason is not None:
+        notes.append(f"{manifest.path}: {label} {reason}: not schema-checked")
+        return
+    checker = validator(f"{manifest.group}/{manifest.version}/{manifest.kind}")
+    if checker is None:
+        if manifest.kind != "HelmRelease":  # graph.build notes a HelmRelease's version
+            notes.append(_unserved_note(manifest))
+        return
+    yield from _check_object(manifest, checker, notes)
 
 
 def _unserved_note(manifest: Manifest) -> Note:
@@ -428,6 +442,7 @@ def _describe(error: Any, dropped: Collection[tuple[Any, ...]] = ()) -> Iterator
 
 RULE = Rule(
     id="crd-schema",
+    scope=PER_OBJECT,
     severity=ERROR,
     summary="a Flux or Argo CD object its CRD schema would reject",
     check=check,

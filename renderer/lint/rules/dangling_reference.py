@@ -108,7 +108,7 @@ from ...yamlio import format_key_path
 from ..finding import ERROR, WARNING, Finding, Location, ObjectRef
 from ..graph import DEPENDS_ON_ANNOTATION, Edge, ReleaseGraph, ReleaseNode
 from ..imports import dangling, imported_objects
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 if TYPE_CHECKING:
     from ...load.stack import LoadedStack
@@ -315,6 +315,7 @@ def _spec_object(loaded: LoadedStack, name: str, flux: bool) -> ObjectRef | None
 
 RULE = Rule(
     id="dangling-reference",
+    scope=GRAPH_WIDE,  # edges and every object's name
     severity=ERROR,
     summary="a dependsOn, chart source, valuesFrom or Argo CD depends-on entry naming nothing",
     check=check,

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 from ..claims import Claimant, claimants, collisions
 from ..finding import ERROR, Finding
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 KEY = ("needs", "database")
 
@@ -84,6 +84,7 @@ def _shared(
 
 RULE = Rule(
     id="database-claim",
+    scope=GRAPH_WIDE,  # claims of several releases
     severity=ERROR,
     summary="a database claim names an existing database release, and no other release claims the same database",
     check=check,

@@ -58,7 +58,7 @@ from ...catalog import chart_facts
 from .. import values as helm_values
 from ..finding import ERROR, WARNING, Finding, Location
 from ..graph import ReleaseGraph, ReleaseNode
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 HA_CHART = "postgresql-ha"
 DEFAULT_MIN_REPLICAS = 3
@@ -256,6 +256,7 @@ def check(context: LintContext) -> Iterator[Finding]:
 
 RULE = Rule(
     id="ha-policy",
+    scope=GRAPH_WIDE,  # values from valuesFrom objects and the spec that locates them
     severity=ERROR,
     summary="an HA release without enough replicas, a pgpool, persistence, a PDB, Flux remediation or Argo CD retry",
     check=check,

@@ -28,7 +28,7 @@ from ...model.interface import INTERFACE_NAME, Interface
 from ...yamlio import load_document
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..imports import cross_uses
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 
 def _recorded(context: LintContext) -> Interface | None:
@@ -76,6 +76,7 @@ def check(context: LintContext) -> Iterator[Finding]:
 
 RULE = Rule(
     id="import-changed",
+    scope=GRAPH_WIDE,  # an imported stack's recorded interface
     severity=ERROR,
     summary="a value taken from an imported stack that its interface now gives differently",
     check=check,

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import ERROR, Finding, Location
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 
 def check(context: LintContext) -> Iterator[Finding]:
@@ -46,6 +46,7 @@ def check(context: LintContext) -> Iterator[Finding]:
 
 RULE = Rule(
     id="import-unpinned",
+    scope=GRAPH_WIDE,  # the stack's imports
     severity=ERROR,
     summary="an import on a moving git ref (a branch), not a tag or commit",
     check=check,

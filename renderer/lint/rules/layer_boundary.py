@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import ERROR, Finding, Location
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 
 def check(context: LintContext) -> Iterator[Finding]:
@@ -113,6 +113,7 @@ def _article(word: str) -> str:
 
 RULE = Rule(
     id="layer-boundary",
+    scope=GRAPH_WIDE,  # the layer comes from rail.yaml's layers and the Kustomization applying the release
     severity=ERROR,
     summary="a release's service class must belong to its layer",
     check=check,

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..graph import Edge, ReleaseGraph
 from ..imports import upward
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 
 def _order(graph: ReleaseGraph, ref: ObjectRef) -> int | None:
@@ -106,6 +106,7 @@ def check(context: LintContext) -> Iterator[Finding]:
 
 RULE = Rule(
     id="layer-dependency",
+    scope=GRAPH_WIDE,  # edges between releases
     severity=ERROR,
     summary="a dependency that points up a layer",
     check=check,

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 
 from ..finding import ERROR, WARNING, Finding
 from ..notes import LAYERS_UNDECLARED, Note
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 SHOWN = 5  # namespaces and names in the summary note
 
@@ -82,6 +82,7 @@ def fold(context: LintContext, findings: tuple[Finding, ...]) -> tuple[tuple[Fin
 
 RULE = Rule(
     id="layer-unassigned",
+    scope=GRAPH_WIDE,  # rail.yaml's layers, and a fold over all releases
     severity=WARNING,
     summary="a release no layer claims",
     check=check,

@@ -79,6 +79,7 @@ Passes::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from ...errors import InputError
@@ -88,7 +89,8 @@ from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..graph import HELM_GROUP, ReleaseGraph, ReleaseNode
 from ..manifests import Manifest
-from ..rule import LintContext, Rule
+from ..results import Unit, document_key, each_object, key_paths, manifest_key
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 HINT = (
     "move the value into a SOPS-encrypted Secret (*.sops.yaml) and point the chart's existingSecret key,"
@@ -129,9 +131,14 @@ def check(context: LintContext) -> Iterator[Finding]:
     # What rail rendered from this stack's config, specs and values files: the
     # sources are scanned above, where the value was typed, so each is reported once.
     ours = {*loaded.spec_documents, loaded.stack.config.path} if loaded else set()
-    for manifest in context.graph.manifests:
-        if manifest.origin is None or manifest.origin not in ours:
-            yield from check_manifest(manifest)
+    # Each manifest on its own: cached by its content (lint.results; a Secret never is).
+    # The rule is graph-wide for the rest: a spec's finding points at its rendered object.
+    manifests = (
+        Unit(manifest, manifest_key(manifest))
+        for manifest in context.graph.manifests
+        if manifest.origin is None or manifest.origin not in ours
+    )
+    yield from each_object(context, RULE.id, manifests, check_manifest)
     yield from _hand_edited(context)
 
 
@@ -190,7 +197,11 @@ def _sources(context: LintContext) -> Iterator[Finding]:
         data = document.data.get("values") if is_spec else document.data
         prefix: tuple[Any, ...] = ("values",) if is_spec else ()
         owner = nodes.get(document.path) if is_spec else values_nodes.get(document.path)
-        for path, what in find_plaintext(data, prefix):
+        # The scan is the document's own (cached by its content); where it points is the graph's.
+        found = key_paths(
+            context, RULE.id, document_key(document, f"spec={is_spec}"), partial(find_plaintext, data, prefix)
+        )
+        for path, what in found:
             line, column = document.locate(path)
             related = _rendered(graph, owner, path[len(prefix) :])
             yield Finding(
@@ -367,6 +378,8 @@ def _argo(manifest: Manifest) -> Iterator[Finding]:
 
 RULE = Rule(
     id="plaintext-secret",
+    # A spec's finding points at its rendered object; each manifest's own findings are cached (lint.results).
+    scope=GRAPH_WIDE,
     severity=ERROR,
     summary="a password, token, key or credential-bearing URL written as a literal value",
     check=check,

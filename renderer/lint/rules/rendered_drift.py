@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import ERROR, Finding, Location
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 _WHAT = {
     "missing": ("missing: the specs render this file", "run `rail render` and commit the result"),
@@ -42,6 +42,7 @@ def check(context: LintContext) -> Iterator[Finding]:
 
 RULE = Rule(
     id="rendered-drift",
+    scope=GRAPH_WIDE,  # the whole output folder against a fresh render
     severity=ERROR,
     summary="rendered/ differs from a fresh render",
     check=check,

@@ -53,7 +53,7 @@ from ...secrets import is_blank, is_sops_encrypted
 from ...yamlio import Document, load_documents
 from ..finding import ERROR, WARNING, Finding, Location, ObjectRef
 from ..manifests import SKIPPED_DIRS, Manifest
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 SOPS_SUFFIXES = (".sops.yaml", ".sops.yml")
 SOPS_CONFIG_NAMES = frozenset({".sops.yaml", ".sops.yml"})  # sops's creation rules, not a secret
@@ -239,6 +239,7 @@ def _check(document: Document, rendered: Iterable[Document]) -> Iterator[Finding
 
 RULE = Rule(
     id="sops-unencrypted",
+    scope=GRAPH_WIDE,  # files found on disk, and the rendered documents a finding points at
     severity=ERROR,
     summary="a SOPS file with a value that is not encrypted, or no SOPS metadata",
     check=check,

@@ -108,7 +108,7 @@ from ..charts.helm import Decision, condition_paths
 from ..charts.resolve import APPLICATION, ResolvedChart, Subchart, chart_repository, from_local, resolve_chart
 from ..finding import ERROR, WARNING, Finding, Location
 from ..graph import ReleaseGraph, ReleaseNode
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 KIND_WORDS = {"database": "database", "cache": "cache", "broker": "message broker", "search": "search engine"}
 HINT = "an application uses the platform's S3 services; its chart must not run its own"
@@ -458,6 +458,7 @@ def _undeployed_finding(local: LocalChart, chart: ResolvedChart, subchart: Subch
 
 RULE = Rule(
     id="subchart-coupling",
+    scope=GRAPH_WIDE,  # values from valuesFrom objects, chart folders found in the tree
     severity=ERROR,
     summary="an application chart deploys its own database, cache, broker or search engine",
     check=check,

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 from ...errors import Problem
 from ..finding import ERROR, Finding, Location
-from ..rule import LintContext, Rule
+from ..rule import PER_OBJECT, LintContext, Rule
 
 
 def finding(problem: Problem) -> Finding:
@@ -45,6 +45,7 @@ def check(context: LintContext) -> Iterator[Finding]:
 
 RULE = Rule(
     id="symlink-escape",
+    scope=PER_OBJECT,  # one finding per refused link, from the link alone (nothing worth caching)
     severity=ERROR,
     summary="a symlink that leaves the repository (not followed)",
     check=check,

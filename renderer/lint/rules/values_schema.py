@@ -45,7 +45,7 @@ from ...schemacheck import Validator, type_name
 from ...yamlio import format_key_path
 from ..finding import ERROR, WARNING, Finding
 from ..graph import ReleaseGraph, ReleaseNode
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 SCHEMA_FOLDER = ("schemas", "values")
 SCHEMA_SUFFIX = ".schema.json"
@@ -276,6 +276,7 @@ def _typo(key: str, known: str) -> bool:
 
 RULE = Rule(
     id="values-schema",
+    scope=GRAPH_WIDE,  # chart folders' schemas and values from valuesFrom objects
     severity=ERROR,
     summary="a release's values break its chart's values schema",
     check=check,

@@ -38,7 +38,7 @@ from collections.abc import Iterator
 
 from ...errors import Problem
 from ..finding import ERROR, Finding, Location
-from ..rule import LintContext, Rule
+from ..rule import GRAPH_WIDE, LintContext, Rule
 
 
 def check(context: LintContext) -> Iterator[Finding]:
@@ -74,6 +74,7 @@ def severity(context: LintContext, problem: Problem) -> str | None:
 
 RULE = Rule(
     id="yaml-syntax",
+    scope=GRAPH_WIDE,  # a broken file outside what the Flux roots apply is a note, and the notes are summed up
     severity=ERROR,
     summary="a manifest file that cannot be read as YAML",
     check=check,

@@ -1,0 +1,240 @@
+"""Per-object rule results kept between runs (issue 16).
+
+A per-object rule (``Rule.scope == PER_OBJECT``) judges each object or file on its own,
+so its findings for one of them are a function of exactly: the rule (its id), the rule's
+options and the run's lint options, the object's content (its file's text, the document's
+place in it, its data: what a finding's message and line come from), anything else the
+rule reads about the object (``extra``, named by each rule: crd-schema whether the file is a
+kustomize patch), rail's version (the rule's code, the packaged schemas and catalog) and
+this module's format. :func:`each_object` keys them by a digest of all of these and asks
+``renderer.cache`` before running the rule on one object; a change to one release then
+re-runs its objects only. An object rail cannot key exactly (a document the apply model
+patched together from several files, one without its text) is never cached: it runs.
+
+What is stored is findings and notes, never an object's values: a finding names keys,
+objects and places, never a value (:mod:`.finding`), and a note names files and kinds.
+
+Findings come back in the order the rule yields them, and the notes a rule appends to
+the graph's list while judging an object are stored and replayed in their place, so a run
+with the cache gives the same report, byte for byte, as one without.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from .. import __version__, cache
+from ..secrets import contains_secret
+from ..yamlio import Document
+from .finding import Finding, Location, ObjectRef
+from .manifests import Manifest
+from .notes import Note
+from .rule import LintContext
+
+KIND = "rule"
+FORMAT = "rule-results/1"  # bump when what is stored, or how a key is made, changes
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Unit(Generic[T]):
+    """One object or file a per-object rule judges on its own, and the digest of its
+    content (None: it cannot be keyed exactly, so it is never cached)."""
+
+    item: T
+    key: str | None
+
+
+def each_object(
+    context: LintContext, rule_id: str, units: Iterable[Unit[T]], check_one: Callable[[T], Iterable[Finding]]
+) -> Iterator[Finding]:
+    """``check_one`` over ``units`` in order, each unit's findings (and the notes it adds to
+    the graph) from the cache when ``context.cached`` and its entry is there."""
+    notes = context.graph.notes
+    settings = _settings(context, rule_id) if context.cached else ""
+    for unit in units:
+        if not context.cached or unit.key is None:
+            yield from check_one(unit.item)
+            continue
+        key = cache.digest(FORMAT, __version__, rule_id, settings, unit.key)
+        stored = _decode(cache.get(KIND, key))
+        if stored is not None:
+            found, added = stored
+            notes.extend(added)
+            yield from found
+            continue
+        before = len(notes)
+        found = list(check_one(unit.item))  # whole, so the notes it adds are its own
+        payload = _stored(found, notes[before:])
+        if payload is not None:
+            cache.put(KIND, key, payload)
+        yield from found
+
+
+KeyPaths = list[tuple[tuple[Any, ...], str]]
+
+
+def key_paths(
+    context: LintContext, rule_id: str, key: str | None, compute: Callable[[], Iterable[tuple[tuple[Any, ...], str]]]
+) -> KeyPaths:
+    """A per-document scan's hits (a key path and why, never the value there), from the
+    cache when ``context.cached`` and ``key`` (the document's, see :func:`document_key`) is
+    kept. A graph-wide rule's per-document part: the rule builds its findings from them."""
+    if not context.cached or key is None:
+        return list(compute())
+    entry = cache.digest(FORMAT, __version__, rule_id, "key-paths", _settings(context, rule_id), key)
+    stored = _paths_from(cache.get(KIND, entry))
+    if stored is not None:
+        return stored
+    found = list(compute())
+    data = [[list(path), why] for path, why in found]
+    plain = all(isinstance(part, (str, int)) and not isinstance(part, bool) for path, _ in found for part in path)
+    if plain and not contains_secret({"paths": data}):  # a key of another type would come back as a string
+        cache.put(KIND, entry, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+    return found
+
+
+def _paths_from(payload: bytes | None) -> KeyPaths | None:
+    if payload is None:
+        return None
+    try:
+        found: KeyPaths = []
+        for path, why in json.loads(payload):
+            if not all(isinstance(part, (str, int)) and not isinstance(part, bool) for part in path):
+                return None
+            found.append((tuple(path), _text(why)))
+        return found
+    except (ValueError, TypeError):
+        return None
+
+
+def manifest_key(manifest: Manifest, *extra: str) -> str | None:
+    """The digest of what a rule can read of one object: its file's path and text, the
+    document's index in it (lines and columns come from these) and its data (what the
+    rule judges); ``extra``: whatever else the calling rule reads about it. None for a
+    document that is not one file's own text (the apply model's patched objects), and for
+    a Secret: nothing that comes from a Secret is kept, not even its findings."""
+    if manifest.kind == "Secret":
+        return None
+    return document_key(manifest.document, *extra)
+
+
+def document_key(document: Document, *extra: str) -> str | None:
+    if type(document) is not Document or document.text is None:
+        return None
+    try:
+        data = json.dumps(document.data, sort_keys=True, separators=(",", ":"), default=_typed)
+    except (TypeError, ValueError):  # keys of mixed types, a cycle: not keyed, so never cached
+        return None
+    return cache.digest("document", document.path, str(document.index), document.text, data, *extra)
+
+
+def _typed(value: Any) -> str:
+    """A YAML value JSON has no type for (a timestamp): its type and text, never mistaken
+    for a string holding the same text."""
+    return f"\0{type(value).__name__}:{value!r}"
+
+
+def _settings(context: LintContext, rule_id: str) -> str:
+    options = context.rule_options.get(rule_id, {})
+    return json.dumps(
+        {
+            "options": options,
+            "exhaustive": context.options.exhaustive,
+            "strict": context.options.strict,
+        },
+        sort_keys=True,
+        default=_typed,
+    )
+
+
+# --------------------------------------------------------------------------- stored form
+
+
+def _stored(findings: list[Finding], notes: list[str | Note]) -> bytes | None:
+    """The entry's bytes, or None when the secret classifier calls anything in it secret
+    (it never should: findings and notes name keys and places; then it is not stored)."""
+    data = {"findings": [finding_data(f) for f in findings], "notes": [_note_data(n) for n in notes]}
+    if contains_secret(data):
+        return None
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _decode(payload: bytes | None) -> tuple[list[Finding], list[str | Note]] | None:
+    """The stored findings and notes, or None (absent, or not what this format writes:
+    never trusted, recomputed)."""
+    if payload is None:
+        return None
+    try:
+        data = json.loads(payload)
+        return [finding_from(item) for item in data["findings"]], [_note_from(item) for item in data["notes"]]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def finding_data(finding: Finding) -> dict[str, Any]:
+    """A finding as JSON data, every field (``to_json`` is the report's form, not this)."""
+    return {
+        "rule": finding.rule,
+        "message": finding.message,
+        "location": _location_data(finding.location),
+        "object": None if (obj := finding.object) is None else [obj.kind, obj.namespace, obj.name],
+        "severity": finding.severity,
+        "hint": finding.hint,
+        "related": [_location_data(place) for place in finding.related],
+        "change": finding.change,
+    }
+
+
+def finding_from(data: dict[str, Any]) -> Finding:
+    obj = data["object"]
+    return Finding(
+        rule=_text(data["rule"]),
+        message=_text(data["message"]),
+        location=_location_from(data["location"]),
+        object=None if obj is None else ObjectRef(_text(obj[0]), _optional(obj[1]), _text(obj[2])),
+        severity=_text(data["severity"]),
+        hint=_text(data["hint"]),
+        related=tuple(_location_from(item) for item in data["related"]),
+        change=_optional(data["change"]),
+    )
+
+
+def _location_data(location: Location) -> list[Any]:
+    return [location.path, location.line, location.column]
+
+
+def _location_from(data: list[Any]) -> Location:
+    path, line, column = data
+    return Location(_text(path), _number(line), _number(column))
+
+
+def _note_data(note: str | Note) -> Any:
+    return note if isinstance(note, str) else [note.kind, note.message, note.path, note.detail]
+
+
+def _note_from(data: Any) -> str | Note:
+    if isinstance(data, str):
+        return data
+    kind, message, path, detail = data
+    return Note(_text(kind), _text(message), _text(path), _text(detail))
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _number(value: Any) -> int | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise TypeError("not a line or column")
+    return value
