@@ -78,14 +78,13 @@ def _not_json(value: Any) -> Any:
 
 @cache
 def _environment(folders: tuple[Path, ...]) -> Any:
-    from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from . import compiled
 
-    settings = {"undefined": StrictUndefined, "autoescape": False, "keep_trailing_newline": True}
-    env = ImmutableSandboxedEnvironment(loader=FileSystemLoader([str(folder) for folder in folders]), **settings)
-    env.filters["tojson"] = _tojson
-    # Everything that shapes the generated code: a change never reuses old code.
-    salt = repr((type(env).__name__, sorted(settings.items(), key=str), sorted(env.filters), sorted(env.tests)))
+    env = compiled.environment(None, {"tojson": _tojson})
+    salt = compiled.salt(env)
+    # rail's own templates come compiled with rail (see compiled.py); others, or edited
+    # ones, are compiled here, their code kept in the bytecode cache for the next run.
+    env.loader = compiled.loader([str(folder) for folder in folders], salt, compiled.FOLDER)
     env.bytecode_cache = bytecode_cache(salt)
     return env
 
