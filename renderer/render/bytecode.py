@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +117,8 @@ def bytecode_cache(salt: str) -> Any:
                 bucket.reset()
 
         def dump_bytecode(self, bucket: Any) -> None:
+            import tempfile  # only a compile writes: a run that finds everything never imports it
+
             try:
                 handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             except OSError:

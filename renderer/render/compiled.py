@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
@@ -118,6 +116,9 @@ def build(templates: Path, out: Path, byte_compile: bool = False) -> list[str]:
 
     Used by the build hook. ``byte_compile`` also writes the .pyc files (an editable
     install: nobody else will before the first run)."""
+    import shutil
+    import tempfile
+
     env = environment(None, {"tojson": _placeholder})
     env_salt = salt(env)
     staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out.parent))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import traceback
 from contextvars import ContextVar
 from dataclasses import replace
 from functools import cache, cached_property
@@ -183,6 +182,8 @@ class Templates:
 
 
 def _template_line(exc: BaseException, name: str) -> int | None:
+    import traceback  # an error's path only
+
     line = None
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.endswith(name):
