@@ -1,7 +1,10 @@
 """Compiled templates kept between runs, so a pre-commit hook does not recompile them.
 
 Jinja2 spends most of a small stack's render compiling templates to Python
-(about 70 ms for rail's 13). Its bytecode cache keeps the compiled code. An entry
+(about 70 ms for rail's 13). rail's own templates come compiled with rail
+(``compiled.py``, built into the wheel); this cache is for the rest: a stack's
+own templates, edited ones, or rail run from a source tree that was never
+installed. Jinja2's bytecode cache keeps their compiled code. An entry
 is found by the template's name and its source's checksum, not by its file:
 ``rail diff`` renders each side from a temporary folder, and a key with the path
 in it would write entries no run ever reads again (16 a diff). rail adds its own

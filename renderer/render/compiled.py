@@ -119,6 +119,8 @@ def build(templates: Path, out: Path, byte_compile: bool = False) -> list[str]:
     import shutil
     import tempfile
 
+    from jinja2 import TemplateSyntaxError
+
     env = environment(None, {"tojson": _placeholder})
     env_salt = salt(env)
     staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out.parent))
@@ -127,7 +129,10 @@ def build(templates: Path, out: Path, byte_compile: bool = False) -> list[str]:
         for name, path in template_names(templates):
             source = path.read_text(encoding="utf-8")
             module = key(env_salt, name, source)
-            generated = env.compile(source, name, str(path), raw=True)
+            try:
+                generated = env.compile(source, name, str(path), raw=True)
+            except TemplateSyntaxError:
+                continue  # left to run time, which reports it at its file and line
             (staging / f"{module}.py").write_text(generated, encoding="utf-8")
             modules.append(module)
         if byte_compile:

@@ -286,3 +286,13 @@ def test_a_built_wheel_carries_the_set_and_renders_the_same(tmp_path: Path) -> N
         digest, where = done.stdout.split()
         assert where.startswith(str(target))
         assert digest == _tree_digest(_render(root))
+
+
+def test_a_template_that_does_not_compile_is_left_to_run_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    templates, out = _own(tmp_path, "a: {{ value | tojson }\n")
+    assert list(out.glob("*.py")) == []  # the build went on without it
+    _use(monkeypatch, out)
+    with pytest.raises(InputError) as raised:
+        templates.text("thing.yaml.j2", {"value": 1})
+    assert raised.value.problems[0].message.startswith("template syntax error")
+    assert raised.value.problems[0].line == 1
