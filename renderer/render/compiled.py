@@ -74,8 +74,8 @@ def code(folder: Path, env_salt: str, name: str, source: str) -> CodeType | None
     # The import system's own loader: it reads the .pyc pip wrote on install (or writes one).
     try:
         found = SourceFileLoader(module, str(path)).get_code(module)
-    except (OSError, SyntaxError, ValueError, ImportError):
-        return None  # a damaged module: compile the template instead, never fail
+    except Exception:  # noqa: BLE001 - a damaged module or .pyc: compile the template instead, never fail
+        return None
     return found
 
 

@@ -296,3 +296,17 @@ def test_a_template_that_does_not_compile_is_left_to_run_time(tmp_path: Path, mo
         templates.text("thing.yaml.j2", {"value": 1})
     assert raised.value.problems[0].message.startswith("template syntax error")
     assert raised.value.problems[0].line == 1
+
+
+def test_a_damaged_pyc_is_compiled_instead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A .pyc whose header still matches its source but whose code is cut short."""
+    templates, out = _own(tmp_path, "value: {{ value | tojson }}\n")
+    import py_compile
+
+    for module in out.glob("*.py"):
+        pyc = Path(py_compile.compile(str(module), doraise=True))
+        pyc.write_bytes(pyc.read_bytes()[:24])
+    _use(monkeypatch, out)
+    names = _compiles(monkeypatch)
+    assert templates.text("thing.yaml.j2", {"value": 4}) == "value: 4\n"
+    assert names == ["thing.yaml.j2"]
