@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -54,6 +53,8 @@ def settings_from_config(data: Mapping[str, Any] | None, path: str) -> RuleSetti
     known = rule_ids()
     for rule_id, value in ((data or {}).get("rules") or {}).items():
         if rule_id not in known:
+            import difflib  # an error's hint only
+
             close = difflib.get_close_matches(rule_id, known, n=1)
             problems.append(
                 Problem(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -297,6 +296,8 @@ def _traversal(config: Document, key: tuple[Any, ...], name: str, relative: str)
 
 def _git(repository: Path, *args: str) -> bytes | None:
     """The output of one git command, None if it fails (an unknown ref, a missing file)."""
+    import subprocess  # only a stack that imports another from git runs it
+
     environment = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
     try:
         done = subprocess.run(["git", "-C", str(repository), *args], capture_output=True, check=False, env=environment)

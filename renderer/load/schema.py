@@ -6,7 +6,6 @@ are checked against the metaschema in the test suite, never at run time.
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import cache
 from typing import Any
@@ -82,6 +81,8 @@ def _problem(document: Document, error: Any) -> Problem:
         extra = sorted(k for k in error.instance if k not in known)
         unknown = extra[0] if extra else "?"
         hint = f"known keys here: {', '.join(known)}"
+        import difflib  # an error's hint only
+
         close = difflib.get_close_matches(str(unknown), known, n=1)
         if close:
             hint = f"did you mean '{close[0]}'?"

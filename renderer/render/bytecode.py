@@ -1,7 +1,10 @@
 """Compiled templates kept between runs, so a pre-commit hook does not recompile them.
 
 Jinja2 spends most of a small stack's render compiling templates to Python
-(about 70 ms for rail's 13). Its bytecode cache keeps the compiled code. An entry
+(about 70 ms for rail's 13). rail's own templates come compiled with rail
+(``compiled.py``, built into the wheel); this cache is for the rest: a stack's
+own templates, edited ones, or rail run from a source tree that was never
+installed. Jinja2's bytecode cache keeps their compiled code. An entry
 is found by the template's name and its source's checksum, not by its file:
 ``rail diff`` renders each side from a temporary folder, and a key with the path
 in it would write entries no run ever reads again (16 a diff). rail adds its own
@@ -26,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,8 @@ def bytecode_cache(salt: str) -> Any:
                 bucket.reset()
 
         def dump_bytecode(self, bucket: Any) -> None:
+            import tempfile  # only a compile writes: a run that finds everything never imports it
+
             try:
                 handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             except OSError:

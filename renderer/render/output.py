@@ -9,7 +9,6 @@ rail's own files are ever replaced or removed; anything else is reported.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +180,8 @@ def plan(
 def write(root: Path, files: list[OutputFile], current: Plan) -> None:
     """Apply ``current``: every new file is written to a temporary file first, then
     all are renamed into place, so a failure before the renames changes nothing."""
+    import tempfile  # a write only: lint and render --check never import it
+
     changed = set(current.missing) | set(current.stale)
     staged: list[tuple[str, Path]] = []
     try:

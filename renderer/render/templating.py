@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import traceback
 from contextvars import ContextVar
 from dataclasses import replace
 from functools import cache, cached_property
@@ -78,14 +77,13 @@ def _not_json(value: Any) -> Any:
 
 @cache
 def _environment(folders: tuple[Path, ...]) -> Any:
-    from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from . import compiled
 
-    settings = {"undefined": StrictUndefined, "autoescape": False, "keep_trailing_newline": True}
-    env = ImmutableSandboxedEnvironment(loader=FileSystemLoader([str(folder) for folder in folders]), **settings)
-    env.filters["tojson"] = _tojson
-    # Everything that shapes the generated code: a change never reuses old code.
-    salt = repr((type(env).__name__, sorted(settings.items(), key=str), sorted(env.filters), sorted(env.tests)))
+    env = compiled.environment(None, {"tojson": _tojson})
+    salt = compiled.salt(env)
+    # rail's own templates come compiled with rail (see compiled.py); others, or edited
+    # ones, are compiled here, their code kept in the bytecode cache for the next run.
+    env.loader = compiled.loader([str(folder) for folder in folders], salt, compiled.FOLDER)
     env.bytecode_cache = bytecode_cache(salt)
     return env
 
@@ -185,6 +183,8 @@ class Templates:
 
 
 def _template_line(exc: BaseException, name: str) -> int | None:
+    import traceback  # an error's path only
+
     line = None
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.endswith(name):

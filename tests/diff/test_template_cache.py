@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from gitstack import build_stack, clone, edit, rail_process, template
+from gitstack import build_stack, clone, commit, edit, rail_process, template
 
 from renderer.render import bytecode
 
@@ -16,7 +16,14 @@ PG = "releases/s3/postgresql-ha.yaml"
 
 @pytest.fixture
 def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
+    """The shipped stack with templates of its own: rail's, each with a comment in front
+    (the same output), so they are not the ones rail was built with (renderer/render/compiled.py)
+    and are compiled, and cached, at run time."""
+    repo = clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
+    for path in sorted((repo / "templates").rglob("*.j2")):
+        path.write_text("{# the stack's own copy #}" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    commit(repo, "templates of its own")
+    return repo
 
 
 @pytest.fixture

@@ -130,3 +130,22 @@ def test_no_home_folder_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     assert bytecode.cache_folder({}) is None
+
+
+def test_a_template_from_the_compiled_set_is_not_cached_again(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rail's own templates come compiled with rail (compiled.py): the cache is for the others."""
+    from renderer.render import compiled
+
+    templates = _templates(tmp_path, "value: {{ value | tojson }}\n")
+    monkeypatch.setattr(compiled, "FOLDER", tmp_path / "set")
+    compiled.build(tmp_path, tmp_path / "set")  # tmp_path/templates/thing.yaml.j2, by the name "thing.yaml.j2"
+    templating._environment.cache_clear()
+    assert templates.text("thing.yaml.j2", {"value": 1}) == "value: 1\n"
+    assert not cache_dir.exists() or list(cache_dir.iterdir()) == []
+
+    (tmp_path / "templates" / "thing.yaml.j2").write_text("edited: {{ value | tojson }}\n", encoding="utf-8")
+    templating._environment.cache_clear()
+    assert templates.text("thing.yaml.j2", {"value": 2}) == "edited: 2\n"
+    assert len(list(cache_dir.iterdir())) == 1  # compiled at run time, kept for the next run

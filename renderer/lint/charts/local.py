@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import os
 import posixpath
-import tarfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -249,6 +248,8 @@ def _read_package(path: Path, display: str, notes: list[str]) -> LocalChart | No
 def _read_archive(handle: IO[bytes], display: str, notes: list[str], *, nested: bool) -> LocalChart | None:
     """A packaged chart from an open file; ``nested``: also read the packaged dependencies
     in its ``charts/`` folder (one level: a package inside those is not opened)."""
+    import tarfile  # only a repository with packaged charts pays its import
+
     texts: dict[str, str] = {}
     packages: list[tuple[str, bytes]] = []
     top: str | None = None

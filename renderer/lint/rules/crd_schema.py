@@ -85,7 +85,6 @@ Passes::
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -376,6 +375,8 @@ def _describe(error: Any, dropped: Collection[tuple[Any, ...]] = ()) -> Iterator
     shown = format_key_path(path) or "(top level)"
     kind = error.validator
     if kind == "additionalProperties" and isinstance(error.instance, dict):
+        import difflib  # an error's hint only: a valid object never gets here
+
         known = sorted(error.schema.get("properties", {}))
         for key in sorted((k for k in error.instance if k not in known), key=str):
             close = difflib.get_close_matches(str(key), known, n=1)

@@ -32,7 +32,6 @@ Passes::
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -260,6 +259,8 @@ def _near_misses(
             and node.get("additionalProperties") is not False  # then the validator reports it
             and not any(pattern.search(key) for pattern in patterns)
         ):
+            import difflib  # only for a key the schema does not name
+
             close = difflib.get_close_matches(key, list(properties), n=3, cutoff=NEAR_MISS_CUTOFF)
             meant = next((known for known in close if _typo(key, str(known))), None)
             if meant is not None:
