@@ -460,6 +460,7 @@ class StaleStore:
         folder = cls.folder()
         if folder is None:
             return None
+        folder.mkdir(parents=True, exist_ok=True)
         with (folder.parent / "reads").open("a", encoding="utf-8") as log:
             log.write(f"{kind}\n")
         entries = sorted((folder / kind).glob("*")) if (folder / kind).is_dir() else []
