@@ -89,26 +89,18 @@ class Outcome:
     files: tuple[tuple[str, bytes], ...] = ()  # what the run left: the stack (no .git) and the report
 
 
-def invoke(args: Sequence[str], env: dict[str, str]) -> Outcome:
-    """``rail ARGS`` in a forked child with exactly ``env`` as its environment."""
+def in_child(work: Callable[[], object], env: dict[str, str]) -> object:
+    """``work()`` in a forked child with exactly ``env`` as its environment; its (pickled) result."""
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: run, send the outcome, leave without running the parent's cleanup
+    if pid == 0:  # the child: work, send the result, leave without running the parent's cleanup
         try:
             os.close(read)
             os.environ.clear()
             os.environ.update(env)
-            from click.testing import CliRunner
-
-            from renderer.cli import main
-
-            result = CliRunner().invoke(main, list(args), catch_exceptions=True)
-            escaped = result.exception if not isinstance(result.exception, SystemExit) else None
-            payload = pickle.dumps(
-                (result.exit_code, result.stdout_bytes, result.stderr_bytes, None if escaped is None else repr(escaped))
-            )
+            payload = pickle.dumps(("ok", work()))
         except BaseException as error:  # noqa: BLE001 - whatever happens, the parent must hear of it
-            payload = pickle.dumps((-1, b"", b"", f"the child failed: {error!r}"))
+            payload = pickle.dumps(("failed", repr(error)))
         with os.fdopen(write, "wb") as stream:
             stream.write(payload)
         os._exit(0)
@@ -116,10 +108,38 @@ def invoke(args: Sequence[str], env: dict[str, str]) -> Outcome:
     with os.fdopen(read, "rb") as stream:
         payload = stream.read()
     os.waitpid(pid, 0)
-    if not payload:
-        raise AssertionError(f"rail {' '.join(args)}: the child process died without an answer")
-    code, out, err, crash = pickle.loads(payload)
-    return Outcome(code, out, err, crash)
+    assert payload, "the child process died without an answer"
+    status, result = pickle.loads(payload)
+    assert status == "ok", f"the child failed: {result}"
+    return result
+
+
+def invoke(args: Sequence[str], env: dict[str, str]) -> Outcome:
+    """``rail ARGS`` (click's runner) in a forked child with exactly ``env`` as its environment."""
+
+    def run() -> tuple[int, bytes, bytes, str | None]:
+        from click.testing import CliRunner
+
+        from renderer.cli import main
+
+        result = CliRunner().invoke(main, list(args), catch_exceptions=True)
+        escaped = result.exception if not isinstance(result.exception, SystemExit) else None
+        return result.exit_code, result.stdout_bytes, result.stderr_bytes, None if escaped is None else repr(escaped)
+
+    result = in_child(run, env)
+    assert isinstance(result, tuple)
+    return Outcome(*result)
+
+
+def cache_in_use(env: dict[str, str]) -> bool:
+    """Whether rail's cache is on under ``env`` (False while renderer.cache is the stub)."""
+
+    def probe() -> bool:
+        from renderer import cache
+
+        return cache.enabled()
+
+    return bool(in_child(probe, env))
 
 
 def base_env() -> dict[str, str]:
@@ -229,6 +249,10 @@ def assert_equivalent(space: Workspace, warm: Path, scratch: Path, history: str)
             if found:
                 problems.append(f"`rail {' '.join(command)}`, cache {mode}:\n  " + "\n  ".join(found))
     assert not problems, f"after: {history}\n\n" + "\n\n".join(problems)
+    if cache_in_use(cache_env(warm)):  # the runs above did use a cache: entries were written
+        assert any(path.is_file() for path in warm.rglob("*")), "the warm cache folder stayed empty"
+        cold_check = scratch / f"cold-{COMMANDS.index(('check', *REPORT))}"
+        assert any(path.is_file() for path in cold_check.rglob("*")), "rail check wrote no cache entry"
 
 
 # --------------------------------------------------------------------------- the stack and its mutations
