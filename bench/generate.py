@@ -399,6 +399,18 @@ def write_changed(source: Path, out: Path, percent: float, seed: int) -> list[st
     return [_mutate(out, specs[index], position) for position, index in enumerate(chosen)]
 
 
+def change_one(root: Path, seed: int) -> str:
+    """Change one release's values in place, as a one-release commit does: the first
+    release in the seed's order that has a values file (its values file, then its spec).
+    Returns the changed file's path."""
+    specs = sorted(root.glob("releases/*/*.yaml"), key=lambda p: p.relative_to(root).as_posix())
+    if not specs:
+        raise SystemExit(f"generate: no release specs under {root}")
+    order = random.Random(f"one:{seed}").sample(specs, len(specs))
+    with_values = [spec for spec in order if (root / "values" / spec.parent.name / spec.name).is_file()]
+    return _mutate(root, (with_values or order)[0], 0)
+
+
 # --------------------------------------------------------------------------- command line
 
 

@@ -22,8 +22,13 @@ starts the command (spawned from run.py itself, a command would inherit run.py's
 resident size into its ``ru_maxrss``). The peers live in bench/.venv-peers, created on
 first use, so rail's own environment stays as it is. Prints a table and the
 ratios of issue 6 with their targets, and writes everything as JSON (``--json``).
-Exit 0 when every command exited as expected, 1 when one failed or timed out,
-3 when the peers' environment could not be created (no package index).
+Exit 0 when every command exited as expected, 1 when one failed or timed out (a
+failed command is an error in the results, never a number), 3 when the peers'
+environment could not be created (no package index).
+
+``--scenario issue16`` measures issue 16's cache instead (bench/incremental.py): the
+pre-commit hook, a diff against a base already seen and a warm ``rail check``, each
+against the same command with the cache off; ``--scenario all`` both.
 """
 
 from __future__ import annotations
@@ -41,19 +46,23 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import incremental
+from harness import Command, SetupError, child_env, median_of, run_quiet  # bench/ is the script's folder
+from harness import git as _git
+from harness import ratio as _ratio
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PEERS = BENCH / ".venv-peers"
 SPAWN = BENCH / "spawn.py"
 DEFAULT_CRD = ROOT.parent / "shared" / "crds" / "json" / "helm.toolkit.fluxcd.io" / "helmrelease_v2.json"
-GIT_IDENTITY = ("-c", "user.name=rail-bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false")
 EXIT_PEERS = 3
 MIB = 1024
 
@@ -63,20 +72,6 @@ PEER_COMMANDS = ("yamllint", "check-jsonschema")
 
 class PeerSetupError(RuntimeError):
     """The peers' virtual environment could not be created (usually: no package index)."""
-
-
-class SetupError(RuntimeError):
-    """Preparing a size failed: a setup step exited non-zero."""
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    argv: tuple[str, ...]
-    cwd: Path
-    expect: frozenset[int] = frozenset({0})
-    prepare: Callable[[], None] | None = None
-    env: tuple[tuple[str, str], ...] = ()  # set for this command only
 
 
 @dataclass(frozen=True)
@@ -97,15 +92,6 @@ class Summary:
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def child_env(extra: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
-    """The environment minus what would switch rail's report format (CI annotations)."""
-    env = dict(os.environ)
-    for name in ("GITHUB_ACTIONS", "GITEA_ACTIONS"):
-        env.pop(name, None)
-    env.update(extra)
-    return env
 
 
 def measure(command: Command, log: Path, timeout: float) -> Sample:
@@ -138,15 +124,6 @@ def _kill_group(pid: int, fired: threading.Event) -> None:
     fired.set()
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-
-
-def run_quiet(argv: Sequence[str], cwd: Path, what: str) -> str:
-    """A setup step: its output is returned; a non-zero exit is a SetupError naming the step."""
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=child_env(), check=False)
-    if done.returncode != 0:
-        tail = (done.stdout + done.stderr).strip().splitlines()[-15:]
-        raise SetupError(f"{what}: `{' '.join(argv)}` exited {done.returncode} in {cwd}:\n  " + "\n  ".join(tail))
-    return done.stdout
 
 
 def tail(log: Path, lines: int = 15) -> str:
@@ -233,10 +210,6 @@ class Workspace:
     changed: int  # releases changed in the diff clone
 
 
-def _git(cwd: Path, *args: str) -> str:
-    return run_quiet(["git", *GIT_IDENTITY, *args], cwd, "git")
-
-
 def prepare(size: int, seed: int, changed_percent: float | None, rail: str, work: Path) -> Workspace:
     """The committed stack and its clones; ``changed_percent`` None: no diff clone (diff not measured)."""
     sys.path.insert(0, str(BENCH))
@@ -312,6 +285,7 @@ def run_rounds(
     """``rounds`` = (warm-ups, runs); each round starts one command later than the one before."""
     warmups, runs = rounds
     samples: dict[str, list[Sample]] = {command.name: [] for command in commands}
+    failed: dict[str, str] = {}
     active = list(commands)
     for round_index in range(warmups + runs):
         shift = round_index % len(active) if active else 0
@@ -327,13 +301,23 @@ def run_rounds(
             )
             if sample.timed_out or sample.exit not in command.expect:
                 why = f"timed out after {timeout:.0f} s" if sample.timed_out else f"exited {sample.exit}"
+                if sample.exit == 2 and not sample.timed_out:
+                    why += " (a usage or input error: an option this rail does not have?)"
                 errors.append(f"{command.name} ({' '.join(command.argv[:4])}) {why} in {command.cwd}:\n  {tail(log)}")
+                failed[command.name] = why
                 active = [c for c in active if c is not command]
                 samples[command.name].append(sample)
                 continue
             if measured:
                 samples[command.name].append(sample)
-    return {name: asdict(summarize(found)) for name, found in samples.items() if found}
+    return {name: entry(found, failed.get(name)) for name, found in samples.items() if found}
+
+
+def entry(samples: Sequence[Sample], error: str | None) -> dict[str, Any]:
+    """A command's summary; a command that failed is an error with its runs, never a median."""
+    if error is not None:
+        return {"error": error, "runs": [asdict(sample) for sample in samples]}
+    return asdict(summarize(samples))
 
 
 def summarize(samples: Sequence[Sample]) -> Summary:
@@ -354,8 +338,15 @@ def bench_size(
         work = Path(folder)
         print(f"N={size}: generating, committing, rendering", flush=True)
         started = time.perf_counter()
-        wanted = args.commands is None or "diff" in args.commands
+        issue6 = args.scenario in ("issue6", "all")
+        wanted = issue6 and (args.commands is None or "diff" in args.commands)
         space = prepare(size, args.seed, args.changed if wanted else None, args.rail, work)
+        extra: dict[str, Any] = {}
+        commands = size_commands(space, args.rail, args.crd, args.peers, floors) if issue6 else []
+        if args.scenario in ("issue16", "all"):
+            print(f"N={size}: issue 16's clones (one release staged; {args.changed:g}% changed), seeding caches")
+            more = incremental.prepare(space.stack, work, args.rail, args.seed, args.changed, args.precommit)
+            commands += incremental.commands(space.stack, space.render, more, args.rail, args.precommit)
         rendered = sorted(space.stack.glob("rendered/**/*.yaml"))
         print(
             f"N={size}: ready in {time.perf_counter() - started:.1f} s ({len(rendered)} rendered files,"
@@ -364,8 +355,9 @@ def bench_size(
         )
         logs = work / "logs"
         logs.mkdir()
-        commands = selected(size_commands(space, args.rail, args.crd, args.peers, floors), args.commands)
-        results = run_rounds(commands, (args.warmups, args.runs), logs, args.timeout, errors)
+        results = run_rounds(selected(commands, args.commands), (args.warmups, args.runs), logs, args.timeout, errors)
+        if args.scenario in ("issue16", "all"):
+            extra["incremental"] = incremental.facts(more)
         return {
             "releases": size,
             "rendered_files": len(rendered),
@@ -373,6 +365,7 @@ def bench_size(
             "helmreleases": len(list(space.stack.glob("rendered/*/*/helmrelease-*.yaml"))),
             "changed_releases": space.changed,
             "commands": results,
+            **extra,
         }
 
 
@@ -431,23 +424,9 @@ def bench_shipped(args: argparse.Namespace, errors: list[str]) -> dict[str, Any]
 # --------------------------------------------------------------------------- ratios
 
 
-def median_of(results: dict[str, Any], size: int | str, command: str) -> float | None:
-    entry = results.get("sizes", {}).get(str(size), {}).get("commands", {}).get(command)
-    return float(entry["median_s"]) if entry else None
-
-
-def _ratio(name: str, top: float | None, bottom: float | None, target: float, note: str) -> dict[str, Any]:
-    value = top / bottom if top is not None and bottom else None
-    return {
-        "name": name,
-        "value": value,
-        "target": target,
-        "pass": None if value is None else value <= target,
-        "note": note,
-    }
-
-
 def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
+    if results.get("meta", {}).get("scenario") == "issue16":
+        return incremental.ratios(results)
     shipped = results.get("shipped", {}).get("commands", {})
     lint_shipped = shipped.get("lint", {}).get("median_s")
     yamllint_shipped = shipped.get("yamllint", {}).get("median_s")
@@ -510,9 +489,9 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     for command in RAIL_COMMANDS:
         entry = results.get("sizes", {}).get("10000", {}).get("commands", {}).get(command)
-        peak = float(entry["peak_rss_mib"]) if entry else None
+        peak = float(entry["peak_rss_mib"]) if entry and "peak_rss_mib" in entry else None
         found.append(_ratio(f"peak RSS {command} @10000 (MiB)", peak, 1.0, 1024.0, "at most 1 GiB"))
-    return found
+    return found + incremental.ratios(results)
 
 
 FLOOR_NOTES = {
@@ -530,6 +509,8 @@ def print_table(results: dict[str, Any]) -> None:
     for size in sizes:
         names.extend(name for name in results["sizes"][size]["commands"] if name not in names)
     header = f"{'command':<18}" + "".join(f"{'N=' + size:>24}" for size in sizes)
+    width = max([18, *(len(name) + 1 for name in names)])
+    header = f"{'command':<{width}}" + header[18:]
     meta = results["meta"]
     print(f"\nmedian wall time / peak RSS ({meta['runs']} runs after {meta['warmups']} warm-up round(s))")
     print(header)
@@ -537,8 +518,8 @@ def print_table(results: dict[str, Any]) -> None:
         cells = []
         for size in sizes:
             entry = results["sizes"][size]["commands"].get(name)
-            cells.append(f"{entry['median_s']:>11.3f} s {entry['peak_rss_mib']:>6.0f} MiB" if entry else f"{'-':>24}")
-        print(f"{name:<18}" + "".join(cells))
+            cells.append(_cell(entry))
+        print(f"{name:<{width}}" + "".join(cells))
     for size in sizes:
         yl = median_of(results, size, "yamllint")
         cj = median_of(results, size, "check-jsonschema")
@@ -546,12 +527,23 @@ def print_table(results: dict[str, Any]) -> None:
             print(f"peers summed at N={size}: {yl + cj:.3f} s")
     shipped = results.get("shipped", {}).get("commands", {})
     for name, entry in shipped.items():
-        print(f"shipped stack: {name:<10} {entry['median_s']:.3f} s {entry['peak_rss_mib']:.0f} MiB")
-    print("\nratios (issue 6 targets)")
+        print(f"shipped stack: {name:<10} {_cell(entry).strip()}")
+    print("\nratios (issue 6 and issue 16 targets)")
     for ratio in results["ratios"]:
         value = "n/a" if ratio["value"] is None else f"{ratio['value']:.2f}"
-        verdict = {True: "PASS", False: "FAIL", None: "n/a (size not run)"}[ratio["pass"]]
-        print(f"  {ratio['name']:<55} {value:>8}  target <= {ratio['target']:<6g} {verdict}")
+        if ratio["target"] is None:
+            print(f"  {ratio['name']:<60} {value:>8}  for reference")
+            continue
+        verdict = {True: "PASS", False: "FAIL", None: "n/a (size not run or failed)"}[ratio["pass"]]
+        print(f"  {ratio['name']:<60} {value:>8}  target <= {ratio['target']:<6g} {verdict}")
+
+
+def _cell(entry: dict[str, Any] | None) -> str:
+    if entry is None:
+        return f"{'-':>24}"
+    if "error" in entry:
+        return f"{'ERROR: ' + entry['error'].split(' (')[0]:>24}"
+    return f"{entry['median_s']:>11.3f} s {entry['peak_rss_mib']:>6.0f} MiB"
 
 
 def machine() -> dict[str, Any]:
@@ -608,11 +600,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-peers", dest="peers", action="store_false", help="skip yamllint and check-jsonschema")
     parser.add_argument("--no-shipped", dest="shipped", action="store_false", help="skip the shipped-stack run")
+    parser.add_argument(
+        "--scenario",
+        choices=("issue6", "issue16", "all"),
+        default="issue6",
+        help="issue6: rail against its peers (the default); issue16: the cache, warm against off"
+        " (bench/incremental.py; no shipped-stack run, no peers); all: both",
+    )
+    parser.add_argument(
+        "--precommit",
+        default=incremental.PRECOMMIT,
+        help=f"the pre-commit command of issue 16 (default: '{incremental.PRECOMMIT}'; 'check' to try the"
+        " harness on a rail without it)",
+    )
     args = parser.parse_args(argv)
     args.size_list = [int(size) for size in args.sizes.split(",") if size.strip()]
     args.commands = {name.strip() for name in args.commands.split(",")} if args.commands else None
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.scenario == "issue16":
+        args.shipped = args.peers = False
     return args
 
 
@@ -650,6 +657,8 @@ def bench(args: argparse.Namespace) -> int:
             "warmups": args.warmups,
             "seed": args.seed,
             "changed_percent": args.changed,
+            "scenario": args.scenario,
+            "precommit": args.precommit,
             "machine": machine(),
             "rail": rail_state(args.rail, args.snapshot),
             "c_loader": loaders,
