@@ -79,9 +79,12 @@ def rail(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """rail's compiled-template cache in a folder of the test run's, not the user's home."""
+    """rail's cache in a folder of the test run's, not the user's home."""
     folder = tmp_path_factory.mktemp("rail-cache")
     os.environ["RAIL_CACHE_DIR"] = str(folder)
+    # The same suite on a laptop and in CI: the CI default (cache off without
+    # RAIL_CACHE_DIR) is tested on its own, with CI set by that test.
+    os.environ.pop("CI", None)
     return folder
 
 

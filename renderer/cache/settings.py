@@ -8,7 +8,8 @@ loading): a folder someone else can write to would let them choose what rail bel
 so such a folder is never used, and ``rail cache info`` says why. The run goes on
 without the cache; nothing else changes.
 
-``RAIL_NO_CACHE=1`` or ``rail --no-cache`` turns the cache off for the run.
+``RAIL_NO_CACHE=1`` or ``rail --no-cache`` turns the cache off for the run. In CI (``CI``
+set) it is off unless ``RAIL_CACHE_DIR`` names a folder: see :func:`resolve`.
 
 The size cap is ``RAIL_CACHE_MAX_BYTES``, default 512 MiB (see ``DEFAULT_CAP``).
 """
@@ -31,7 +32,7 @@ DEFAULT_CAP = 512 * 1024 * 1024
 
 TEMPLATES = "templates"  # the compiled-template subfolder (renderer/render/bytecode.py)
 
-_ENVIRONMENT = ("RAIL_NO_CACHE", "RAIL_CACHE_DIR", "XDG_CACHE_HOME", "HOME", "RAIL_CACHE_MAX_BYTES")
+_ENVIRONMENT = ("RAIL_NO_CACHE", "RAIL_CACHE_DIR", "XDG_CACHE_HOME", "HOME", "RAIL_CACHE_MAX_BYTES", "CI")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,11 @@ def cap_bytes(environ: Mapping[str, str]) -> int:
         return DEFAULT_CAP
 
 
+def in_ci(environ: Mapping[str, str]) -> bool:
+    """``CI`` set, as GitHub Actions, GitLab CI, Gitea/Forgejo Actions and most others do."""
+    return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
 def turned_off(environ: Mapping[str, str]) -> bool:
     return environ.get("RAIL_NO_CACHE", "") not in ("", "0")
 
@@ -115,6 +121,11 @@ def resolve(environ: Mapping[str, str], *, off: bool = False, create: bool = Tru
         return Settings(None, where, "turned off (--no-cache)" if off else "turned off (RAIL_NO_CACHE)", cap)
     if where is None:
         return Settings(None, None, "no folder for it (no RAIL_CACHE_DIR, XDG_CACHE_HOME or home folder)", cap)
+    if in_ci(environ) and not environ.get("RAIL_CACHE_DIR"):
+        # A fresh CI runner never reads what it writes, and filling the cache costs a
+        # cold run about as much again as the work itself: a CI that keeps the folder
+        # between jobs names it.
+        return Settings(None, where, "off in CI (CI is set): set RAIL_CACHE_DIR to a folder the CI keeps", cap)
     reason = unsafe(where, create=create)
     return Settings(None if reason else where, where, reason, cap)
 

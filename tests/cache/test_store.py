@@ -107,6 +107,18 @@ def test_switches(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.current().reason == "turned off (--no-cache)"
 
 
+def test_in_ci_the_cache_is_off_unless_a_folder_is_named(tmp_path: Path) -> None:
+    home = {"HOME": str(tmp_path / "home")}
+    for value in ("true", "1", "yes"):
+        found = settings.resolve({**home, "CI": value})
+        assert not found.in_use
+        assert found.reason == "off in CI (CI is set): set RAIL_CACHE_DIR to a folder the CI keeps"
+    assert settings.resolve({**home, "CI": "false"}).in_use
+    assert settings.resolve(home).in_use
+    named = settings.resolve({**home, "CI": "true", "RAIL_CACHE_DIR": str(tmp_path / "kept")})
+    assert named.in_use and named.folder == tmp_path / "kept"
+
+
 def test_default_locations(tmp_path: Path) -> None:
     assert settings.location({"RAIL_CACHE_DIR": "/x", "XDG_CACHE_HOME": "/y"}) == Path("/x")
     assert settings.location({"XDG_CACHE_HOME": "/y", "HOME": "/h"}) == Path("/y/rail")
