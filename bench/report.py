@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from incremental import COMMANDS as INCREMENTAL
+
 ORDER = (
     "render",
     "render-check",
@@ -22,19 +24,7 @@ ORDER = (
     "floor-pure",
     "floor",
     "floor-c",
-    # issue 16 (bench/incremental.py)
-    "precommit",
-    "precommit-rerun",
-    "precommit-nocache",
-    "hook-render-check",
-    "hook-lint",
-    "hook-diff-staged",
-    "render-nocache",
-    "diff-seen-base",
-    "diff-rerun",
-    "diff-nocache",
-    "check-warm",
-    "check-nocache",
+    *INCREMENTAL,  # issue 16 (bench/incremental.py)
 )
 
 
