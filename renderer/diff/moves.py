@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import InputError, Problem
+from ..errors import InputError
 from ..lint.finding import Location
 from ..lint.manifests import parse
 from ..load import CONFIG_NAME
-from ..load.imports import StackFiles, stack_files
+from ..load.imports import output_folder, stack_files
 from ..model.interface import Moved
 from ..yamlio import Document, load_document
 from .compare import MOVED, REMOVED, DiffResult, ObjectChange, field_changes
@@ -113,8 +113,9 @@ def _record_index(config: Document, record: Moved, fallback: int) -> int:
 
 def _destination(stack_root: Path, config: Document, index: int, record: Moved, head: Side) -> Destination:
     item = dict(record.location)
-    files = stack_files(stack_root, config, ("moved", index), f"moved release '{record.release}'", item)
-    output = _output_of(files)
+    key, name = ("moved", index), f"moved release '{record.release}'"
+    files = stack_files(stack_root, config, key, name, item)
+    output = output_folder(files.read, files.where, config, key, name)
     manifests = []
     for relative in files.listing(output):
         # rail names each rendered file for its object (helmrelease-gitea.yaml,
@@ -125,15 +126,6 @@ def _destination(stack_root: Path, config: Document, index: int, record: Moved, 
         if text is not None:
             manifests.extend(parse(text, files.where + relative))
     return Destination(record, files.where, tuple(objects_of(manifests, head.config).values()))
-
-
-def _output_of(files: StackFiles) -> str:
-    text = files.read(CONFIG_NAME)
-    if text is None:
-        raise InputError(Problem(path=files.where + CONFIG_NAME, message=f"no rail.yaml in {files.where}"))
-    data = load_document(text, files.where + CONFIG_NAME).data
-    output = data.get("output", "rendered") if isinstance(data, dict) else "rendered"
-    return output.strip("/") if isinstance(output, str) and output.strip("/") else "rendered"
 
 
 def _twin(old: DiffObject, record: Moved, candidates: Iterable[DiffObject]) -> DiffObject | None:

@@ -246,16 +246,7 @@ def _imported(
 ) -> ImportedStack:
     name = item["name"]
     key = ("imports", index)
-    stack_config = read("rail.yaml")
-    if stack_config is None:
-        raise InputError(
-            config.problem(key, f"import '{name}': no rail.yaml in {where or '.'}", "point the import at a rail stack")
-        )
-    data = load_document(stack_config, where + "rail.yaml").data
-    output = data.get("output", "rendered") if isinstance(data, dict) else "rendered"
-    if not isinstance(output, str):
-        output = "rendered"
-    relative = f"{output.strip('/')}/{INTERFACE_NAME}"
+    relative = f"{output_folder(read, where, config, key, f'import {name!r}')}/{INTERFACE_NAME}"
     text = read(relative)
     if text is None:
         raise InputError(
@@ -280,6 +271,19 @@ def _imported(
         commit=commit,
         pinned=pinned,
     )
+
+
+def output_folder(
+    read: Callable[[str], str | None], where: str, config: Document, key: tuple[Any, ...], name: str
+) -> str:
+    """Another stack's output folder, as its rail.yaml names it (``rendered`` by default);
+    no rail.yaml there is an input error at ``key`` of ``config``."""
+    text = read("rail.yaml")
+    if text is None:
+        raise InputError(config.problem(key, f"{name}: no rail.yaml in {where or '.'}", "point it at a rail stack"))
+    data = load_document(text, where + "rail.yaml").data
+    output = data.get("output", "rendered") if isinstance(data, dict) else "rendered"
+    return output.strip("/") if isinstance(output, str) and output.strip("/") else "rendered"
 
 
 def _display(written: str, relative: str) -> str:

@@ -10,14 +10,13 @@ repository renders it now.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GIT_ENV, REPO_ROOT, rail
+from conftest import REPO_ROOT, rail
+from gitstack import commit, git
 
 EXAMPLE = REPO_ROOT / "examples" / "multi-repo"
 RECORD_PATH = "    path: ../apps  # where railiance-apps is checked out: rail diff shows the move as one change\n"
@@ -45,19 +44,6 @@ SOURCE = """sources:
     type: helm
     url: https://dl.gitea.com/charts/
 """
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
-    return done.stdout
-
-
-def commit(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "--no-verify", "-m", message)
 
 
 def _edit(path: Path, old: str, new: str) -> None:
