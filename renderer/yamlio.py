@@ -182,13 +182,30 @@ def _stored_or_loaded(text: str, path: str, strict_tags: bool) -> list[Document]
     key = store.digest(text.encode("utf-8", "surrogatepass"), b"strict" if strict_tags else b"lax", _parser_identity())
     found = _decoded(store.get("parse", key), text, path)
     if found is not None:
+        _ADMITTED.add(text)  # the store holds only texts the guard passed
         return found
     documents = _load_documents(text, path, strict_tags)
     if store.secret_free([document.data for document in documents]):
+        _ADMITTED.add(text)
         encoded = _encoded(documents)
         if encoded is not None:
             store.put("parse", key, encoded)
     return documents
+
+
+# Texts the guard passed in this process (or read back from the store, which holds only
+# such): what may be kept at rest without classifying it again (renderer.diff.snapshot).
+_ADMITTED: set[str] = set()
+
+
+def admit(text: str) -> None:
+    """Record that the guard passed ``text`` (a rendered object served from or put in the store)."""
+    _ADMITTED.add(text)
+
+
+def admitted(document: Document) -> bool:
+    """Whether the guard passed ``document``'s text in this process."""
+    return document.text in _ADMITTED
 
 
 def _encoded(documents: list[Document]) -> bytes | None:

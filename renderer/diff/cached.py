@@ -2,12 +2,13 @@
 
 What a diff needs of its base beyond the objects themselves is the base's lint findings
 (sorted into new, fixed and unchanged against the head's). They are a function of
-exactly: the stack folder's git tree id at that commit (every file, link and mode below
-it: git names the content, no file need be read to key it), the lint options, rail's
-version and this module's format. Nothing outside the tree may count: a side whose
-``rail.yaml`` imports other stacks (read by path beside the real repository, or from a
-git ref that may move) is never cached, and neither is the index or the working tree
-(no commit names them).
+exactly: the stack folder's git tree id at that commit, or in the index (every file,
+link and mode below it: git names the content, no file need be read to key it), the
+lint options, rail's version and this module's format. Nothing outside the tree may
+count: a side whose ``rail.yaml`` imports other stacks (read by path beside the real
+repository, or from a git ref that may move) is never cached, and neither is the
+working tree (git names no tree of it). The index is keyed by the tree a commit of it
+would have: the staged tree a pre-commit hook checks is the next commit's base.
 
 Stored: the findings, the suppressed findings and the notes, never an object's values
 (findings name keys and places); an entry the secret classifier calls secret is not
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__, cache
@@ -27,31 +29,53 @@ from ..lint.engine import LintResult
 from ..lint.results import finding_data, finding_from
 from ..lint.rule import LintOptions
 from ..secrets import contains_secret
+from . import snapshot
 from .git import INDEX, WORKTREE, Repository
 
 KIND = "side"
 FORMAT = "side-lint/1"  # bump when what is stored, or how a key is made, changes
 
 
-def side_key(repository: Repository, side: str, options: LintOptions) -> str | None:
-    """The key of ``side``'s lint result: its stack folder's tree id and what else the lint
-    reads; None when the cache is off or ``side`` is not a commit."""
-    if side in (INDEX, WORKTREE) or not cache.enabled():
+@dataclass(frozen=True)
+class SideKeys:
+    lint: str  # the side's lint result (this module)
+    snapshot: str  # the side itself (renderer.diff.snapshot)
+
+
+def side_keys(repository: Repository, side: str, options: LintOptions) -> SideKeys | None:
+    """Where ``side``'s lint result and the side itself are kept: keys made of its stack
+    folder's tree id and what else each reads; None when the cache is off or ``side`` has
+    no tree id (the working tree)."""
+    if side == WORKTREE or not cache.enabled():
         return None
-    tree = _tree_id(repository, side)
+    tree = tree_id(repository, side)
     if tree is None:
         return None
-    return cache.digest(FORMAT, __version__, tree, f"strict={options.strict}", f"exhaustive={options.exhaustive}")
+    lint = cache.digest(FORMAT, __version__, tree, f"strict={options.strict}", f"exhaustive={options.exhaustive}")
+    return SideKeys(lint=lint, snapshot=snapshot.key(tree))
 
 
-def _tree_id(repository: Repository, commit: str) -> str | None:
-    """The tree id of the stack folder at ``commit`` (a full sha, from ``resolve``)."""
-    if not repository.is_commit(commit):
+def side_key(repository: Repository, side: str, options: LintOptions) -> str | None:
+    """The key of ``side``'s lint result (see :func:`side_keys`)."""
+    keys = side_keys(repository, side, options)
+    return keys.lint if keys else None
+
+
+def tree_id(repository: Repository, side: str) -> str | None:
+    """The git tree id of the stack folder in ``side``: a commit's, or the index's as it
+    would be committed (``git write-tree``, as pre-commit itself runs: it only adds tree
+    objects, which git collects like any other unreferenced object). None for the
+    working tree, an index with unmerged paths, or a commit without the folder."""
+    if side == WORKTREE:
         return None
-    name = f"{commit}:{repository.prefix}" if repository.prefix else f"{commit}^{{tree}}"
-    done = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", name], cwd=repository.top, capture_output=True, check=False
-    )
+    if side == INDEX:
+        command = ["git", "write-tree", *([f"--prefix={repository.prefix}"] if repository.prefix else [])]
+    elif repository.is_commit(side):
+        name = f"{side}:{repository.prefix}" if repository.prefix else f"{side}^{{tree}}"
+        command = ["git", "rev-parse", "--verify", "--quiet", name]
+    else:
+        return None
+    done = subprocess.run(command, cwd=repository.top, capture_output=True, check=False)
     tree = done.stdout.decode().strip()
     return tree if done.returncode == 0 and tree else None
 

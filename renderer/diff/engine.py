@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -14,11 +14,12 @@ from ..lint.engine import LintResult
 from ..lint.finding import ERROR, Finding, Location, Verdict
 from ..lint.rule import LintOptions
 from ..lint.rules import symlink_escape
+from ..load import CONFIG_NAME
 from ..load.imports import imports_at_revision
 from ..render.target import sharing_renders
 from ..schemacheck import sharing_verdicts
-from ..yamlio import sharing_parses
-from . import cached
+from ..yamlio import Document, load_document, sharing_parses
+from . import cached, snapshot
 from .compare import MOVED, DiffResult, compare
 from .git import INDEX, WORKTREE, Repository, compared, naming_side
 from .graph import LayerGraph, layer_graph
@@ -28,6 +29,11 @@ from .rules import DIFF_RULES
 from .rules._migrations import accept as accept_migrations
 from .rules.subchart_enabled import COUPLING_RULE
 from .sides import Side, linked, materialized, read_side, split_output
+
+# A side's folder, its output files if kept in memory, and its symlinks that leave the stack (left out).
+Root = tuple[Path, Mapping[str, bytes] | None, list[Problem]]
+# A side read (None: it does not load), its lint result (None: not linted), the problems that stop it loading.
+ReadSide = tuple[Side | None, LintResult | None, list[Problem]]
 
 YAML_SYNTAX = "yaml-syntax"  # a head file that does not load: the lint rule for unreadable input
 
@@ -76,25 +82,31 @@ def run(
     sides = compared(repository, base, head, staged, base_tip)
     base_label, head_label = f"base '{sides.base_label}'", f"head ({sides.head_label})"
     notes: list[str] = []
-    with (
-        sharing_parses(),  # most files and releases are the same on both sides: read and render them once
-        sharing_renders(),
-        sharing_verdicts(),
-        _revision_root(repository, sides.base, base_label, stack_root) as (base_root, base_output, base_links),
-        _head_root(repository, stack_root, sides.head, head_label) as (head_root, head_output, head_links),
-    ):
-        # A commit's lint result is kept by its tree id: a base seen before is not linted again.
-        base_key = cached.side_key(repository, sides.base, options) if lint else None
-        head_key = cached.side_key(repository, sides.head, options) if lint else None
-        with imports_at_revision(repository.top, sides.base):  # path imports in this repository, as they were
-            base_view, lint_base, base_problems = _read_and_lint(
-                base_label, base_root, base_output, base_links, options, lint, base_key
-            )
-        with imports_at_revision(repository.top, _treeish(sides.head)):
-            head_view, lint_head, head_problems = _read_and_lint(
-                head_label, head_root, head_output, head_links, options, lint, head_key
-            )
-        head_config = config_document(head_root) if head_view is not None else None  # where its moved: records are
+    with ExitStack() as scope:
+        for sharing in (sharing_parses(), sharing_renders(), sharing_verdicts()):
+            # most files and releases are the same on both sides: read and render them once
+            scope.enter_context(sharing)
+        # A tree seen before is neither written out, loaded, rendered nor linted again.
+        base_keys = cached.side_keys(repository, sides.base, options) if lint else None
+        head_keys = cached.side_keys(repository, sides.head, options) if lint else None
+        base_root: Root | None = None
+        head_links: list[Problem] = []  # the head's links that leave the stack (a restored head loaded)
+        head_read = _restored(head_keys, head_label, repository, sides.head)
+        if head_read is None:
+            root, output, head_links = scope.enter_context(_head_root(repository, stack_root, sides.head, head_label))
+            with imports_at_revision(repository.top, _treeish(sides.head)):
+                head_read = _read_and_lint(head_label, root, output, head_links, options, lint, head_keys)
+            head_config = config_document(root) if head_read[0] is not None else None  # where its moved: records are
+        else:
+            head_config = _stored_config(repository, sides.head)
+        head_view, lint_head, head_problems = head_read
+        base_read = _restored(base_keys, base_label, repository, sides.base)
+        if base_read is None:
+            if base_root is None:
+                base_root = scope.enter_context(_revision_root(repository, sides.base, base_label, stack_root))
+            with imports_at_revision(repository.top, sides.base):  # path imports in this repository, as they were
+                base_read = _read_and_lint(base_label, *base_root, options, lint, base_keys)
+        base_view, lint_base, base_problems = base_read
     outcome = partial(
         DiffOutcome,
         base_label=sides.base_label,
@@ -158,29 +170,48 @@ def _read_and_lint(
     links: list[Problem],
     options: LintOptions,
     lint: bool,
-    key: str | None = None,
-) -> tuple[Side | None, LintResult | None, list[Problem]]:
+    keys: cached.SideKeys | None = None,
+) -> ReadSide:
     """A side and its lint result, or the problems that stop it loading (never file
     content). ``links``: the side's symlinks that leave the stack, left out when it was
-    written out: findings of the side's lint, as ``rail lint`` reports them. ``key``: where
-    the lint result of this commit's tree is kept (see :mod:`.cached`), or None."""
+    written out: findings of the side's lint, as ``rail lint`` reports them. ``keys``: where
+    this tree's lint result and the side itself are kept (see :mod:`.cached`), or None."""
     try:
         view = read_side(label, root, output)
         if not lint:
             return view, None, []
         if view.loaded is not None and view.loaded.imports:
-            key = None  # imported stacks are read from outside the tree: not keyed by it
-        stored = cached.load(key)
-        if stored is not None:
-            return view, stored, []
-        result = _lint(view, options)
-        escaped = tuple(symlink_escape.finding(problem) for problem in links)
-        result = replace(result, findings=tuple(sorted((*result.findings, *escaped), key=Finding.sort_key)))
-        cached.store(key, result)
-        return view, result, []
+            keys = None  # imported stacks are read from outside the tree: not keyed by it
+        stored = cached.load(keys.lint if keys else None)
+        if stored is None:
+            result = _lint(view, options)
+            escaped = tuple(symlink_escape.finding(problem) for problem in links)
+            stored = replace(result, findings=tuple(sorted((*result.findings, *escaped), key=Finding.sort_key)))
+            cached.store(keys.lint if keys else None, stored)
+        snapshot.store(keys.snapshot if keys else None, view)
+        return view, stored, []
     except InputError as error:
         prefix = f"{label}: "
         return None, None, [replace(p, message=p.message.removeprefix(prefix)) for p in error.problems]
+
+
+def _restored(keys: cached.SideKeys | None, label: str, repository: Repository, side: str) -> ReadSide | None:
+    """A side seen before (its tree's lint result and the side itself both kept), or None."""
+    if keys is None:
+        return None
+    result = cached.load(keys.lint)
+    if result is None:
+        return None
+    view = snapshot.restore(keys.snapshot, label, repository, side)
+    return None if view is None else (view, result, [])
+
+
+def _stored_config(repository: Repository, side: str) -> Document | None:
+    """A side's rail.yaml, read from git (a restored side has no folder)."""
+    read = repository.read_paths(side, [CONFIG_NAME])
+    if read is None:
+        return None
+    return load_document(read[CONFIG_NAME].decode("utf-8"), CONFIG_NAME)
 
 
 def _treeish(side: str) -> str | None:
@@ -230,10 +261,6 @@ def _merged(findings: list[Finding]) -> list[Finding]:
         else:
             merged[key] = finding
     return list(merged.values())
-
-
-# A side's folder, its output files if kept in memory, and its symlinks that leave the stack (left out).
-Root = tuple[Path, Mapping[str, bytes] | None, list[Problem]]
 
 
 @contextmanager

@@ -190,10 +190,37 @@ class Repository:
         return files, escaped
 
     def _read_blobs(self, blobs: dict[str, str]) -> dict[str, bytes]:
-        if not blobs:
-            return {}
         names = sorted(blobs)
-        request = "".join(f"{blobs[name]}\n" for name in names).encode()
+        read = self._batch([blobs[name] for name in names])
+        files: dict[str, bytes] = {}
+        for name, content in zip(names, read, strict=True):
+            if content is None:
+                raise InputError(
+                    Problem(path=str(self.top), message="git cat-file failed", hint="is the repository intact?")
+                )
+            files[self._relative(name)] = content
+        return files
+
+    def read_paths(self, side: str, paths: list[str]) -> dict[str, bytes] | None:
+        """The bytes of ``paths`` (relative to the stack folder) in ``side`` (a commit or
+        :data:`INDEX`) as git stores them, or None if any is missing. A symlink reads as its
+        link text: callers check what they read against a digest they kept."""
+        if side == WORKTREE:
+            raise ValueError("the working tree is linked, not read: see worktree_files")
+        if any("\n" in path for path in paths):
+            return None  # cat-file reads one name a line
+        revision = "" if side == INDEX else self.resolve(side)
+        read = self._batch([f"{revision}:{self.prefix}{path}" for path in paths])
+        if any(content is None for content in read):
+            return None
+        return {path: content for path, content in zip(paths, read, strict=True) if content is not None}
+
+    def _batch(self, names: list[str]) -> list[bytes | None]:
+        """``git cat-file --batch`` of ``names`` (blob ids or ``rev:path``): each one's bytes,
+        None for one git does not have (or that is not a blob)."""
+        if not names:
+            return []
+        request = "".join(f"{name}\n" for name in names).encode()
         done = subprocess.run(
             ["git", "cat-file", "--batch"], cwd=self.top, input=request, capture_output=True, check=False
         )
@@ -202,15 +229,20 @@ class Repository:
                 Problem(path=str(self.top), message="git cat-file failed", hint="is the repository intact?")
             )
         output = done.stdout
-        files: dict[str, bytes] = {}
+        read: list[bytes | None] = []
         offset = 0
-        for name in names:
+        for _ in names:
             header_end = output.index(b"\n", offset)
-            size = int(output[offset:header_end].split()[2])
+            header = output[offset:header_end].split()
+            if header[-1] == b"missing" or header[-1] == b"ambiguous":
+                read.append(None)
+                offset = header_end + 1
+                continue
+            size = int(header[2])
             start = header_end + 1
-            files[self._relative(name)] = output[start : start + size]
+            read.append(output[start : start + size] if header[1] == b"blob" else None)
             offset = start + size + 1
-        return files
+        return read
 
     def _relative(self, path: str) -> str:
         return path[len(self.prefix) :] if self.prefix and path.startswith(self.prefix) else path

@@ -249,6 +249,15 @@ def _values_file(root: Path, relative: str, spec: Document, index: int, escaped:
     return document
 
 
+def secret_document(text: str, relative: str) -> Document | None:
+    """A secret file's one manifest (custom tags read as strings), or None if it holds
+    not exactly one mapping."""
+    documents = [d for d in load_documents(text, relative, strict_tags=False) if d.data is not None]
+    if len(documents) != 1 or not isinstance(documents[0].data, dict):
+        return None
+    return documents[0]
+
+
 def _secret_file(
     root: Path,
     relative: str,
@@ -269,14 +278,13 @@ def _secret_file(
             spec.problem(where, f"secret file '{relative}' not found", "create it with sops (see README, Secrets)")
         )
     text = read_text(path, relative)
-    documents = [d for d in load_documents(text, relative, strict_tags=False) if d.data is not None]
-    if len(documents) != 1 or not isinstance(documents[0].data, dict):
+    document = secret_document(text, relative)
+    if document is None:
         raise InputError(
             Problem(
                 path=relative, message="expected exactly one Secret manifest", hint="one Secret per *.sops.yaml file"
             )
         )
-    document = documents[0]
     data = document.data
     if data.get("kind") != "Secret" or data.get("apiVersion") != "v1":
         raise InputError(

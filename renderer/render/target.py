@@ -17,7 +17,7 @@ from ..errors import InputError, Problem
 from ..load.stack import LoadedStack
 from ..memo import memo_scope
 from ..model import Backup, Layer, Release
-from ..yamlio import Document, dump_document
+from ..yamlio import Document, admit, dump_document
 from .claims import TEMPLATE as CLAIM_TEMPLATE
 from .claims import ClaimJob, claim_jobs, digest
 from .references import Resolution
@@ -101,6 +101,7 @@ def _stored(key: str) -> tuple[bytes, Document] | None:
             return None
     except (ValueError, EOFError, TypeError):
         return None
+    admit(text)  # the store holds only what the guard passed
     return text.encode("utf-8"), Document(path="", data=data, text=text)
 
 
@@ -109,6 +110,7 @@ def _store(key: str, text: str, written: Document) -> None:
 
     if not store.enabled() or not store.secret_free(written.data):
         return
+    admit(text)
     import marshal
 
     try:

@@ -1,5 +1,6 @@
-"""A commit's lint result kept by its tree id (renderer/diff/cached.py): a base seen
-before is not linted again, and the diff says the same, byte for byte.
+"""A side's lint result kept by its tree id (renderer/diff/cached.py): a base seen
+before is not linted again, and the diff says the same, byte for byte. The index is
+keyed by the tree a commit of it would have.
 
 ``renderer.cache`` is a dict here (``enabled`` -> True), so the tests prove the keys and
 what is stored, whatever store sits behind the four functions.
@@ -13,8 +14,8 @@ import pytest
 from gitstack import build_stack, clone, commit, edit, git, rail, render, template
 
 from renderer import cache
-from renderer.diff import cached, engine
-from renderer.diff.git import INDEX, Repository
+from renderer.diff import cached, engine, snapshot
+from renderer.diff.git import INDEX, WORKTREE, Repository
 from renderer.lint.rule import LintOptions
 
 PG = "releases/s3/postgresql-ha.yaml"
@@ -87,11 +88,12 @@ def test_a_warm_base_is_not_linted_again_and_the_diff_is_the_same(stack: Path, s
 
 
 def test_the_key_is_the_tree_not_the_commit(stack: Path, store: Store, lints: list[str]) -> None:
-    _diff(stack, "--staged")
+    _diff(stack, "--staged")  # nothing staged: the index is HEAD's tree, linted once for both sides
+    assert len(lints) == 1 and lints[0].startswith("head (the index")
     git(stack, "commit", "-q", "--allow-empty", "--no-verify", "-m", "same tree, new commit")
     lints.clear()
     _diff(stack, "--staged")
-    assert len(lints) == 1 and lints[0].startswith("head (the index")
+    assert lints == []
 
 
 def test_a_changed_base_is_linted_again(stack: Path, store: Store, lints: list[str]) -> None:
@@ -101,13 +103,18 @@ def test_a_changed_base_is_linted_again(stack: Path, store: Store, lints: list[s
     commit(stack, "grow valkey")
     lints.clear()
     _diff(stack, "--staged")
-    assert len(lints) == 2 and len(store.sides()) == 2
+    assert len(lints) == 1 and len(store.sides()) == 2  # one new tree: the index's, which is HEAD's
 
 
-def test_the_index_and_the_working_tree_have_no_key(stack: Path, store: Store) -> None:
+def test_the_index_is_keyed_by_its_tree_and_the_working_tree_has_no_key(stack: Path, store: Store) -> None:
     repository = Repository.of(stack)
-    assert cached.side_key(repository, INDEX, LintOptions()) is None
     head = repository.resolve("HEAD")
+    assert cached.side_key(repository, WORKTREE, LintOptions()) is None
+    assert cached.side_key(repository, INDEX, LintOptions()) == cached.side_key(repository, head, LintOptions())
+    edit(stack, VALKEY, "size: 2Gi", "size: 4Gi")
+    assert cached.side_key(repository, INDEX, LintOptions()) == cached.side_key(repository, head, LintOptions())
+    git(stack, "add", VALKEY)
+    assert cached.side_key(repository, INDEX, LintOptions()) != cached.side_key(repository, head, LintOptions())
     assert cached.side_key(repository, head, LintOptions()) is not None
     assert cached.side_key(repository, head, LintOptions()) != cached.side_key(
         repository, head, LintOptions(strict=True)
@@ -132,6 +139,7 @@ def test_what_is_kept_holds_no_value(stack: Path, store: Store) -> None:
     commit(stack, "a plaintext password in the base")
     report = _diff(stack, "--staged")
     assert len(store.sides()) == 1
+    assert not [kind for kind, _ in store.entries if kind == snapshot.KIND]  # a side holding it is not kept
     assert b"plaintext-secret" in store.sides()[0] and b"canary" not in store.sides()[0]
     assert "canary" not in report
 
@@ -142,4 +150,6 @@ def test_a_torn_entry_is_linted_again(stack: Path, store: Store, lints: list[str
         store.entries[key] = b'{"findings": ['
     lints.clear()
     assert _diff(stack, "--staged") == first
-    assert len(lints) == 2
+    # The head is linted again and its entries written again; the base, the same tree, reads them.
+    assert len(lints) == 1
+    assert all(payload != b'{"findings": [' for payload in store.entries.values())

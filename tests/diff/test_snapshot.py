@@ -1,0 +1,146 @@
+"""A side kept whole by its tree id (renderer/diff/snapshot.py), with the real store:
+a tree seen before is neither written out nor read again, the report is the same byte
+for byte, and no Secret is kept (its SOPS file is read again from git)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gitstack import build_stack, clone, commit, edit, git, rail, render, template
+
+from renderer.cache import settings, store
+from renderer.diff import engine, snapshot
+from renderer.diff.git import Repository
+
+SOPS_FILE = "secrets/s3/valkey-credentials.sops.yaml"
+VALKEY = "releases/s3/valkey.yaml"
+PG = "releases/s3/postgresql-ha.yaml"
+CANARY = "qzvcanarysnapshot5f3e"  # a plaintext value inside the SOPS file: never at rest
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    where = tmp_path / "cache"
+    monkeypatch.setenv("RAIL_CACHE_DIR", str(where))
+    monkeypatch.delenv("RAIL_NO_CACHE", raising=False)
+    settings.switch_on()
+    yield where
+    settings.switch_on()
+
+
+@pytest.fixture
+def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The label of every side the diff reads from its files (not restored)."""
+    seen: list[str] = []
+    real = engine.read_side
+
+    def counted(label: str, root: Path, output: object = None) -> engine.Side:
+        seen.append(label)
+        return real(label, root, output)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "read_side", counted)
+    return seen
+
+
+def _check(stack: Path) -> str:
+    run = rail(stack, "check", "--staged", "--format", "json")
+    assert run.exit_code in (0, 1), run.output
+    return run.stdout
+
+
+def _snapshots(folder: Path) -> list[Path]:
+    return sorted(path for path in (folder / store.layout_name() / snapshot.KIND).rglob("*") if path.is_file())
+
+
+def _stage_a_change(stack: Path) -> None:
+    edit(stack, VALKEY, "size: 2Gi", "size: 4Gi")
+    render(stack)
+    git(stack, "add", "-A")
+
+
+def test_a_seen_tree_is_restored_and_says_the_same(
+    stack: Path, folder: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edit(stack, PG, "size: 10Gi", "size: 8Gi")  # a change the diff blocks: its finding is in the report
+    render(stack)
+    git(stack, "add", "-A")
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")
+    plain = _check(stack)
+    monkeypatch.delenv("RAIL_NO_CACHE")
+    reads.clear()
+    cold = _check(stack)
+    assert len(reads) == 2 and len(_snapshots(folder)) == 2
+    reads.clear()
+    warm = _check(stack)
+    assert reads == []  # both trees restored: nothing written out, loaded or rendered
+    assert plain == cold == warm
+    assert "persistence-shrink" in warm
+
+
+def test_the_commit_a_hook_checked_is_the_next_base(stack: Path, folder: Path, reads: list[str]) -> None:
+    _stage_a_change(stack)
+    _check(stack)
+    git(stack, "commit", "-q", "--no-verify", "-m", "grow valkey")
+    edit(stack, VALKEY, "size: 4Gi", "size: 6Gi")
+    render(stack)
+    git(stack, "add", "-A")
+    reads.clear()
+    _check(stack)
+    assert len(reads) == 1 and reads[0].startswith("head (the index")
+
+
+def test_no_secret_is_kept(stack: Path, folder: Path) -> None:
+    sops = stack / SOPS_FILE
+    sops.write_text(sops.read_text(encoding="utf-8").replace("stringData:\n", f"stringData:\n    extra: {CANARY}\n"))
+    commit(stack, "a SOPS file with a plaintext value: lint's finding, never the cache's content")
+    assert "sops-unencrypted" in _check(stack)
+    kept = _snapshots(folder)
+    assert kept, "no side was kept: the search below proves nothing"
+    ciphertexts = [part.split(b",")[0] for part in sops.read_bytes().split(b"ENC[AES256_GCM,data:")[1:]]
+    assert ciphertexts
+    for path in folder.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert CANARY.encode() not in content, path
+            assert not any(text in content for text in ciphertexts), path
+    assert not any(b"ENC[" in path.read_bytes() for path in kept)
+
+
+def test_a_secret_file_that_does_not_match_is_read_as_usual(
+    stack: Path, folder: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _check(stack)
+    real = Repository.read_paths
+
+    def changed(self: Repository, side: str, paths: list[str]) -> dict[str, bytes] | None:
+        read = real(self, side, paths)
+        return None if read is None else {path: content + b"\n# not the bytes kept\n" for path, content in read.items()}
+
+    monkeypatch.setattr(Repository, "read_paths", changed)
+    reads.clear()
+    assert _check(stack) == first
+    assert len(reads) == 2
+
+
+def test_a_side_holding_a_plaintext_secret_is_not_kept(stack: Path, folder: Path) -> None:
+    edit(stack, VALKEY, "  architecture: standalone", f"  architecture: standalone\n  password: {CANARY}")
+    commit(stack, "a plaintext password")
+    _check(stack)
+    assert _snapshots(folder) == []
+    assert not any(CANARY.encode() in path.read_bytes() for path in folder.rglob("*") if path.is_file())
+
+
+def test_a_damaged_snapshot_is_read_as_usual(stack: Path, folder: Path, reads: list[str]) -> None:
+    first = _check(stack)
+    for path in _snapshots(folder):
+        path.write_bytes(path.read_bytes()[:-40] + b"\0" * 40)
+    reads.clear()
+    assert _check(stack) == first
+    assert len(reads) == 1  # read again, kept again, restored for the other side (the same tree)
