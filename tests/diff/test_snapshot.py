@@ -4,7 +4,7 @@ for byte, and no Secret is kept (its SOPS file is read again from git)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from gitstack import build_stack, clone, commit, edit, git, rail, render, templa
 from renderer.cache import settings, store
 from renderer.diff import engine, snapshot
 from renderer.diff.git import Repository
+from renderer.diff.sides import Side, read_side
 
 SOPS_FILE = "secrets/s3/valkey-credentials.sops.yaml"
 VALKEY = "releases/s3/valkey.yaml"
@@ -39,11 +40,11 @@ def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The label of every side the diff reads from its files (not restored)."""
     seen: list[str] = []
-    real = engine.read_side
+    real = read_side
 
-    def counted(label: str, root: Path, output: object = None) -> engine.Side:
+    def counted(label: str, root: Path, output: Mapping[str, bytes] | None = None) -> Side:
         seen.append(label)
-        return real(label, root, output)  # type: ignore[arg-type]
+        return real(label, root, output)
 
     monkeypatch.setattr(engine, "read_side", counted)
     return seen
