@@ -70,7 +70,39 @@ def run_lint(start: Path, paths: list[Path], options: LintOptions, all_files: bo
     from .lint.engine import lint_inputs
     from .lint.inputs import collect
 
-    return lint_inputs(collect(start, paths, all_files), options)
+    # The whole stack of a clean working tree: its result is kept by the index's tree id.
+    key = None if paths or all_files else _clean_lint_key(start, options)
+    if key is None:
+        return lint_inputs(collect(start, paths, all_files), options)
+    from .diff import cached  # git: only with the cache on
+
+    stored = cached.load(key)
+    if stored is not None:
+        return stored
+    result = lint_inputs(collect(start, paths, all_files), options)
+    cached.store(key, result)
+    return result
+
+
+def _clean_lint_key(start: Path, options: LintOptions) -> str | None:
+    """Where the lint of the stack found from ``start`` is kept, if its working tree is a
+    git tree (renderer.diff.clean) and it reads nothing outside it (no ``imports:``)."""
+    from . import cache
+
+    if not cache.enabled():
+        return None
+    from .diff import cached
+    from .load import CONFIG_NAME
+    from .yamlio import load_document
+
+    try:
+        root = find_root(start)
+        config = load_document((root / CONFIG_NAME).read_text(encoding="utf-8"), CONFIG_NAME).data
+    except (InputError, OSError, UnicodeDecodeError):
+        return None  # the lint says what is wrong
+    if not isinstance(config, dict) or "imports" in config:
+        return None
+    return cached.lint_key(root, options)
 
 
 def _output_links(root: Path, output: str) -> list[Problem]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .. import __version__, cache
@@ -30,6 +31,7 @@ from ..lint.results import finding_data, finding_from
 from ..lint.rule import LintOptions
 from ..secrets import contains_secret
 from . import snapshot
+from .clean import clean_tree
 from .git import INDEX, WORKTREE, Repository
 
 KIND = "side"
@@ -49,10 +51,34 @@ def side_keys(repository: Repository, side: str, options: LintOptions) -> SideKe
     if side == WORKTREE or not cache.enabled():
         return None
     tree = tree_id(repository, side)
-    if tree is None:
-        return None
+    return None if tree is None else _keys(tree, options)
+
+
+def _keys(tree: str, options: LintOptions) -> SideKeys:
     lint = cache.digest(FORMAT, __version__, tree, f"strict={options.strict}", f"exhaustive={options.exhaustive}")
     return SideKeys(lint=lint, snapshot=snapshot.key(tree))
+
+
+def worktree_keys(stack_root: Path, options: LintOptions) -> tuple[Repository, SideKeys] | None:
+    """The keys of the working tree when git calls it clean (:mod:`.clean`): its index's
+    tree's, and the repository to read that tree from; None otherwise, or with the cache off."""
+    if not cache.enabled():
+        return None
+    found = clean_tree(stack_root)
+    if found is None:
+        return None
+    repository, tree = found
+    return repository, _keys(tree, options)
+
+
+WORKTREE_FORMAT = "worktree-lint/1"
+
+
+def lint_key(stack_root: Path, options: LintOptions) -> str | None:
+    """Where ``rail lint`` of a clean working tree (the whole stack, no paths named) is
+    kept: its own key, beside the diff side's of the same tree (another reading of it)."""
+    found = worktree_keys(stack_root, options)
+    return None if found is None else cache.digest(WORKTREE_FORMAT, found[1].lint)
 
 
 def side_key(repository: Repository, side: str, options: LintOptions) -> str | None:

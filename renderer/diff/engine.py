@@ -91,14 +91,19 @@ def run(
         head_keys = cached.side_keys(repository, sides.head, options) if lint else None
         base_root: Root | None = None
         head_links: list[Problem] = []  # the head's links that leave the stack (a restored head loaded)
-        head_read = _restored(head_keys, head_label, repository, sides.head)
+        # A working tree git calls clean is its index's tree: restored from it, never kept as it.
+        head_tree, restore_keys = sides.head, head_keys
+        if sides.head == WORKTREE and lint:
+            clean = cached.worktree_keys(stack_root, options)
+            head_tree, restore_keys = (INDEX, clean[1]) if clean is not None else (WORKTREE, None)
+        head_read = _restored(restore_keys, head_label, repository, head_tree)
         if head_read is None:
             root, output, head_links = scope.enter_context(_head_root(repository, stack_root, sides.head, head_label))
             with imports_at_revision(repository.top, _treeish(sides.head)):
                 head_read = _read_and_lint(head_label, root, output, head_links, options, lint, head_keys)
             head_config = config_document(root) if head_read[0] is not None else None  # where its moved: records are
         else:
-            head_config = _stored_config(repository, sides.head)
+            head_config = _stored_config(repository, head_tree)
         head_view, lint_head, head_problems = head_read
         base_read = _restored(base_keys, base_label, repository, sides.base)
         if base_read is None:

@@ -1,0 +1,93 @@
+"""A working tree git calls clean is its index's tree, byte for byte (issue 16).
+
+``rail lint`` and ``rail check`` read the working tree, which git names by no tree id.
+But when every file below the stack folder is as the index has it (no modified file,
+none untracked, none ignored), the folder holds exactly the tree ``git write-tree``
+names, and a result kept by that id is exact. That is a CI checkout run again, a
+``rail check`` after the pre-commit hook, an editor's lint on save of nothing new.
+
+Only where git's idea of clean means the same bytes: a repository whose attributes or
+config convert content between the index and the working tree (``filter``, ``eol``,
+``text``, ``crlf``, ``ident``, ``working-tree-encoding``; ``core.autocrlf``) is never
+called clean, since a smudged file (git-crypt, LFS, CRLF) is clean to git yet not the
+blob's bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from ..errors import InputError
+from .git import INDEX, Repository
+
+_CONVERTING = (b"filter", b"eol", b"text", b"crlf", b"ident", b"working-tree-encoding")
+
+
+def clean_tree(stack_root: Path) -> tuple[Repository, str] | None:
+    """The repository and the index's tree id of the stack folder when the working tree
+    below it is exactly that tree; None otherwise (or outside a git repository)."""
+    try:
+        repository = Repository.of(stack_root)
+    except InputError:
+        return None
+    if _converts(repository) or not _as_indexed(repository):
+        return None
+    from .cached import tree_id
+
+    tree = tree_id(repository, INDEX)
+    return None if tree is None else (repository, tree)
+
+
+def _as_indexed(repository: Repository) -> bool:
+    """Whether no file below the stack folder differs from the index, and none is untracked
+    or ignored (``git status`` checks content where the stat data cannot tell)."""
+    done = _git(
+        repository,
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--ignored=matching",
+        "--no-renames",
+        "--",
+        repository.prefix or ".",
+    )
+    if done is None:
+        return False
+    entries = [entry for entry in done.split(b"\0") if entry]
+    # "XY path": Y is the working tree against the index; ?? untracked, !! ignored.
+    return all(entry[1:2] == b" " and entry[:2] not in (b"??", b"!!") for entry in entries)
+
+
+def _converts(repository: Repository) -> bool:
+    """Whether git may change bytes between the index and the working tree here."""
+    autocrlf = _git(repository, "config", "--get", "core.autocrlf")
+    if autocrlf is not None and autocrlf.strip().lower() not in (b"", b"false"):
+        return True
+    listed = _git(repository, "ls-files", "-z", "--", ":(glob,top)**/.gitattributes")
+    sources = [repository.top / path.decode() for path in (listed or b"").split(b"\0") if path]
+    git_dir = repository.git_dir()
+    if git_dir is not None:
+        sources.append(git_dir / "info" / "attributes")
+    configured = _git(repository, "config", "--path", "--get", "core.attributesFile")
+    if configured and configured.strip():
+        sources.append(Path(configured.strip().decode()))
+    else:  # git's default: $XDG_CONFIG_HOME/git/attributes
+        sources.append(Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "git" / "attributes")
+    for source in sources:
+        try:
+            text = source.read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True  # unreadable: assume the worst
+        if any(word in text for word in _CONVERTING):
+            return True
+    return False
+
+
+def _git(repository: Repository, *args: str) -> bytes | None:
+    done = subprocess.run(["git", *args], cwd=repository.top, capture_output=True, check=False)
+    return done.stdout if done.returncode == 0 else None

@@ -1,0 +1,120 @@
+"""A clean working tree is its index's tree (renderer/diff/clean.py): ``rail lint`` and
+``rail check`` of one are kept by the tree id, and nothing else passes for clean."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+from gitstack import build_stack, clone, edit, git, rail, render, template
+
+from renderer.cache import settings
+from renderer.diff import engine
+from renderer.diff.clean import clean_tree
+from renderer.diff.sides import Side, read_side
+from renderer.lint import inputs
+
+VALKEY = "releases/s3/valkey.yaml"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    where = tmp_path / "cache"
+    monkeypatch.setenv("RAIL_CACHE_DIR", str(where))
+    monkeypatch.delenv("RAIL_NO_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no global attributes of this machine
+    settings.switch_on()
+    yield where
+    settings.switch_on()
+
+
+@pytest.fixture
+def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
+
+
+@pytest.fixture
+def lints(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every stack ``rail lint`` / ``rail check`` really lints (not served from the cache)."""
+    seen: list[Path] = []
+    original = inputs.collect  # run_lint imports it when it runs: patched where it lives
+
+    def counted(start: Path, paths: list[Path], all_files: bool = False) -> inputs.LintInputs:
+        seen.append(start)
+        return original(start, paths, all_files)
+
+    monkeypatch.setattr(inputs, "collect", counted)
+    return seen
+
+
+def test_a_clean_tree_is_the_index_tree(stack: Path, folder: Path) -> None:
+    found = clean_tree(stack)
+    assert found is not None and found[1] == git(stack, "rev-parse", "HEAD^{tree}").strip()
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda repo: edit(repo, VALKEY, "size: 2Gi", "size: 4Gi"), id="modified"),
+        pytest.param(lambda repo: (repo / "releases" / "new.yaml").write_text("x: 1\n"), id="untracked"),
+        pytest.param(
+            lambda repo: (
+                (repo / ".gitignore").write_text("*.local\n"),
+                git(repo, "add", ".gitignore"),
+                (repo / "notes.local").write_text("x: 1\n"),
+            ),
+            id="ignored",
+        ),
+        pytest.param(
+            lambda repo: ((repo / ".gitattributes").write_text("* text=auto\n"), git(repo, "add", ".gitattributes")),
+            id="attributes",
+        ),
+        pytest.param(lambda repo: git(repo, "config", "core.autocrlf", "input"), id="autocrlf"),
+    ],
+)
+def test_what_is_not_clean(stack: Path, folder: Path, spoil: object) -> None:
+    spoil(stack)  # type: ignore[operator]
+    assert clean_tree(stack) is None
+
+
+def test_a_staged_change_is_clean_as_the_index(stack: Path, folder: Path) -> None:
+    edit(stack, VALKEY, "size: 2Gi", "size: 4Gi")
+    git(stack, "add", VALKEY)
+    found = clean_tree(stack)
+    assert found is not None and found[1] == git(stack, "write-tree").strip()
+    assert found[1] != git(stack, "rev-parse", "HEAD^{tree}").strip()
+
+
+def test_lint_and_check_of_a_clean_tree_are_kept(stack: Path, folder: Path, lints: list[Path]) -> None:
+    edit(stack, VALKEY, "size: 2Gi", "size: 4Gi")  # a finding: rendered/ is stale
+    git(stack, "add", VALKEY)
+    first = rail(stack, "check", "--format", "json")
+    assert first.exit_code == 1 and "rendered-drift" in first.stdout
+    assert len(lints) == 1
+    again = rail(stack, "check", "--format", "json")
+    assert (again.exit_code, again.stdout) == (first.exit_code, first.stdout)
+    assert len(lints) == 1  # kept
+    render(stack)  # the working tree changes: linted again
+    fresh = rail(stack, "check", "--format", "json")
+    assert len(lints) == 2 and "rendered-drift" not in fresh.stdout
+    assert rail(stack, "lint", "releases").exit_code in (0, 1) and len(lints) == 3  # paths named: never kept
+
+
+def test_a_clean_working_tree_is_restored_in_a_diff(stack: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    edit(stack, VALKEY, "size: 2Gi", "size: 4Gi")
+    render(stack)
+    git(stack, "add", "-A")
+    assert rail(stack, "check", "--staged").exit_code in (0, 1)  # keeps the index's tree
+    reads: list[str] = []
+
+    def counted(label: str, root: Path, output: Mapping[str, bytes] | None = None) -> Side:
+        reads.append(label)
+        return read_side(label, root, output)
+
+    monkeypatch.setattr(engine, "read_side", counted)
+    warm = rail(stack, "diff", "--base", "HEAD", "--format", "json")
+    assert reads == []
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")
+    plain = rail(stack, "diff", "--base", "HEAD", "--format", "json")
+    assert reads and (warm.exit_code, warm.stdout) == (plain.exit_code, plain.stdout)
