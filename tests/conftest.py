@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -86,6 +86,20 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # RAIL_CACHE_DIR) is tested on its own, with CI set by that test.
     os.environ.pop("CI", None)
     return folder
+
+
+@pytest.fixture
+def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh cache folder for this test, the cache on (settings are worked out once a run)."""
+    from renderer.cache import settings
+
+    where = tmp_path / "cache"
+    monkeypatch.setenv("RAIL_CACHE_DIR", str(where))
+    monkeypatch.delenv("RAIL_NO_CACHE", raising=False)
+    monkeypatch.delenv("RAIL_CACHE_MAX_BYTES", raising=False)
+    settings.switch_on()
+    yield where
+    settings.switch_on()
 
 
 @pytest.fixture(scope="session")

@@ -114,6 +114,11 @@ def build_stack(folder: Path) -> None:
     init(folder, "shipped stack")
 
 
+def shipped_clone(tmp_path: Path, factory: pytest.TempPathFactory) -> Path:
+    """A clone of the shipped stack's repository (built once a session) at ``tmp_path/repo``."""
+    return clone(template("stack", factory, build_stack), tmp_path / "repo")
+
+
 def replace_tree(repo: Path, source: Path) -> None:
     """Make the working tree of ``repo`` hold exactly the files of ``source`` (its .git kept)."""
     for item in repo.iterdir():

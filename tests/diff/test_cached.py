@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gitstack import build_stack, clone, commit, edit, git, rail, render, template
+from gitstack import clone, commit, edit, git, rail, render, shipped_clone
 
 from renderer import cache
 from renderer.diff import cached, engine, snapshot
@@ -62,7 +62,7 @@ def lints(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.fixture
 def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
+    return shipped_clone(tmp_path, tmp_path_factory)
 
 
 def _diff(stack: Path, *args: str) -> str:

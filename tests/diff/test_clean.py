@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from gitstack import build_stack, clone, edit, git, rail, render, template
+from gitstack import edit, git, rail, render, shipped_clone
 
-from renderer.cache import settings
 from renderer.diff import engine
 from renderer.diff.clean import clean_tree
 from renderer.diff.sides import Side, read_side
@@ -19,19 +18,14 @@ VALKEY = "releases/s3/valkey.yaml"
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    where = tmp_path / "cache"
-    monkeypatch.setenv("RAIL_CACHE_DIR", str(where))
-    monkeypatch.delenv("RAIL_NO_CACHE", raising=False)
+def folder(cache_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no global attributes of this machine
-    settings.switch_on()
-    yield where
-    settings.switch_on()
+    return cache_folder
 
 
 @pytest.fixture
 def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
+    return shipped_clone(tmp_path, tmp_path_factory)
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ for byte, and no Secret is kept (its SOPS file is read again from git)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from gitstack import build_stack, clone, commit, edit, git, rail, render, template
+from gitstack import commit, edit, git, rail, render, shipped_clone
 
-from renderer.cache import settings, store
+from renderer.cache import store
 from renderer.diff import engine, snapshot
 from renderer.diff.git import Repository
 from renderer.diff.sides import Side, read_side
@@ -22,18 +22,8 @@ CANARY = "qzvcanarysnapshot5f3e"  # a plaintext value inside the SOPS file: neve
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    where = tmp_path / "cache"
-    monkeypatch.setenv("RAIL_CACHE_DIR", str(where))
-    monkeypatch.delenv("RAIL_NO_CACHE", raising=False)
-    settings.switch_on()
-    yield where
-    settings.switch_on()
-
-
-@pytest.fixture
 def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return clone(template("stack", tmp_path_factory, build_stack), tmp_path / "repo")
+    return shipped_clone(tmp_path, tmp_path_factory)
 
 
 @pytest.fixture
@@ -67,7 +57,7 @@ def _stage_a_change(stack: Path) -> None:
 
 
 def test_a_seen_tree_is_restored_and_says_the_same(
-    stack: Path, folder: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+    stack: Path, cache_folder: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     edit(stack, PG, "size: 10Gi", "size: 8Gi")  # a change the diff blocks: its finding is in the report
     render(stack)
@@ -77,7 +67,7 @@ def test_a_seen_tree_is_restored_and_says_the_same(
     monkeypatch.delenv("RAIL_NO_CACHE")
     reads.clear()
     cold = _check(stack)
-    assert len(reads) == 2 and len(_snapshots(folder)) == 2
+    assert len(reads) == 2 and len(_snapshots(cache_folder)) == 2
     reads.clear()
     warm = _check(stack)
     assert reads == []  # both trees restored: nothing written out, loaded or rendered
@@ -85,7 +75,7 @@ def test_a_seen_tree_is_restored_and_says_the_same(
     assert "persistence-shrink" in warm
 
 
-def test_the_commit_a_hook_checked_is_the_next_base(stack: Path, folder: Path, reads: list[str]) -> None:
+def test_the_commit_a_hook_checked_is_the_next_base(stack: Path, cache_folder: Path, reads: list[str]) -> None:
     _stage_a_change(stack)
     _check(stack)
     git(stack, "commit", "-q", "--no-verify", "-m", "grow valkey")
@@ -97,16 +87,16 @@ def test_the_commit_a_hook_checked_is_the_next_base(stack: Path, folder: Path, r
     assert len(reads) == 1 and reads[0].startswith("head (the index")
 
 
-def test_no_secret_is_kept(stack: Path, folder: Path) -> None:
+def test_no_secret_is_kept(stack: Path, cache_folder: Path) -> None:
     sops = stack / SOPS_FILE
     sops.write_text(sops.read_text(encoding="utf-8").replace("stringData:\n", f"stringData:\n    extra: {CANARY}\n"))
     commit(stack, "a SOPS file with a plaintext value: lint's finding, never the cache's content")
     assert "sops-unencrypted" in _check(stack)
-    kept = _snapshots(folder)
+    kept = _snapshots(cache_folder)
     assert kept, "no side was kept: the search below proves nothing"
     ciphertexts = [part.split(b",")[0] for part in sops.read_bytes().split(b"ENC[AES256_GCM,data:")[1:]]
     assert ciphertexts
-    for path in folder.rglob("*"):
+    for path in cache_folder.rglob("*"):
         if path.is_file():
             content = path.read_bytes()
             assert CANARY.encode() not in content, path
@@ -115,7 +105,7 @@ def test_no_secret_is_kept(stack: Path, folder: Path) -> None:
 
 
 def test_a_secret_file_that_does_not_match_is_read_as_usual(
-    stack: Path, folder: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+    stack: Path, cache_folder: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = _check(stack)
     real = Repository.read_paths
@@ -130,17 +120,17 @@ def test_a_secret_file_that_does_not_match_is_read_as_usual(
     assert len(reads) == 2
 
 
-def test_a_side_holding_a_plaintext_secret_is_not_kept(stack: Path, folder: Path) -> None:
+def test_a_side_holding_a_plaintext_secret_is_not_kept(stack: Path, cache_folder: Path) -> None:
     edit(stack, VALKEY, "  architecture: standalone", f"  architecture: standalone\n  password: {CANARY}")
     commit(stack, "a plaintext password")
     _check(stack)
-    assert _snapshots(folder) == []
-    assert not any(CANARY.encode() in path.read_bytes() for path in folder.rglob("*") if path.is_file())
+    assert _snapshots(cache_folder) == []
+    assert not any(CANARY.encode() in path.read_bytes() for path in cache_folder.rglob("*") if path.is_file())
 
 
-def test_a_damaged_snapshot_is_read_as_usual(stack: Path, folder: Path, reads: list[str]) -> None:
+def test_a_damaged_snapshot_is_read_as_usual(stack: Path, cache_folder: Path, reads: list[str]) -> None:
     first = _check(stack)
-    for path in _snapshots(folder):
+    for path in _snapshots(cache_folder):
         path.write_bytes(path.read_bytes()[:-40] + b"\0" * 40)
     reads.clear()
     assert _check(stack) == first
