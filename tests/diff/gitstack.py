@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,20 @@ def build_stack(folder: Path) -> None:
 def shipped_clone(tmp_path: Path, factory: pytest.TempPathFactory) -> Path:
     """A clone of the shipped stack's repository (built once a session) at ``tmp_path/repo``."""
     return clone(template("stack", factory, build_stack), tmp_path / "repo")
+
+
+def count_side_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the label of every side a diff reads from its files (not restored)."""
+    from renderer.diff import engine, sides
+
+    seen: list[str] = []
+
+    def counted(label: str, root: Path, output: Mapping[str, bytes] | None = None) -> sides.Side:
+        seen.append(label)
+        return sides.read_side(label, root, output)
+
+    monkeypatch.setattr(engine, "read_side", counted)
+    return seen
 
 
 def replace_tree(repo: Path, source: Path) -> None:

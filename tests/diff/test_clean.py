@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from gitstack import edit, git, rail, render, shipped_clone
+from gitstack import count_side_reads, edit, git, rail, render, shipped_clone
 
-from renderer.diff import engine
 from renderer.diff.clean import clean_tree
-from renderer.diff.sides import Side, read_side
 from renderer.lint import inputs
 
 VALKEY = "releases/s3/valkey.yaml"
@@ -100,13 +97,7 @@ def test_a_clean_working_tree_is_restored_in_a_diff(stack: Path, folder: Path, m
     render(stack)
     git(stack, "add", "-A")
     assert rail(stack, "check", "--staged").exit_code in (0, 1)  # keeps the index's tree
-    reads: list[str] = []
-
-    def counted(label: str, root: Path, output: Mapping[str, bytes] | None = None) -> Side:
-        reads.append(label)
-        return read_side(label, root, output)
-
-    monkeypatch.setattr(engine, "read_side", counted)
+    reads = count_side_reads(monkeypatch)
     warm = rail(stack, "diff", "--base", "HEAD", "--format", "json")
     assert reads == []
     monkeypatch.setenv("RAIL_NO_CACHE", "1")

@@ -4,16 +4,14 @@ for byte, and no Secret is kept (its SOPS file is read again from git)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from gitstack import commit, edit, git, rail, render, shipped_clone
+from gitstack import commit, count_side_reads, edit, git, rail, render, shipped_clone
 
 from renderer.cache import store
-from renderer.diff import engine, snapshot
+from renderer.diff import snapshot
 from renderer.diff.git import Repository
-from renderer.diff.sides import Side, read_side
 
 SOPS_FILE = "secrets/s3/valkey-credentials.sops.yaml"
 VALKEY = "releases/s3/valkey.yaml"
@@ -28,16 +26,7 @@ def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The label of every side the diff reads from its files (not restored)."""
-    seen: list[str] = []
-    real = read_side
-
-    def counted(label: str, root: Path, output: Mapping[str, bytes] | None = None) -> Side:
-        seen.append(label)
-        return real(label, root, output)
-
-    monkeypatch.setattr(engine, "read_side", counted)
-    return seen
+    return count_side_reads(monkeypatch)
 
 
 def _check(stack: Path) -> str:
