@@ -47,6 +47,15 @@ class Repository:
         as a problem naming it and where it points."""
         if side == WORKTREE:
             raise ValueError("the working tree is linked, not read: see worktree_files")
+        blobs, links = self._listing(side)
+        read = self._read_blobs({**blobs, **links})
+        files = {self._relative(path): read[self._relative(path)] for path in blobs}
+        targets = {self._relative(path): read[self._relative(path)].decode(errors="replace") for path in links}
+        return followed(files, targets, self.top / self.prefix)
+
+    def _listing(self, side: str) -> tuple[dict[str, str], dict[str, str]]:
+        """The blob ids of ``side``'s files below the stack folder, and of its symlinks, by
+        path in the repository."""
         blobs: dict[str, str] = {}
         links: dict[str, str] = {}
         if side == INDEX:
@@ -67,10 +76,7 @@ class Repository:
                     mode, kind, sha = meta.decode().split()
                     if kind == "blob":
                         (links if mode == LINK_MODE else blobs)[path.decode()] = sha
-        read = self._read_blobs({**blobs, **links})
-        files = {self._relative(path): read[self._relative(path)] for path in blobs}
-        targets = {self._relative(path): read[self._relative(path)].decode(errors="replace") for path in links}
-        return followed(files, targets, self.top / self.prefix)
+        return blobs, links
 
     def git_dir(self) -> Path | None:
         """The repository's git folder (on the working tree's file system, as a rule)."""
@@ -203,14 +209,14 @@ class Repository:
 
     def read_paths(self, side: str, paths: list[str]) -> dict[str, bytes] | None:
         """The bytes of ``paths`` (relative to the stack folder) in ``side`` (a commit or
-        :data:`INDEX`) as git stores them, or None if any is missing. A symlink reads as its
-        link text: callers check what they read against a digest they kept."""
+        :data:`INDEX`) as git stores them, or None if any is missing or is a symlink."""
         if side == WORKTREE:
             raise ValueError("the working tree is linked, not read: see worktree_files")
-        if any("\n" in path for path in paths):
-            return None  # cat-file reads one name a line
-        revision = "" if side == INDEX else self.resolve(side)
-        read = self._batch([f"{revision}:{self.prefix}{path}" for path in paths])
+        blobs, _ = self._listing(side)
+        ids = [blobs.get(self.prefix + path) for path in paths]
+        if any(sha is None for sha in ids):
+            return None
+        read = self._batch([sha for sha in ids if sha is not None])
         if any(content is None for content in read):
             return None
         return {path: content for path, content in zip(paths, read, strict=True) if content is not None}

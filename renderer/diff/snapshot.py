@@ -44,7 +44,7 @@ from .git import Repository
 from .sides import DiffObject, ObjectKey, Side
 
 KIND = "snapshot"
-FORMAT = "side-snapshot/1"  # bump when what is kept, or how, changes
+FORMAT = "side-snapshot/2"  # bump when what is kept, or how, changes
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
 _UNREADABLE = (
@@ -68,6 +68,7 @@ class _Kept:
     side: Side  # with every Secret cut out
     secrets: dict[str, str]  # secret file path -> SHA-256 of its bytes
     outputs: dict[int, str]  # index in rendered.files -> the secret file it passes through
+    as_text: frozenset[int]  # indexes in rendered.files whose bytes are their document's text
     objects: dict[ObjectKey, str]  # a Secret object -> the secret file it is
 
 
@@ -125,6 +126,7 @@ def _without_secrets(side: Side) -> _Kept:
     for document in (*loaded.spec_documents.values(), *loaded.values_documents.values()):
         _check(document)
     outputs: dict[int, str] = {}
+    as_text: set[int] = set()
     files: list[OutputFile] = []
     for index, file in enumerate(rendered.files):
         source = secret_bytes.get(file.content)
@@ -136,6 +138,11 @@ def _without_secrets(side: Side) -> _Kept:
             continue
         if file.document is not None:
             _check(file.document)
+            text = file.document.text
+            if text is not None and file.content == text.encode("utf-8"):
+                as_text.add(index)  # kept once, as the text: most of a side's bytes
+                files.append(OutputFile(file.path, b"", file.document))
+                continue
         files.append(file)
     objects: dict[ObjectKey, str] = {}
     kept_objects: dict[ObjectKey, DiffObject] = {}
@@ -165,7 +172,7 @@ def _without_secrets(side: Side) -> _Kept:
         output_files=None,
     )
     digests = {path: hashlib.sha256(secret.raw).hexdigest() for path, secret in loaded.secret_files.items()}
-    return _Kept(kept_side, digests, outputs, objects)
+    return _Kept(kept_side, digests, outputs, frozenset(as_text), objects)
 
 
 def _where(document: Document | None) -> Document | None:
@@ -212,6 +219,11 @@ def _with_secrets(kept: _Kept, secrets: dict[str, SecretFile], label: str) -> Si
     if loaded is None or rendered is None:
         return None
     files = list(rendered.files)
+    for index in kept.as_text:
+        stub = files[index]
+        if stub.document is None or stub.document.text is None:
+            return None
+        files[index] = OutputFile(stub.path, stub.document.text.encode("utf-8"), stub.document)
     for index, path in kept.outputs.items():
         secret, stub = secrets[path], files[index]
         files[index] = OutputFile(stub.path, secret.raw, _at(secret.document, stub.document))

@@ -11,7 +11,7 @@ from gitstack import commit, count_side_reads, edit, git, rail, render, shipped_
 
 from renderer.cache import store
 from renderer.diff import snapshot
-from renderer.diff.git import Repository
+from renderer.diff.git import INDEX, Repository
 
 SOPS_FILE = "secrets/s3/valkey-credentials.sops.yaml"
 VALKEY = "releases/s3/valkey.yaml"
@@ -124,3 +124,15 @@ def test_a_damaged_snapshot_is_read_as_usual(stack: Path, cache_folder: Path, re
     reads.clear()
     assert _check(stack) == first
     assert len(reads) == 1  # read again, kept again, restored for the other side (the same tree)
+
+
+def test_read_paths_reads_a_side_and_refuses_a_missing_file_or_a_link(stack: Path) -> None:
+    repository = Repository.of(stack)
+    head = repository.resolve("HEAD")
+    read = repository.read_paths(head, [SOPS_FILE, VALKEY])
+    assert read == {SOPS_FILE: (stack / SOPS_FILE).read_bytes(), VALKEY: (stack / VALKEY).read_bytes()}
+    assert repository.read_paths(head, [SOPS_FILE, "secrets/none.sops.yaml"]) is None
+    (stack / "secrets" / "link.sops.yaml").symlink_to("s3/valkey-credentials.sops.yaml")
+    git(stack, "add", "-A")
+    assert repository.read_paths(INDEX, ["secrets/link.sops.yaml"]) is None
+    assert repository.read_paths(INDEX, [SOPS_FILE]) == {SOPS_FILE: (stack / SOPS_FILE).read_bytes()}
