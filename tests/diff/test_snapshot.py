@@ -4,6 +4,7 @@ for byte, and no Secret is kept (its SOPS file is read again from git)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,17 @@ def test_read_paths_reads_a_side_and_refuses_a_missing_file_or_a_link(stack: Pat
     git(stack, "add", "-A")
     assert repository.read_paths(INDEX, ["secrets/link.sops.yaml"]) is None
     assert repository.read_paths(INDEX, [SOPS_FILE]) == {SOPS_FILE: (stack / SOPS_FILE).read_bytes()}
+
+
+def test_a_marker_split_across_two_writes_is_caught_and_a_payload_reads_back() -> None:
+    split = snapshot._Compressed()
+    split.write(b"data: ENC")
+    split.write(b"[AES256_GCM,data:...]")
+    assert split.close() is None
+    clean = snapshot._Compressed()
+    for piece in (b"a" * 70_000, b"ENCODED [", b"b" * 10):
+        clean.write(piece)
+    payload = clean.close()
+    assert payload is not None
+    reader = io.BufferedReader(snapshot._Decompressed(payload), 4096)
+    assert reader.read() == b"a" * 70_000 + b"ENCODED [" + b"b" * 10
