@@ -48,6 +48,7 @@ KIND = "snapshot"
 FORMAT = "side-snapshot/2"  # bump when what is kept, or how, changes
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
+_JUDGED_AT_MOST = 256  # documents the guard judges when a side is kept (~1 ms each)
 _LONGEST_MARKER = max(len(marker) for marker in _AT_REST) - 1
 _PIECE = 1 << 20  # compressed bytes decompressed at a time
 _UNREADABLE = (
@@ -175,11 +176,12 @@ def _without_secrets(side: Side) -> _Kept:
     assert loaded is not None and rendered is not None
     if loaded.imports:
         raise _NotKept
+    guard = _Guard()
     # A rendered Secret is its file's document under another path: the same data.
     secret_data = {id(secret.document.data): path for path, secret in loaded.secret_files.items()}
     secret_bytes = {secret.raw: path for path, secret in loaded.secret_files.items()}
     for document in (*loaded.spec_documents.values(), *loaded.values_documents.values()):
-        _check(document)
+        guard.check(document)
     outputs: dict[int, str] = {}
     as_text: set[int] = set()
     files: list[OutputFile] = []
@@ -192,7 +194,7 @@ def _without_secrets(side: Side) -> _Kept:
             files.append(OutputFile(file.path, b"", _where(file.document)))
             continue
         if file.document is not None:
-            _check(file.document)
+            guard.check(file.document)
             text = file.document.text
             if text is not None and file.content == text.encode("utf-8"):
                 as_text.add(index)  # kept once, as the text: most of a side's bytes
@@ -210,7 +212,7 @@ def _without_secrets(side: Side) -> _Kept:
         if obj.kind in _SECRET_KINDS:
             raise _NotKept  # a Secret that is no SOPS file of the stack
         if obj.document is not None:
-            _check(obj.document)
+            guard.check(obj.document)
         elif not cache.secret_free(obj.data):
             raise _NotKept
         kept_objects[object_key] = obj
@@ -235,10 +237,22 @@ def _where(document: Document | None) -> Document | None:
     return None if document is None else Document(path=document.path, data=None)
 
 
-def _check(document: Document) -> None:
-    """Let ``document`` be kept only if the guard passes it (in this run, or now)."""
-    if not admitted(document) and not cache.secret_free(document.data):
-        raise _NotKept
+class _Guard:
+    """Lets a document be kept only if the guard passed it in this run, or passes it now;
+    judging at most :data:`_JUDGED_AT_MOST` of them now. A side whose documents the guard
+    has mostly not seen (a first run: entries are stored on their second sighting, see
+    :mod:`renderer.cache`) is not kept this time, rather than paying for judging it all;
+    a change of a few files, the common case, is judged and kept."""
+
+    def __init__(self) -> None:
+        self.judged = 0
+
+    def check(self, document: Document) -> None:
+        if admitted(document):
+            return
+        self.judged += 1
+        if self.judged > _JUDGED_AT_MOST or not cache.secret_free(document.data):
+            raise _NotKept
 
 
 def _secret_files(kept: _Kept, repository: Repository, side: str) -> dict[str, SecretFile] | None:

@@ -151,3 +151,17 @@ def test_a_marker_split_across_two_writes_is_caught_and_a_payload_reads_back() -
     assert payload is not None
     reader = io.BufferedReader(snapshot._Decompressed(payload), 4096)
     assert reader.read() == b"a" * 70_000 + b"ENCODED [" + b"b" * 10
+
+
+def test_a_side_the_guard_has_mostly_not_seen_is_not_kept_this_time(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    judged_at_most, admitted = snapshot._JUDGED_AT_MOST, snapshot.admitted
+    monkeypatch.setattr(snapshot, "_JUDGED_AT_MOST", 3)
+    monkeypatch.setattr(snapshot, "admitted", lambda document: False)  # as in a first run
+    _check(stack)
+    assert _snapshots(cache_folder) == []
+    monkeypatch.setattr(snapshot, "_JUDGED_AT_MOST", judged_at_most)
+    monkeypatch.setattr(snapshot, "admitted", admitted)
+    _check(stack)
+    assert _snapshots(cache_folder)
