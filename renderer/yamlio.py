@@ -142,6 +142,25 @@ def sharing_parses() -> AbstractContextManager[None]:
     return memo_scope(_SHARED)
 
 
+ParseEntries = dict[tuple[str, bool], list[Document]]
+
+
+def shared_parses_of(texts: set[str]) -> ParseEntries:
+    """This scope's parses of ``texts`` (to keep with what was read from them)."""
+    memo = _SHARED.get() or {}
+    return {key: documents for key, documents in memo.items() if key[0] in texts}
+
+
+def share_parses(entries: ParseEntries) -> None:
+    """Give this scope parses made by an earlier run (a kept diff side): each text is then
+    read once, and what is read from it is one object for every reader."""
+    memo = _SHARED.get()
+    if memo is not None:
+        for key, documents in entries.items():
+            memo.setdefault(key, documents)
+            _ADMITTED.add(key[0])  # kept only after the guard passed it
+
+
 def load_documents(text: str, path: str, *, strict_tags: bool = True, shared: bool = True) -> list[Document]:
     """Parse every document of ``text``; raise :class:`InputError` naming ``path``.
 

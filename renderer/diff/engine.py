@@ -89,14 +89,19 @@ def run(
         # A tree seen before is neither written out, loaded, rendered nor linted again.
         base_keys = cached.side_keys(repository, sides.base, options) if lint else None
         head_keys = cached.side_keys(repository, sides.head, options) if lint else None
-        base_root: Root | None = None
-        head_links: list[Problem] = []  # the head's links that leave the stack (a restored head loaded)
+        # The base first: what it was read from, parsed and rendered, the head shares.
+        base_read = _restored(base_keys, base_label, repository, sides.base)
         # A working tree git calls clean is its index's tree: restored from it, never kept as it.
         head_tree, restore_keys = sides.head, head_keys
         if sides.head == WORKTREE and lint:
             clean = cached.worktree_keys(stack_root, options)
             head_tree, restore_keys = (INDEX, clean[1]) if clean is not None else (WORKTREE, None)
-        head_read = _restored(restore_keys, head_label, repository, head_tree)
+        head_links: list[Problem] = []  # the head's links that leave the stack (a restored head loaded)
+        head_read: ReadSide | None
+        if base_read is not None and base_read[0] is not None and restore_keys == base_keys:
+            head_read = (replace(base_read[0], label=head_label), base_read[1], [])  # one tree: one side
+        else:
+            head_read = _restored(restore_keys, head_label, repository, head_tree)
         if head_read is None:
             root, output, head_links = scope.enter_context(_head_root(repository, stack_root, sides.head, head_label))
             with imports_at_revision(repository.top, _treeish(sides.head)):
@@ -105,10 +110,8 @@ def run(
         else:
             head_config = _stored_config(repository, head_tree)
         head_view, lint_head, head_problems = head_read
-        base_read = _restored(base_keys, base_label, repository, sides.base)
         if base_read is None:
-            if base_root is None:
-                base_root = scope.enter_context(_revision_root(repository, sides.base, base_label, stack_root))
+            base_root = scope.enter_context(_revision_root(repository, sides.base, base_label, stack_root))
             with imports_at_revision(repository.top, sides.base):  # path imports in this repository, as they were
                 base_read = _read_and_lint(base_label, *base_root, options, lint, base_keys)
         base_view, lint_base, base_problems = base_read

@@ -39,13 +39,13 @@ from .. import __version__, cache
 from ..errors import InputError
 from ..load.stack import SecretFile, secret_document
 from ..render import Rendered
-from ..render.target import OutputFile
-from ..yamlio import Document, admitted
+from ..render.target import OutputFile, share_renders, shared_renders_of
+from ..yamlio import Document, ParseEntries, admitted, share_parses, shared_parses_of
 from .git import Repository
 from .sides import DiffObject, ObjectKey, Side
 
 KIND = "snapshot"
-FORMAT = "side-snapshot/2"  # bump when what is kept, or how, changes
+FORMAT = "side-snapshot/3"  # bump when what is kept, or how, changes
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
 _JUDGED_AT_MOST = 256  # documents the guard judges when a side is kept (~1 ms each)
@@ -74,6 +74,10 @@ class _Kept:
     outputs: dict[int, str]  # index in rendered.files -> the secret file it passes through
     as_text: frozenset[int]  # indexes in rendered.files whose bytes are their document's text
     objects: dict[ObjectKey, str]  # a Secret object -> the secret file it is
+    # What reading the side parsed and rendered, given to the run that restores it: the
+    # other side then reads and renders what the two share once, as one set of objects.
+    parses: ParseEntries
+    renders: dict[str, Document]
 
 
 class _NotKept(Exception):
@@ -142,7 +146,11 @@ def restore(entry: str | None, label: str, repository: Repository, side: str) ->
     secrets = _secret_files(kept, repository, side)
     if secrets is None:
         return None
-    return _with_secrets(kept, secrets, label)
+    restored = _with_secrets(kept, secrets, label)
+    if restored is not None:
+        share_parses(kept.parses)
+        share_renders(kept.renders)
+    return restored
 
 
 class _Decompressed(io.RawIOBase):
@@ -229,7 +237,10 @@ def _without_secrets(side: Side) -> _Kept:
         output_files=None,
     )
     digests = {path: hashlib.sha256(secret.raw).hexdigest() for path, secret in loaded.secret_files.items()}
-    return _Kept(kept_side, digests, outputs, frozenset(as_text), objects)
+    texts = {document.text for document in (*loaded.spec_documents.values(), *loaded.values_documents.values())}
+    parses = shared_parses_of({text for text in texts if text is not None})
+    renders = shared_renders_of({id(file.document.data) for file in files if file.document is not None})
+    return _Kept(kept_side, digests, outputs, frozenset(as_text), objects, parses, renders)
 
 
 def _where(document: Document | None) -> Document | None:

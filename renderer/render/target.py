@@ -51,6 +51,24 @@ def sharing_renders() -> AbstractContextManager[None]:
     return memo_scope(_SHARED)
 
 
+def shared_renders_of(data: set[int]) -> dict[str, Document]:
+    """This scope's rendered objects whose data is one of ``data`` (by identity), by key."""
+    memo = _SHARED.get() or {}
+    return {key: written for key, (_, written) in memo.items() if id(written.data) in data}
+
+
+def share_renders(entries: dict[str, Document]) -> None:
+    """Give this scope objects rendered by an earlier run (a kept diff side), by key: an
+    object rendered from the same data is then not rendered, nor read from the cache."""
+    memo = _SHARED.get()
+    if memo is None:
+        return
+    for key, written in entries.items():
+        if written.text is not None and key not in memo:
+            memo[key] = (written.text.encode("utf-8"), written)
+            admit(written.text)
+
+
 def _render_key(templates: str, template: str, context: dict[str, Any], origin: str) -> str | None:
     """A digest of everything a rendered object depends on; None if the data cannot be spelt out."""
     try:
