@@ -100,7 +100,8 @@ def run_diff(
 def caching() -> AbstractContextManager[None]:
     """For one command with the cache on: the secret guard registered, and the
     in-process memos (parsed files, rendered objects, verdicts) open for the whole
-    command, each backed by the cache on disk."""
+    command, each backed by the cache on disk. At its end the command's sightings are
+    recorded (renderer.cache stores an entry on its key's second sighting)."""
     from contextlib import ExitStack, contextmanager
 
     from . import cache
@@ -118,6 +119,7 @@ def caching() -> AbstractContextManager[None]:
                 yield
         finally:
             cache.set_guard(None)
+            cache.flush()
 
     return scope()
 

@@ -111,7 +111,7 @@ class Validator:
             verdict = stored[0]
         else:
             verdict = self._judge(instance)
-            if key is not None:
+            if key is not None and store.admit("verdict", key):  # stored on a second sighting
                 store.put("verdict", key, _PAYLOAD_OF[verdict])
         memo[(id(self), id(instance))] = (self, instance, verdict)
         return verdict

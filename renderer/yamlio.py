@@ -171,6 +171,7 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True, shared: bo
 # ``marshal.loads`` (tens of times faster than parsing); positions are still worked out
 # from the text on demand. A text whose data holds a secret (the guard registered in
 # renderer.cache says so: a Secret, SOPS ciphertext, a secret value) is never stored.
+# Both are stored on a key's second sighting only (renderer.cache.admit), and judged then.
 _PARSE_FORMAT = 1
 
 
@@ -184,7 +185,8 @@ def _stored_or_loaded(text: str, path: str, strict_tags: bool) -> list[Document]
     if found is not None:
         return found
     documents = _load_documents(text, path, strict_tags)
-    if store.secret_free([document.data for document in documents]):
+    # Judged only when about to be stored (a second sighting).
+    if store.admit("parse", key) and store.secret_free([document.data for document in documents]):
         encoded = _encoded(documents)
         if encoded is not None:
             store.put("parse", key, encoded)
@@ -237,7 +239,7 @@ def _stored_positions(text: str, path: str, index: int, data: Any) -> Mapping[Ke
         except (ValueError, EOFError, TypeError):
             pass
     positions = _positions(text, path, index)
-    if store.secret_free(data):
+    if store.admit("positions", key) and store.secret_free(data):
         with suppress(ValueError):
             store.put("positions", key, marshal.dumps(positions, 4))
     return positions

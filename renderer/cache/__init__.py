@@ -17,6 +17,13 @@ The classifier sits above this layer, so whoever starts a run registers it here
 :func:`secret_free`, which says no while no guard is registered: a pipeline run
 without one stores nothing that needs judging. ``put`` accepts only ``bytes``, so no
 object reaches the disk without its caller serialising it on purpose.
+
+**Stored on second sighting.** A key missed for the first time is only remembered (a
+digest of it, in one record per folder: :mod:`.seen`); an entry is stored only when
+an earlier run missed the same key. Callers ask :func:`admit` before they judge,
+serialise or ``put`` anything, so a one-off run writes one small file, and the guard
+and the serialising are paid only for entries about to be stored. Within one run a key asked
+for twice is still a first sighting (the in-process memos answer the second ask).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from typing import Any
 
 from . import settings
 
-__all__ = ["digest", "enabled", "get", "put", "secret_free", "set_guard", "switch_off"]
+__all__ = ["admit", "digest", "enabled", "get", "put", "secret_free", "set_guard", "switch_off"]
 
 
 def digest(*parts: bytes | str) -> str:
@@ -53,19 +60,29 @@ def get(kind: str, key: str) -> bytes | None:
     return None if store is None else store.get(kind, key)
 
 
+def admit(kind: str, key: str) -> bool:
+    """Whether a ``put`` of ``kind``/``key`` would store it (an earlier run missed this key
+    too); if not, the miss is remembered for the next run. Ask before judging or
+    serialising an entry: a first sighting costs neither."""
+    store = _store()
+    return store is not None and bool(store.seen.admit(kind, key))
+
+
 def put(kind: str, key: str, payload: bytes) -> None:
-    """Store ``payload``. The caller guarantees it holds no secret value (a Secret's data,
-    or a value the secret classifier calls secret): such content is stored only as a
-    digest, or not at all."""
+    """Store ``payload``; the caller asked :func:`admit` first. The caller guarantees it
+    holds no secret value (a Secret's data, or a value the secret classifier calls
+    secret): such content is stored only as a digest, or not at all."""
     store = _store()
     if store is not None:
         store.put(kind, key, payload)
 
 
 def flush() -> None:
-    """End of a run: record what it wrote in the size estimate (see :mod:`.store`)."""
+    """End of a run: record what it wrote in the size estimate and what it saw in the
+    sightings record (see :mod:`.store`, :mod:`.seen`)."""
     for store in _STORES.values():
         store.flush()
+        store.seen.flush()
 
 
 def switch_off() -> None:

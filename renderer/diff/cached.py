@@ -79,7 +79,7 @@ def load(key: str | None) -> LintResult | None:
 
 
 def store(key: str | None, result: LintResult) -> None:
-    if key is None:
+    if key is None or not cache.admit(KIND, key):  # a first sighting is only remembered
         return
     data: dict[str, Any] = {
         "findings": [finding_data(finding) for finding in result.findings],

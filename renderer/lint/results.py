@@ -69,7 +69,7 @@ def each_object(
             continue
         before = len(notes)
         found = list(check_one(unit.item))  # whole, so the notes it adds are its own
-        payload = _stored(found, notes[before:])
+        payload = _stored(found, notes[before:]) if cache.admit(KIND, key) else None
         if payload is not None:
             cache.put(KIND, key, payload)
         yield from found
@@ -91,6 +91,8 @@ def key_paths(
     if stored is not None:
         return stored
     found = list(compute())
+    if not cache.admit(KIND, entry):  # a first sighting: only remembered
+        return found
     data = [[list(path), why] for path, why in found]
     plain = all(isinstance(part, (str, int)) and not isinstance(part, bool) for path, _ in found for part in path)
     if plain and not contains_secret({"paths": data}):  # a key of another type would come back as a string
