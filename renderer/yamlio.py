@@ -185,8 +185,9 @@ def _stored_or_loaded(text: str, path: str, strict_tags: bool) -> list[Document]
     if found is not None:
         return found
     documents = _load_documents(text, path, strict_tags)
-    # Judged only when about to be stored (a second sighting).
-    if store.admit("parse", key) and store.secret_free([document.data for document in documents]):
+    # Judged only when about to be stored (a second sighting), each document once: its
+    # positions entry asks about the same data.
+    if store.admit("parse", key) and all(store.secret_free_document(document.data) for document in documents):
         encoded = _encoded(documents)
         if encoded is not None:
             store.put("parse", key, encoded)
@@ -239,7 +240,7 @@ def _stored_positions(text: str, path: str, index: int, data: Any) -> Mapping[Ke
         except (ValueError, EOFError, TypeError):
             pass
     positions = _positions(text, path, index)
-    if store.admit("positions", key) and store.secret_free(data):
+    if store.admit("positions", key) and store.secret_free_document(data):
         with suppress(ValueError):
             store.put("positions", key, marshal.dumps(positions, 4))
     return positions

@@ -34,7 +34,17 @@ from typing import Any
 
 from . import settings
 
-__all__ = ["admit", "digest", "enabled", "get", "put", "secret_free", "set_guard", "switch_off"]
+__all__ = [
+    "admit",
+    "digest",
+    "enabled",
+    "get",
+    "put",
+    "secret_free",
+    "secret_free_document",
+    "set_guard",
+    "switch_off",
+]
 
 
 def digest(*parts: bytes | str) -> str:
@@ -94,15 +104,37 @@ Guard = Callable[[Any], bool]
 _GUARD: list[Guard] = []
 
 
+# The guard's verdict on each document judged in this run, by the data's identity: a
+# parsed file's entry and each of its documents' positions entry ask about the same
+# objects. The data is kept beside its verdict, so its id cannot be reused meanwhile.
+_JUDGED: dict[int, tuple[Any, bool]] = {}
+
+
 def set_guard(holds_secret: Guard | None) -> None:
     """Register ``holds_secret(data) -> bool``: whether parsed or rendered data holds a
     secret (None removes it). Registered by whoever starts a run, above this layer."""
     _GUARD[:] = [] if holds_secret is None else [holds_secret]
+    _JUDGED.clear()
 
 
 def secret_free(data: Any) -> bool:
     """Whether ``data`` may be stored: a guard is registered and finds no secret in it."""
     return bool(_GUARD) and not _GUARD[0](data)
+
+
+def secret_free_document(data: Any) -> bool:
+    """:func:`secret_free` for one document's data, judged once per run (asked again about
+    the same object, the first verdict answers). The guard is shown it as a one-document
+    list, as it is shown a whole file's documents: a file is free of secrets exactly when
+    each of its documents is."""
+    if not _GUARD:
+        return False
+    known = _JUDGED.get(id(data))
+    if known is not None and known[0] is data:
+        return known[1]
+    free = not _GUARD[0]([data])
+    _JUDGED[id(data)] = (data, free)
+    return free
 
 
 _STORES: dict[tuple[str, int], Any] = {}

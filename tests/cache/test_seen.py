@@ -136,3 +136,32 @@ def test_a_run_that_misses_nothing_reads_and_writes_no_record(tmp_path: Path, mo
     with caching():
         assert yamlio.load_documents("a: 1\n", "a.yaml")[0].data == {"a": 1}
     assert not record.exists()
+
+
+def test_each_document_is_judged_once_for_its_parse_and_positions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from renderer import app
+
+    monkeypatch.setenv("RAIL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("RAIL_NO_CACHE", raising=False)
+    settings.switch_on()
+    judged: list[object] = []
+    original = app.holds_secret
+
+    def counting(data: object) -> bool:
+        judged.append(data)
+        return original(data)
+
+    text = "a: 1\n---\nkind: ConfigMap\nmetadata: {name: n}\n"
+    monkeypatch.setattr(app, "holds_secret", counting)
+    with caching():  # a first sighting: nothing judged
+        for document in yamlio.load_documents(text, "a.yaml"):
+            document.locate(("a",))
+    assert judged == []
+    with caching():  # stored now: each document judged once, for its parse and its positions
+        for document in yamlio.load_documents(text, "a.yaml"):
+            document.locate(("a",))
+    assert judged == [[{"a": 1}], [{"kind": "ConfigMap", "metadata": {"name": "n"}}]]
+    layout = tmp_path / "cache" / store.layout_name()
+    assert list((layout / "parse").rglob("*/*")) and len(list((layout / "positions").rglob("*/*"))) == 2
