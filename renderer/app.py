@@ -107,6 +107,7 @@ def caching() -> AbstractContextManager[None]:
     from . import cache
     from .render.target import sharing_renders
     from .schemacheck import sharing_verdicts
+    from .secrets import sharing_scans
     from .yamlio import sharing_parses
 
     @contextmanager
@@ -114,7 +115,7 @@ def caching() -> AbstractContextManager[None]:
         cache.set_guard(holds_secret)
         try:
             with ExitStack() as stack:
-                for memo in (sharing_parses(), sharing_renders(), sharing_verdicts()):
+                for memo in (sharing_parses(), sharing_renders(), sharing_verdicts(), sharing_scans()):
                     stack.enter_context(memo)
                 yield
         finally:
