@@ -1,8 +1,9 @@
 """A commit's lint result kept by its tree id (renderer/diff/cached.py): a base seen
 before is not linted again, and the diff says the same, byte for byte.
 
-``renderer.cache`` is a dict here (``enabled`` -> True), so the tests prove the keys and
-what is stored, whatever store sits behind the four functions.
+``renderer.cache`` is a dict here (``enabled`` -> True, every key admitted at its first
+sighting), so the tests prove the keys and what is stored, whatever store sits behind the
+five functions.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class Store:
     def get(self, kind: str, key: str) -> bytes | None:
         return self.entries.get((kind, key))
 
+    def admit(self, kind: str, key: str) -> bool:
+        return self.on
+
     def put(self, kind: str, key: str, payload: bytes) -> None:
         self.entries[(kind, key)] = payload
 
@@ -41,6 +45,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Store:
     fake = Store()
     monkeypatch.setattr(cache, "enabled", lambda: fake.on)
     monkeypatch.setattr(cache, "get", fake.get)
+    monkeypatch.setattr(cache, "admit", fake.admit)
     monkeypatch.setattr(cache, "put", fake.put)
     return fake
 
