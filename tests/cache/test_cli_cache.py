@@ -37,8 +37,11 @@ def test_info_on_a_fresh_folder_then_after_a_run(run_rail: RunRail, stack: Path,
     assert "in use:  yes\n" in fresh.stdout
     assert "cap:     512.0 MiB" in fresh.stdout
     assert "total:   0 entries" in fresh.stdout
-    for _ in range(2):  # seen, then stored
-        assert run_rail("lint", cwd=stack, env=env_for(folder)).returncode == 0
+    assert "seen:    0 keys seen once" in fresh.stdout
+    assert run_rail("lint", cwd=stack, env=env_for(folder)).returncode == 0
+    seen = run_rail("cache", "info", cwd=stack, env=env_for(folder))
+    assert "total:   0 entries" in seen.stdout and "seen:    0 keys" not in seen.stdout
+    assert run_rail("lint", cwd=stack, env=env_for(folder)).returncode == 0  # seen again: stored
     after = run_rail("cache", "info", cwd=stack, env=env_for(folder))
     assert after.returncode == 0
     for kind in ("parse", "render", "verdict", "positions"):
