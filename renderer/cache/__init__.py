@@ -22,8 +22,9 @@ object reaches the disk without its caller serialising it on purpose.
 digest of it, in one record per folder: :mod:`.seen`); an entry is stored only when
 an earlier run missed the same key. Callers ask :func:`admit` before they judge,
 serialise or ``put`` anything, so a one-off run writes one small file, and the guard
-and the serialising are paid only for entries about to be stored. Within one run a key asked
-for twice is still a first sighting (the in-process memos answer the second ask).
+and the serialising are paid only for entries about to be stored. Within one run a
+key asked for twice is still a first sighting (the in-process memos answer the
+second ask). A document is judged once per run (:func:`secret_free_document`).
 """
 
 from __future__ import annotations
