@@ -132,12 +132,14 @@ def run_diff(
 def caching() -> AbstractContextManager[None]:
     """For one command with the cache on: the secret guard registered, and the
     in-process memos (parsed files, rendered objects, verdicts) open for the whole
-    command, each backed by the cache on disk."""
+    command, each backed by the cache on disk. At its end the command's sightings are
+    recorded (renderer.cache stores an entry on its key's second sighting)."""
     from contextlib import ExitStack, contextmanager
 
     from . import cache
     from .render.target import sharing_renders
     from .schemacheck import sharing_verdicts
+    from .secrets import sharing_scans
     from .yamlio import sharing_parses
 
     @contextmanager
@@ -145,11 +147,12 @@ def caching() -> AbstractContextManager[None]:
         cache.set_guard(holds_secret)
         try:
             with ExitStack() as stack:
-                for memo in (sharing_parses(), sharing_renders(), sharing_verdicts()):
+                for memo in (sharing_parses(), sharing_renders(), sharing_verdicts(), sharing_scans()):
                     stack.enter_context(memo)
                 yield
         finally:
             cache.set_guard(None)
+            cache.flush()
 
     return scope()
 

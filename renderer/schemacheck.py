@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import cache
 from typing import Any
@@ -58,6 +58,23 @@ def sharing_verdicts() -> AbstractContextManager[None]:
     if _VERDICTS.get() is not None:
         return nullcontext()
     return memo_scope(_VERDICTS)
+
+
+# Inside the judging of one object whose findings the cache keeps (a per-object lint
+# rule's unit, renderer.lint.results), a verdict entry would never be read: the next
+# run reads the findings instead. So there none is read, sighted or written (thousands
+# of small files fewer on a large stack); the in-process memo still answers.
+_COVERED: ContextVar[bool] = ContextVar("rail_verdicts_covered", default=False)
+
+
+@contextmanager
+def covered_by_findings() -> Iterator[None]:
+    """Inside, verdicts stay in memory only: the caller stores what it makes of them."""
+    token = _COVERED.set(True)
+    try:
+        yield
+    finally:
+        _COVERED.reset(token)
 
 
 # Verdicts on disk (renderer.cache, kind "verdict"): the fast check's answer, one word.
@@ -105,13 +122,13 @@ class Validator:
         known = memo.get((id(self), id(instance)))
         if known is not None and known[0] is self and known[1] is instance:
             return known[2]
-        key = self._disk_key(instance)
+        key = None if _COVERED.get() else self._disk_key(instance)
         stored = _VERDICT_OF.get(store.get("verdict", key) or b"") if key is not None else None
         if stored is not None:
             verdict = stored[0]
         else:
             verdict = self._judge(instance)
-            if key is not None:
+            if key is not None and store.admit("verdict", key):  # stored on a second sighting
                 store.put("verdict", key, _PAYLOAD_OF[verdict])
         memo[(id(self), id(instance))] = (self, instance, verdict)
         return verdict

@@ -30,9 +30,13 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from .memo import memo_scope
 
 SECRET_KEY = "secret-key"
 SECRET_VALUE = "secret-value"
@@ -471,6 +475,49 @@ def find_plaintext(data: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tu
         yield path, verdict.reason
 
 
+def find_plaintext_in(root: Any, key: str | None = None) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """:func:`find_plaintext` of ``root`` (``key`` None), or of ``root[key]`` with the
+    prefix ``(key,)``: the same hits, in the same order, read from ``root``'s own scan,
+    which a run with the cache on shares with the cache's secret guard (see
+    :func:`sharing_scans`)."""
+    hits = _document_scan(root)
+    if key is None:
+        yield from ((path, verdict.reason) for path, verdict in hits)
+    elif isinstance(root, dict) and isinstance(root.get(key), (dict, list)):
+        # A top-level map or list is scanned as _scan(root[key], (key,), None) within
+        # the root's scan, exactly the call find_plaintext would make (a top-level key
+        # is never under a secret-looking list key, nor under a holder).
+        yield from ((path, verdict.reason) for path, verdict in hits if len(path) > 1 and path[0] == key)
+
+
+# One scan per document and command: the cache's guard (renderer.app.holds_secret, on a
+# document about to be stored) and the plaintext-secret rule read the same hits. Kept by
+# the data's identity, with the data, so an id is never reused while its entry lives.
+_SCANS: ContextVar[dict[int, tuple[Any, tuple[tuple[tuple[Any, ...], Verdict], ...]]] | None] = ContextVar(
+    "rail_secret_scans", default=None
+)
+
+
+def sharing_scans() -> AbstractContextManager[None]:
+    """Inside, a document's top-level scan is made once (inside another such scope, that one's are shared)."""
+    if _SCANS.get() is not None:
+        return nullcontext()
+    return memo_scope(_SCANS)
+
+
+def _document_scan(root: Any) -> tuple[tuple[tuple[Any, ...], Verdict], ...]:
+    """Every hit of ``_scan(root, (), None)``, from the scope's memo when one is open."""
+    memo = _SCANS.get()
+    if memo is None or not isinstance(root, (dict, list)):
+        return tuple(_scan(root, (), None))
+    known = memo.get(id(root))
+    if known is not None and known[0] is root:
+        return known[1]
+    hits = tuple(_scan(root, (), None))
+    memo[id(root)] = (root, hits)
+    return hits
+
+
 def _scan(
     data: Any, prefix: tuple[Any, ...], under: str | None, holder: bool = False
 ) -> Iterator[tuple[tuple[Any, ...], Verdict]]:
@@ -535,7 +582,11 @@ def contains_secret(value: Any, path: tuple[Any, ...] = ()) -> bool:
     if isinstance(value, dict):
         if isinstance(value.get("sops"), dict):
             return True
+        if not path and _SCANS.get() is not None:  # a document: its scan may be shared
+            return bool(_document_scan(value))
         return any(True for _ in _scan(value, path, None))
+    if not path and isinstance(value, list) and _SCANS.get() is not None:
+        return bool(_document_scan(value))  # the scan below, with under=None
     if isinstance(value, list):
         under = str(path[-1]) if path and is_secret_key(path[-1]) else None
         return any(True for _ in _scan(value, path, under))

@@ -190,6 +190,7 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True, shared: bo
 # ``marshal.loads`` (tens of times faster than parsing); positions are still worked out
 # from the text on demand. A text whose data holds a secret (the guard registered in
 # renderer.cache says so: a Secret, SOPS ciphertext, a secret value) is never stored.
+# Both are stored on a key's second sighting only (renderer.cache.admit), and judged then.
 _PARSE_FORMAT = 1
 
 
@@ -204,7 +205,9 @@ def _stored_or_loaded(text: str, path: str, strict_tags: bool) -> list[Document]
         _ADMITTED.add(text)  # the store holds only texts the guard passed
         return found
     documents = _load_documents(text, path, strict_tags)
-    if store.secret_free([document.data for document in documents]):
+    # Judged only when about to be stored (a second sighting), each document once: its
+    # positions entry asks about the same data.
+    if store.admit("parse", key) and all(store.secret_free_document(document.data) for document in documents):
         _ADMITTED.add(text)
         encoded = _encoded(documents)
         if encoded is not None:
@@ -273,7 +276,7 @@ def _stored_positions(text: str, path: str, index: int, data: Any) -> Mapping[Ke
         except (ValueError, EOFError, TypeError):
             pass
     positions = _positions(text, path, index)
-    if store.secret_free(data):
+    if store.admit("positions", key) and store.secret_free_document(data):
         with suppress(ValueError):
             store.put("positions", key, marshal.dumps(positions, 4))
     return positions

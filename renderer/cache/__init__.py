@@ -17,6 +17,14 @@ The classifier sits above this layer, so whoever starts a run registers it here
 :func:`secret_free`, which says no while no guard is registered: a pipeline run
 without one stores nothing that needs judging. ``put`` accepts only ``bytes``, so no
 object reaches the disk without its caller serialising it on purpose.
+
+**Stored on second sighting.** A key missed for the first time is only remembered (a
+digest of it, in one record per folder: :mod:`.seen`); an entry is stored only when
+an earlier run missed the same key. Callers ask :func:`admit` before they judge,
+serialise or ``put`` anything, so a one-off run writes one small file, and the guard
+and the serialising are paid only for entries about to be stored. Within one run a
+key asked for twice is still a first sighting (the in-process memos answer the
+second ask). A document is judged once per run (:func:`secret_free_document`).
 """
 
 from __future__ import annotations
@@ -27,7 +35,17 @@ from typing import Any
 
 from . import settings
 
-__all__ = ["digest", "enabled", "get", "put", "secret_free", "set_guard", "switch_off"]
+__all__ = [
+    "admit",
+    "digest",
+    "enabled",
+    "get",
+    "put",
+    "secret_free",
+    "secret_free_document",
+    "set_guard",
+    "switch_off",
+]
 
 
 def digest(*parts: bytes | str) -> str:
@@ -44,7 +62,7 @@ def digest(*parts: bytes | str) -> str:
 def enabled() -> bool:
     """Whether this run reads and writes the cache (off: ``--no-cache``, ``RAIL_NO_CACHE=1``,
     or no private folder to keep it in)."""
-    return settings.current().in_use
+    return _current().in_use
 
 
 def get(kind: str, key: str) -> bytes | None:
@@ -53,23 +71,35 @@ def get(kind: str, key: str) -> bytes | None:
     return None if store is None else store.get(kind, key)
 
 
+def admit(kind: str, key: str) -> bool:
+    """Whether a ``put`` of ``kind``/``key`` would store it (an earlier run missed this key
+    too); if not, the miss is remembered for the next run. Ask before judging or
+    serialising an entry: a first sighting costs neither."""
+    store = _store()
+    return store is not None and bool(store.seen.admit(kind, key))
+
+
 def put(kind: str, key: str, payload: bytes) -> None:
-    """Store ``payload``. The caller guarantees it holds no secret value (a Secret's data,
-    or a value the secret classifier calls secret): such content is stored only as a
-    digest, or not at all."""
+    """Store ``payload``; the caller asked :func:`admit` first. The caller guarantees it
+    holds no secret value (a Secret's data, or a value the secret classifier calls
+    secret): such content is stored only as a digest, or not at all."""
     store = _store()
     if store is not None:
         store.put(kind, key, payload)
+        store.seen.stored(kind, key)
 
 
 def flush() -> None:
-    """End of a run: record what it wrote in the size estimate (see :mod:`.store`)."""
+    """End of a run: record what it wrote in the size estimate and what it saw in the
+    sightings record (see :mod:`.store`, :mod:`.seen`)."""
     for store in _STORES.values():
         store.flush()
+        store.seen.flush()
 
 
 def switch_off() -> None:
     """Turn the cache off for the rest of this process (``rail --no-cache``)."""
+    _PINNED.clear()
     settings.switch_off()
 
 
@@ -77,10 +107,27 @@ Guard = Callable[[Any], bool]
 _GUARD: list[Guard] = []
 
 
+# The guard's verdict on each document judged in this run, by the data's identity: a
+# parsed file's entry and each of its documents' positions entry ask about the same
+# objects. The data is kept beside its verdict, so its id cannot be reused meanwhile.
+_JUDGED: dict[int, tuple[Any, bool]] = {}
+
+
 def set_guard(holds_secret: Guard | None) -> None:
     """Register ``holds_secret(data) -> bool``: whether parsed or rendered data holds a
     secret (None removes it). Registered by whoever starts a run, above this layer."""
     _GUARD[:] = [] if holds_secret is None else [holds_secret]
+    _JUDGED.clear()
+    # A run's settings hold while it runs: read once here, not from the environment at
+    # each of the ~30,000 lookups of a 1,000-release lint (half a second).
+    _PINNED[:] = [] if holds_secret is None else [settings.current()]
+
+
+_PINNED: list[settings.Settings] = []
+
+
+def _current() -> settings.Settings:
+    return _PINNED[0] if _PINNED else settings.current()
 
 
 def secret_free(data: Any) -> bool:
@@ -88,12 +135,27 @@ def secret_free(data: Any) -> bool:
     return bool(_GUARD) and not _GUARD[0](data)
 
 
+def secret_free_document(data: Any) -> bool:
+    """:func:`secret_free` for one document's data, judged once per run (asked again about
+    the same object, the first verdict answers). The guard is shown it as a one-document
+    list, as it is shown a whole file's documents: a file is free of secrets exactly when
+    each of its documents is."""
+    if not _GUARD:
+        return False
+    known = _JUDGED.get(id(data))
+    if known is not None and known[0] is data:
+        return known[1]
+    free = not _GUARD[0]([data])
+    _JUDGED[id(data)] = (data, free)
+    return free
+
+
 _STORES: dict[tuple[str, int], Any] = {}
 
 
 def _store() -> Any:
     """The store of this run's folder, or None when the cache is off."""
-    current = settings.current()
+    current = _current()
     if current.folder is None:
         return None
     key = (str(current.folder), current.cap)

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 
 from . import settings
+from .seen import NAME as SEEN
+from .seen import read as read_seen
 from .store import _LAYOUT, Store, _count, _folders, layout_name
 
 _MIB = 1024 * 1024
@@ -59,6 +61,8 @@ def info() -> str:
         lines.append(f"  other versions ({names}): {entries} entries  {_size(size)} (rail cache prune removes them)")
         total_entries, total_size = total_entries + entries, total_size + size
     lines.append(f"total:   {total_entries} entries  {_size(total_size)}")
+    waiting = len(read_seen(the_store.root / SEEN))
+    lines.append(f"seen:    {waiting} keys seen once (each stored when a later run misses it again)")
     return "\n".join(lines) + "\n"
 
 

@@ -122,9 +122,9 @@ def resolve(environ: Mapping[str, str], *, off: bool = False, create: bool = Tru
     if where is None:
         return Settings(None, None, "no folder for it (no RAIL_CACHE_DIR, XDG_CACHE_HOME or home folder)", cap)
     if in_ci(environ) and not environ.get("RAIL_CACHE_DIR"):
-        # A fresh CI runner never reads what it writes, and filling the cache costs a
-        # cold run about as much again as the work itself: a CI that keeps the folder
-        # between jobs names it.
+        # A fresh CI runner never reads what it writes (with admission on second
+        # sighting it would only write the sightings record, but even that is waste):
+        # a CI that keeps the folder between jobs names it.
         return Settings(None, where, "off in CI (CI is set): set RAIL_CACHE_DIR to a folder the CI keeps", cap)
     reason = unsafe(where, create=create)
     return Settings(None if reason else where, where, reason, cap)

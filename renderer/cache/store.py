@@ -8,8 +8,9 @@ old entry; the first write of a new version removes the others' folders, and
 An entry is a header and the payload: a magic string, the format version, the kind,
 the key, the payload's length and its SHA-256, then the payload. Reading checks all
 of them: a torn write, a truncated or damaged file, a file of another kind or key
-copied in, or anything else is read as absent, and the caller's next ``put`` writes
-it again. Nothing read is trusted further than that: the folder is private (see
+copied in, or anything else is read as absent, as a missing entry is: stored again
+when it is missed a second time (see :mod:`.seen`, which also keeps the ``seen``
+record in the version folder). Nothing read is trusted further than that: the folder is private (see
 :mod:`.settings`), and each entry file must be a regular file of this user that
 others cannot write.
 
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from .seen import Seen, limit_for
 from .settings import TEMPLATES, private
 
 FORMAT = 1
@@ -120,10 +122,15 @@ class Store:
     _prefix: str = field(init=False)
     _made: set[Path] = field(default_factory=set)
     _usage: _Usage = field(default_factory=_Usage)
+    seen: Seen = field(init=False)
+    _tag: str = field(init=False)  # this process's temporary files: pid and a random part
+    _written: int = 0
 
     def __post_init__(self) -> None:
         self.root = self.folder / layout_name()
         self._prefix = f"{self.root}{os.sep}"  # a string path: pathlib costs more than the read
+        self.seen = Seen(self.root, self.folder, limit_for(self.cap))
+        self._tag = f"{os.getpid()}-{os.urandom(4).hex()}"
 
     def path(self, kind: str, key: str) -> Path:
         return Path(self._entry(kind, key))
@@ -163,20 +170,33 @@ class Store:
             if self._usage.estimate is None:
                 self._first_write()
             if folder not in self._made:
-                _make_private(folder, self.folder)
+                make_private(folder, self.folder)
                 self._made.add(folder)
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=_TMP)
+            handle, temporary = self._temporary(f"{self._prefix}{kind}{os.sep}{key[:2]}{os.sep}")
         except OSError:
             self._made.discard(folder)  # cleared meanwhile: the next put makes it again
             return  # a read-only or full cache only costs the next run the work
         try:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(entry)
-            os.replace(temporary, folder / key)
+            os.replace(temporary, self._entry(kind, key))
         except OSError:
-            Path(temporary).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
             return
         self._grew(on_disk(len(entry)))
+
+    def _temporary(self, folder: str) -> tuple[int, str]:
+        """A new 0600 file in ``folder`` (a path ending in a separator) for one entry: a name
+        of this process's own, made exclusively (half the cost of ``mkstemp``'s random
+        names, which count on a second-sighting run's thousands of writes)."""
+        self._written += 1
+        name = f"{folder}{_TMP}{self._tag}-{self._written}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
+        try:
+            return os.open(name, flags, 0o600), name
+        except FileExistsError:  # another process with this tag (a fork): a random name
+            return tempfile.mkstemp(dir=folder, prefix=_TMP)
 
     # ------------------------------------------------------------------ size
 
@@ -187,7 +207,7 @@ class Store:
         if known is None:
             self.remove_other_versions()
             self._usage.estimate = 0
-            _make_private(self.root, self.folder)
+            make_private(self.root, self.folder)
             _write_usage(self.root, 0)
         else:
             self._usage.estimate = known
@@ -278,6 +298,7 @@ class Store:
                 removed, freed = removed + count, freed + size
         self._made.clear()
         self._usage = _Usage()
+        self.seen.forget()
         return removed, freed
 
 
@@ -313,7 +334,7 @@ def _read_all(handle: int, size: int) -> bytes:
         chunks.append(chunk)
 
 
-def _make_private(folder: Path, top: Path) -> None:
+def make_private(folder: Path, top: Path) -> None:
     """``folder`` and its parents up to ``top``, each 0700 (made with that mode: no window)."""
     try:
         os.mkdir(folder, 0o700)
@@ -322,7 +343,7 @@ def _make_private(folder: Path, top: Path) -> None:
     except FileNotFoundError:
         if folder.parent == top or folder == top:
             raise
-        _make_private(folder.parent, top)
+        make_private(folder.parent, top)
         try:
             os.mkdir(folder, 0o700)
         except FileExistsError:

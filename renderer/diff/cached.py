@@ -129,6 +129,9 @@ def load(key: str | None) -> LintResult | None:
 
 
 def store(key: str | None, result: LintResult) -> None:
+    # Stored at its first sighting, unlike the small entries (renderer.cache.admit): one
+    # entry a tree, and the tree a pre-commit hook checks comes back once, as the next
+    # commit's base. Remembered only, it would never be kept.
     if key is None:
         return
     data: dict[str, Any] = {

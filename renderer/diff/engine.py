@@ -89,17 +89,18 @@ def run(
         # A tree seen before is neither written out, loaded, rendered nor linted again.
         base_keys = cached.side_keys(repository, sides.base, options) if lint else None
         head_keys = cached.side_keys(repository, sides.head, options) if lint else None
-        # The base first: what it was read from, parsed and rendered, the head shares.
-        base_read = _restored(base_keys, base_label, repository, sides.base)
         # A working tree git calls clean is its index's tree: restored from it, never kept as it.
         head_tree, restore_keys = sides.head, head_keys
         if sides.head == WORKTREE and lint:
             clean = cached.worktree_keys(stack_root, options)
             head_tree, restore_keys = (INDEX, clean[1]) if clean is not None else (WORKTREE, None)
+        same_tree = base_keys is not None and restore_keys == base_keys  # one tree: one side, read once
+        # The base first: what it was read from, parsed and rendered, the head shares.
+        base_read = _restored(base_keys, base_label, repository, sides.base)
         head_links: list[Problem] = []  # the head's links that leave the stack (a restored head loaded)
         head_read: ReadSide | None
-        if base_read is not None and base_read[0] is not None and restore_keys == base_keys:
-            head_read = (replace(base_read[0], label=head_label), base_read[1], [])  # one tree: one side
+        if base_read is not None and base_read[0] is not None and same_tree:
+            head_read = (replace(base_read[0], label=head_label), base_read[1], [])
         else:
             head_read = _restored(restore_keys, head_label, repository, head_tree)
         if head_read is None:
@@ -110,6 +111,8 @@ def run(
         else:
             head_config = _stored_config(repository, head_tree)
         head_view, lint_head, head_problems = head_read
+        if base_read is None and same_tree and head_view is not None and lint_head is not None:
+            base_read = (replace(head_view, label=base_label), lint_head, [])
         if base_read is None:
             base_root = scope.enter_context(_revision_root(repository, sides.base, base_label, stack_root))
             with imports_at_revision(repository.top, sides.base):  # path imports in this repository, as they were

@@ -92,6 +92,7 @@ def store(entry: str | None, side: Side) -> None:
         kept = _without_secrets(side)
     except _NotKept:
         return
+    # Kept at the first sighting, as the side's lint result is (renderer.diff.cached).
     # Pickled straight into the compressor: at 10,000 releases the side pickles to some
     # 240 MB, which is never held whole (peak memory is a target); level 1 keeps a seventh.
     sink = _Compressed()

@@ -14,6 +14,10 @@ patched together from several files, one without its text) is never cached: it r
 What is stored is findings and notes, never an object's values: a finding names keys,
 objects and places, never a value (:mod:`.finding`), and a note names files and kinds.
 
+While a rule judges an object whose findings are kept, schema verdicts stay in memory
+(:func:`renderer.schemacheck.covered_by_findings`): the next run reads the findings, so
+a verdict entry beside them would only cost a write.
+
 Findings come back in the order the rule yields them, and the notes a rule appends to
 the graph's list while judging an object are stored and replayed in their place, so a run
 with the cache gives the same report, byte for byte, as one without.
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .. import __version__, cache
+from ..schemacheck import covered_by_findings
 from ..secrets import contains_secret
 from ..yamlio import Document
 from .finding import Finding, Location, ObjectRef
@@ -68,8 +73,9 @@ def each_object(
             yield from found
             continue
         before = len(notes)
-        found = list(check_one(unit.item))  # whole, so the notes it adds are its own
-        payload = _stored(found, notes[before:])
+        with covered_by_findings():  # this entry keeps the result: no verdict entry of its own
+            found = list(check_one(unit.item))  # whole, so the notes it adds are its own
+        payload = _stored(found, notes[before:]) if cache.admit(KIND, key) else None
         if payload is not None:
             cache.put(KIND, key, payload)
         yield from found
@@ -91,6 +97,8 @@ def key_paths(
     if stored is not None:
         return stored
     found = list(compute())
+    if not cache.admit(KIND, entry):  # a first sighting: only remembered
+        return found
     data = [[list(path), why] for path, why in found]
     plain = all(isinstance(part, (str, int)) and not isinstance(part, bool) for path, _ in found for part in path)
     if plain and not contains_secret({"paths": data}):  # a key of another type would come back as a string

@@ -80,8 +80,9 @@ def _render_key(templates: str, template: str, context: dict[str, Any], origin: 
 
 # Rendered objects on disk (renderer.cache, kind "render"): the text and the data it
 # reads back as, by the render key (templates, template, origin, data) and Jinja2's
-# release (the store adds rail's version). An object that holds a secret (the guard
-# registered in renderer.cache says so) is never stored.
+# release (the store adds rail's version), on the key's second sighting (the first is
+# only remembered). An object that holds a secret (the guard registered in
+# renderer.cache says so) is never stored.
 _RENDER_FORMAT = 1
 
 
@@ -126,7 +127,11 @@ def _stored(key: str) -> tuple[bytes, Document] | None:
 def _store(key: str, text: str, written: Document) -> None:
     from .. import cache as store
 
-    if not store.enabled() or not store.secret_free(written.data):
+    if not store.enabled():
+        return
+    disk_key = _disk_key(key)
+    # A first sighting is only remembered: judged and serialised when seen again.
+    if not store.admit("render", disk_key) or not store.secret_free(written.data):
         return
     admit(text)
     import marshal
@@ -135,7 +140,7 @@ def _store(key: str, text: str, written: Document) -> None:
         payload = marshal.dumps((_RENDER_FORMAT, text, written.data), 4)
     except ValueError:
         return  # data marshal cannot spell: rendered again next run
-    store.put("render", _disk_key(key), payload)
+    store.put("render", disk_key, payload)
 
 
 def _spelt(value: Any) -> Any:

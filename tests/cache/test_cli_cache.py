@@ -13,7 +13,11 @@ from renderer.cache import store
 
 
 def entries(folder: Path) -> list[Path]:
-    return [path for path in (folder / store.layout_name()).rglob("*") if path.is_file() and path.name != "usage"]
+    return [
+        path
+        for path in (folder / store.layout_name()).rglob("*")
+        if path.is_file() and path.name not in ("usage", "seen")
+    ]
 
 
 @pytest.fixture
@@ -33,7 +37,11 @@ def test_info_on_a_fresh_folder_then_after_a_run(run_rail: RunRail, stack: Path,
     assert "in use:  yes\n" in fresh.stdout
     assert "cap:     512.0 MiB" in fresh.stdout
     assert "total:   0 entries" in fresh.stdout
+    assert "seen:    0 keys seen once" in fresh.stdout
     assert run_rail("lint", cwd=stack, env=env_for(folder)).returncode == 0
+    seen = run_rail("cache", "info", cwd=stack, env=env_for(folder))
+    assert "total:   0 entries" in seen.stdout and "seen:    0 keys" not in seen.stdout
+    assert run_rail("lint", cwd=stack, env=env_for(folder)).returncode == 0  # seen again: stored
     after = run_rail("cache", "info", cwd=stack, env=env_for(folder))
     assert after.returncode == 0
     for kind in ("parse", "render", "verdict", "positions"):
@@ -75,7 +83,8 @@ def test_a_shared_folder_is_not_used_and_the_run_goes_on(run_rail: RunRail, stac
 
 def test_prune_applies_the_cap(run_rail: RunRail, stack: Path, tmp_path: Path) -> None:
     folder = tmp_path / "cache"
-    assert run_rail("render", "--check", cwd=stack, env=env_for(folder)).returncode == 0
+    for _ in range(2):  # seen, then stored
+        assert run_rail("render", "--check", cwd=stack, env=env_for(folder)).returncode == 0
     before = entries(folder)
     stale = folder / "v0-0.0.0" / "parse" / "ab"
     stale.mkdir(parents=True)
@@ -140,9 +149,10 @@ def test_output_is_the_same_off_cold_and_warm(run_rail: RunRail, stack: Path, tm
     off = run_all(env_for(folder, RAIL_NO_CACHE="1"))
     assert not folder.exists() or entries(folder) == []
     cold = run_all(env_for(folder))
+    second = run_all(env_for(folder))  # the runs that store what the cold ones saw
     assert entries(folder)
     warm = run_all(env_for(folder))
-    assert off == cold == warm
+    assert off == cold == second == warm
     assert {code for code, _, _ in off} <= {0, 1}
     renders = []
     for mode in ("1", ""):

@@ -2,8 +2,9 @@
 before is not linted again, and the diff says the same, byte for byte. The index is
 keyed by the tree a commit of it would have.
 
-``renderer.cache`` is a dict here (``enabled`` -> True), so the tests prove the keys and
-what is stored, whatever store sits behind the four functions.
+``renderer.cache`` is a dict here (``enabled`` -> True, every key admitted at its first
+sighting), so the tests prove the keys and what is stored, whatever store sits behind the
+five functions.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class Store:
     def get(self, kind: str, key: str) -> bytes | None:
         return self.entries.get((kind, key))
 
+    def admit(self, kind: str, key: str) -> bool:
+        return self.on
+
     def put(self, kind: str, key: str, payload: bytes) -> None:
         self.entries[(kind, key)] = payload
 
@@ -42,6 +46,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Store:
     fake = Store()
     monkeypatch.setattr(cache, "enabled", lambda: fake.on)
     monkeypatch.setattr(cache, "get", fake.get)
+    monkeypatch.setattr(cache, "admit", fake.admit)
     monkeypatch.setattr(cache, "put", fake.put)
     return fake
 

@@ -1,8 +1,9 @@
 """Per-object rule results from the cache (renderer/lint/results.py): the same findings and
 notes, in the same order, with and without it; hits, misses and invalidation.
 
-``renderer.cache`` is replaced by a dict (``enabled`` -> True): these tests prove what the
-lint engine stores and reuses, whatever store sits behind the four functions.
+``renderer.cache`` is replaced by a dict (``enabled`` -> True, every key admitted at its
+first sighting): these tests prove what the lint engine stores and reuses, whatever store
+sits behind the five functions (admission on second sighting: tests/cache/test_seen.py).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class FakeCache:
             self.hits += 1
         return found
 
+    def admit(self, kind: str, key: str) -> bool:
+        return self.on
+
     def put(self, kind: str, key: str, payload: bytes) -> None:
         self.puts += 1
         self.entries[(kind, key)] = payload
@@ -58,6 +62,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeCache:
     store = FakeCache()
     monkeypatch.setattr(cache, "enabled", lambda: store.on)
     monkeypatch.setattr(cache, "get", store.get)
+    monkeypatch.setattr(cache, "admit", store.admit)
     monkeypatch.setattr(cache, "put", store.put)
     return store
 

@@ -84,7 +84,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...quoting import shell_path
-from ...secrets import classify, embedded_data, find_plaintext, is_literal
+from ...secrets import classify, embedded_data, find_plaintext, find_plaintext_in, is_literal
 from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..graph import HELM_GROUP, ReleaseGraph, ReleaseNode
@@ -194,12 +194,15 @@ def _sources(context: LintContext) -> Iterator[Finding]:
         if not isinstance(document.data, dict):
             continue
         is_spec = document.path in loaded.spec_documents
-        data = document.data.get("values") if is_spec else document.data
         prefix: tuple[Any, ...] = ("values",) if is_spec else ()
         owner = nodes.get(document.path) if is_spec else values_nodes.get(document.path)
-        # The scan is the document's own (cached by its content); where it points is the graph's.
+        # The scan is the document's own (cached by its content, and shared with the
+        # cache's secret guard within a run); where it points is the graph's.
         found = key_paths(
-            context, RULE.id, document_key(document, f"spec={is_spec}"), partial(find_plaintext, data, prefix)
+            context,
+            RULE.id,
+            document_key(document, f"spec={is_spec}"),
+            partial(find_plaintext_in, document.data, "values" if is_spec else None),
         )
         for path, what in found:
             line, column = document.locate(path)
