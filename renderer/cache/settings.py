@@ -11,7 +11,7 @@ without the cache; nothing else changes.
 ``RAIL_NO_CACHE=1`` or ``rail --no-cache`` turns the cache off for the run. In CI (``CI``
 set) it is off unless ``RAIL_CACHE_DIR`` names a folder: see :func:`resolve`.
 
-The size cap is ``RAIL_CACHE_MAX_BYTES``, default 512 MiB (see ``DEFAULT_CAP``).
+The size cap is ``RAIL_CACHE_MAX_BYTES``, default 2 GiB (see ``DEFAULT_CAP``).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-# A 10,000-release stack keeps about 150 MiB of entries per version of the stack it
-# has seen (parsed files ~60 MiB, rendered objects with their data ~80 MiB, verdicts
-# a few MiB; measured on 1,000 releases and scaled): 512 MiB holds the working tree
-# and a diff's base side of the largest stacks rail is built for, with room for a
-# few recent revisions, and is small beside a developer's disk. Small stacks never
-# come near it.
-DEFAULT_CAP = 512 * 1024 * 1024
+# Entries take about 60 MB on disk per 1,000 releases for one version of a stack
+# (~10,000 small files: parses, positions, rendered objects, verdicts, rule results;
+# measured at 1,000 releases), plus a few MB a kept diff side. 2 GiB holds the working
+# tree and a diff's base side of a 10,000-release stack, the largest rail is built for,
+# with room for recent revisions: a smaller cap there would prune what the next run
+# reads. Small stacks never come near it.
+DEFAULT_CAP = 2 * 1024 * 1024 * 1024
 
 TEMPLATES = "templates"  # the compiled-template subfolder (renderer/render/bytecode.py)
 

@@ -35,7 +35,7 @@ def test_info_on_a_fresh_folder_then_after_a_run(run_rail: RunRail, stack: Path,
     assert fresh.returncode == 0, fresh.stderr
     assert f"folder:  {folder}\n" in fresh.stdout
     assert "in use:  yes\n" in fresh.stdout
-    assert "cap:     512.0 MiB" in fresh.stdout
+    assert "cap:     2048.0 MiB" in fresh.stdout
     assert "total:   0 entries" in fresh.stdout
     assert "seen:    0 keys seen once" in fresh.stdout
     assert run_rail("lint", cwd=stack, env=env_for(folder)).returncode == 0
