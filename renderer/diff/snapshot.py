@@ -7,7 +7,11 @@ the next commit's base; the base a pull request's every push diffs against is th
 commit. So a side read once is kept whole, as what reading it built (the model, the
 rendered objects and the documents they came from, positions and all), and the next
 run restores it instead of reading git objects, writing them out, loading and
-rendering.
+rendering. The base is restored first, and gives the run what reading it parsed and
+rendered: the head (read, when its tree is new) shares everything the two have in
+common, one set of objects, neither read from the cache nor rendered again. Unlike the
+small entries (stored on their second sighting, :mod:`renderer.cache`), a side is kept
+at its first: the tree a hook checks comes back once, as the next commit's base.
 
 **No secret at rest.** A side holds its Secrets: the SOPS files the specs list, which
 render byte for byte into the output. Those are cut out before the side is kept: the
@@ -15,8 +19,9 @@ entry names each file and keeps only the SHA-256 of its bytes; restoring reads t
 file again from the same tree (``git cat-file``) and checks it against the digest.
 Everything else kept must have passed the cache's guard in this run (a document read
 from the store, or classified before it was stored: :func:`renderer.yamlio.admitted`);
-a document that did not is classified now, and a side holding one the guard refuses
-is not kept at all. Last, the payload is searched for SOPS ciphertext and PEM blocks;
+a document that did not is classified now (at most :data:`_JUDGED_AT_MOST` of them: a
+side the guard has mostly not seen, in a first run, is kept the next time), and a side
+holding one the guard refuses is not kept at all. Last, the payload is searched for SOPS ciphertext and PEM blocks;
 one found means nothing is stored.
 
 The entry is a pickle of rail's own dataclasses. Pickle runs code named in its input,
