@@ -21,7 +21,7 @@ from ..schemacheck import sharing_verdicts
 from ..yamlio import Document, load_document, sharing_parses
 from . import cached, snapshot
 from .compare import MOVED, DiffResult, compare
-from .git import INDEX, WORKTREE, Repository, compared, naming_side
+from .git import INDEX, WORKTREE, Compared, Repository, compared, naming_side
 from .graph import LayerGraph, layer_graph
 from .moves import config_document, cross_stack
 from .rule import Accepted, DiffContext
@@ -86,37 +86,9 @@ def run(
         for sharing in (sharing_parses(), sharing_renders(), sharing_verdicts()):
             # most files and releases are the same on both sides: read and render them once
             scope.enter_context(sharing)
-        # A tree seen before is neither written out, loaded, rendered nor linted again.
-        base_keys = cached.side_keys(repository, sides.base, options) if lint else None
-        head_keys = cached.side_keys(repository, sides.head, options) if lint else None
-        # A working tree git calls clean is its index's tree: restored from it, never kept as it.
-        head_tree, restore_keys = sides.head, head_keys
-        if sides.head == WORKTREE and lint:
-            clean = cached.worktree_keys(stack_root, options)
-            head_tree, restore_keys = (INDEX, clean[1]) if clean is not None else (WORKTREE, None)
-        same_tree = base_keys is not None and restore_keys == base_keys  # one tree: one side, read once
-        # The base first: what it was read from, parsed and rendered, the head shares.
-        base_read = _restored(base_keys, base_label, repository, sides.base)
-        head_links: list[Problem] = []  # the head's links that leave the stack (a restored head loaded)
-        head_read: ReadSide | None
-        if base_read is not None and base_read[0] is not None and same_tree:
-            head_read = (replace(base_read[0], label=head_label), base_read[1], [])
-        else:
-            head_read = _restored(restore_keys, head_label, repository, head_tree)
-        if head_read is None:
-            root, output, head_links = scope.enter_context(_head_root(repository, stack_root, sides.head, head_label))
-            with imports_at_revision(repository.top, _treeish(sides.head)):
-                head_read = _read_and_lint(head_label, root, output, head_links, options, lint, head_keys)
-            head_config = config_document(root) if head_read[0] is not None else None  # where its moved: records are
-        else:
-            head_config = _stored_config(repository, head_tree)
+        reader = _Reader(scope, repository, sides, stack_root, options, lint, (base_label, head_label))
+        base_read, head_read, head_config, head_links = reader.both()
         head_view, lint_head, head_problems = head_read
-        if base_read is None and same_tree and head_view is not None and lint_head is not None:
-            base_read = (replace(head_view, label=base_label), lint_head, [])
-        if base_read is None:
-            base_root = scope.enter_context(_revision_root(repository, sides.base, base_label, stack_root))
-            with imports_at_revision(repository.top, sides.base):  # path imports in this repository, as they were
-                base_read = _read_and_lint(base_label, *base_root, options, lint, base_keys)
         base_view, lint_base, base_problems = base_read
     outcome = partial(
         DiffOutcome,
@@ -172,6 +144,68 @@ def run(
         graph=layer_graph(base_view.objects, head_view.objects, result, head_view.config.layers),
         head_lint=lint_head,
     )
+
+
+@dataclass
+class _Reader:
+    """Reads both sides of a diff, each at most once. A tree seen before is restored (see
+    :mod:`.snapshot`): neither written out, loaded, rendered nor linted again; the base
+    first, so the head shares what it parsed and rendered. One tree on both sides (nothing
+    staged, a clean working tree) is one side."""
+
+    scope: ExitStack
+    repository: Repository
+    sides: Compared
+    stack_root: Path
+    options: LintOptions
+    lint: bool
+    labels: tuple[str, str]  # the base's, the head's
+
+    def both(self) -> tuple[ReadSide, ReadSide, Document | None, list[Problem]]:
+        """The base, the head, the head's rail.yaml (its moved: records) and the head's
+        links that leave the stack."""
+        sides, repository = self.sides, self.repository
+        base_keys = cached.side_keys(repository, sides.base, self.options) if self.lint else None
+        head_keys = cached.side_keys(repository, sides.head, self.options) if self.lint else None
+        # A working tree git calls clean is its index's tree: restored from it, never kept as it.
+        head_tree, restore_keys = sides.head, head_keys
+        if sides.head == WORKTREE and self.lint:
+            clean = cached.worktree_keys(self.stack_root, self.options)
+            head_tree, restore_keys = (INDEX, clean[1]) if clean is not None else (WORKTREE, None)
+        same_tree = base_keys is not None and restore_keys == base_keys
+        base_label, head_label = self.labels
+
+        base = _restored(base_keys, base_label, repository, sides.base)
+        config: Document | None = None
+        if same_tree and base is None and sides.head == WORKTREE:
+            base, config = self._base(base_keys)  # from git, so kept: the clean working tree is that tree
+        if same_tree and base is not None and base[0] is not None:
+            head: ReadSide | None = (replace(base[0], label=head_label), base[1], [])
+        else:
+            head = None if same_tree else _restored(restore_keys, head_label, repository, head_tree)
+        links: list[Problem] = []
+        if head is None:
+            root, output, links = self.scope.enter_context(
+                _head_root(repository, self.stack_root, sides.head, head_label)
+            )
+            with imports_at_revision(repository.top, _treeish(sides.head)):
+                head = _read_and_lint(head_label, root, output, links, self.options, self.lint, head_keys)
+            config = config_document(root) if head[0] is not None else None
+        elif config is None:
+            config = _stored_config(repository, head_tree)
+        if base is None and same_tree and head[0] is not None and head[1] is not None:
+            base = (replace(head[0], label=base_label), head[1], [])
+        if base is None:
+            base, _ = self._base(base_keys)
+        return base, head, config, links
+
+    def _base(self, keys: cached.SideKeys | None) -> tuple[ReadSide, Document | None]:
+        """The base read from git, and its rail.yaml."""
+        label = self.labels[0]
+        root = self.scope.enter_context(_revision_root(self.repository, self.sides.base, label, self.stack_root))
+        with imports_at_revision(self.repository.top, self.sides.base):  # path imports in this repository, as they were
+            read = _read_and_lint(label, *root, self.options, self.lint, keys)
+        return read, config_document(root[0]) if read[0] is not None else None
 
 
 def _read_and_lint(

@@ -103,3 +103,18 @@ def test_a_clean_working_tree_is_restored_in_a_diff(stack: Path, folder: Path, m
     monkeypatch.setenv("RAIL_NO_CACHE", "1")
     plain = rail(stack, "diff", "--base", "HEAD", "--format", "json")
     assert reads and (warm.exit_code, warm.stdout) == (plain.exit_code, plain.stdout)
+
+
+def test_a_diff_of_a_clean_working_tree_keeps_its_base(
+    stack: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(2):  # the second run finds its parses kept (stored on a second sighting) and keeps the side
+        assert rail(stack, "diff", "--base", "HEAD").exit_code == 0
+    edit(stack, VALKEY, "size: 2Gi", "size: 4Gi")
+    render(stack)
+    reads = count_side_reads(monkeypatch)
+    warm = rail(stack, "diff", "--base", "HEAD", "--format", "json")
+    assert len(reads) == 1 and reads[0].startswith("head (the working tree")
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")
+    plain = rail(stack, "diff", "--base", "HEAD", "--format", "json")
+    assert (warm.exit_code, warm.stdout) == (plain.exit_code, plain.stdout)
