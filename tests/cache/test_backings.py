@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import marshal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,9 @@ from renderer.schemacheck import Validator
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    where = tmp_path / "cache"
-    monkeypatch.setenv("RAIL_CACHE_DIR", str(where))
-    monkeypatch.delenv("RAIL_NO_CACHE", raising=False)
-    settings.switch_on()
-    yield where
-    settings.switch_on()
+def folder(cache_folder: Path) -> Path:
+    """A fresh cache folder for this test, the cache on (conftest's)."""
+    return cache_folder
 
 
 def kind_entries(folder: Path, kind: str) -> list[Path]:

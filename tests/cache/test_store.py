@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,15 +18,9 @@ OTHER = "cd" * 32
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh cache folder for this test, the cache on."""
-    where = tmp_path / "cache"
-    monkeypatch.setenv("RAIL_CACHE_DIR", str(where))
-    monkeypatch.delenv("RAIL_NO_CACHE", raising=False)
-    monkeypatch.delenv("RAIL_CACHE_MAX_BYTES", raising=False)
-    settings.switch_on()
-    yield where
-    settings.switch_on()
+def folder(cache_folder: Path) -> Path:
+    """A fresh cache folder for this test, the cache on (conftest's)."""
+    return cache_folder
 
 
 def entry_path(folder: Path, kind: str, key: str) -> Path:
