@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,9 @@ def side_keys(repository: Repository, side: str, options: LintOptions) -> SideKe
 
 
 def _keys(tree: str, options: LintOptions) -> SideKeys:
-    lint = cache.digest(FORMAT, __version__, tree, f"strict={options.strict}", f"exhaustive={options.exhaustive}")
+    # Every option, so one added later cannot be left out of the key.
+    settings = (f"{option.name}={getattr(options, option.name)!r}" for option in fields(options))
+    lint = cache.digest(FORMAT, __version__, tree, *settings)
     return SideKeys(lint=lint, snapshot=snapshot.key(tree))
 
 
