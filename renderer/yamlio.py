@@ -102,6 +102,15 @@ class Document:
         line, column = self.locate(key_path)
         return self.path, line, column
 
+    def may_hold(self, needle: str) -> bool:
+        """False when no string of the document can hold ``needle`` (a literal without a
+        line break, a space or a backslash): its text does not, and has no backslash. Only a
+        double-quoted scalar's escapes (``\\x24``, an escaped line break) spell a text that is
+        not in the file; folding makes a line break a space. A walk of every value of every
+        release for a marker most files never hold is then skipped."""
+        text = self.text
+        return text is None or needle in text or "\\" in text
+
     def problem(self, key_path: Iterable[str | int], message: str, hint: str = "") -> Problem:
         parts = tuple(key_path)
         path, line, column = self.where(parts)

@@ -275,23 +275,15 @@ def compare(base: dict[ObjectKey, DiffObject], head: dict[ObjectKey, DiffObject]
 def field_changes(old: DiffObject, new: DiffObject) -> tuple[FieldChange, ...]:
     """Leaf by leaf: a map that gained keys shows each new key, not the old map as ``{}``
     against the new one whole, so each leaf is redacted on its own and nothing else hides."""
-    from deepdiff import DeepDiff
-
     old_data, _ = _strip_noise(old.data)
     new_data, _ = _strip_noise(new.data)
     old_keyed, new_keyed = _keyed(old_data), _keyed(new_data)
     # deepdiff only sees what differs: a 300-line values block with one changed tag
     # costs it milliseconds, the changed leaf alone microseconds. Same reports.
     old_part, new_part = _differing(old_keyed, new_keyed)
-    diff = DeepDiff(old_part, new_part, view="tree", verbose_level=2)
-    leaves: dict[tuple[Any, ...], tuple[Any, Any]] = {}
-    for report in diff.values():
-        for level in report:
-            parts = tuple(level.path(output_format="list"))
-            before = _MISSING if _absent(level.t1) else level.t1
-            after = _MISSING if _absent(level.t2) else level.t2
-            for sub, pair in _leaf_pairs(before, after):
-                leaves[(*parts, *sub)] = pair
+    leaves = _mapping_leaves(old_part, new_part)
+    if leaves is None:
+        leaves = _deepdiff_leaves(old_part, new_part)
     secret_object = old.kind == "Secret" or new.kind == "Secret"
     changes = []
     for parts, (before, after) in leaves.items():
@@ -307,6 +299,69 @@ def field_changes(old: DiffObject, new: DiffObject) -> tuple[FieldChange, ...]:
             )
         )
     return tuple(sorted(changes, key=lambda change: change.path))
+
+
+Leaves = dict[tuple[Any, ...], tuple[Any, Any]]
+# deepdiff's threshold_to_diff_deeper: two maps sharing fewer of their keys than this are
+# reported as one changed value, not key by key (tests hold the walk below to deepdiff's).
+_DEEPER_AT = 0.33
+
+
+def _deepdiff_leaves(old_part: Any, new_part: Any) -> Leaves:
+    """The differing leaves as deepdiff reports them: it decides how two lists line up."""
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(old_part, new_part, view="tree", verbose_level=2)
+    leaves: Leaves = {}
+    for report in diff.values():
+        for level in report:
+            parts = tuple(level.path(output_format="list"))
+            before = _MISSING if _absent(level.t1) else level.t1
+            after = _MISSING if _absent(level.t2) else level.t2
+            for sub, pair in _leaf_pairs(before, after):
+                leaves[(*parts, *sub)] = pair
+    return leaves
+
+
+def _mapping_leaves(old: Any, new: Any) -> Leaves | None:
+    """The same leaves as :func:`_deepdiff_leaves` where no list stands against a list: a
+    map's keys are compared one by one (unless the two share few keys), a key on one side
+    only is reported whole, anything else that is not the same is reported as it is
+    (deepdiff's values and type changes).
+    None where two lists meet (how they line up is deepdiff's: difflib or pair by pair), or
+    where a map compared has a key that is no string.
+    Most changes (a tag, a replica count, a key added) never meet a list: deepdiff, and
+    the quarter second its import costs a pre-commit hook, is then not needed."""
+    leaves: Leaves = {}
+    pending: list[tuple[tuple[Any, ...], Any, Any]] = [((), old, new)]
+    while pending:
+        parts, before, after = pending.pop()
+        if isinstance(before, dict) and isinstance(after, dict):
+            if not all(isinstance(key, str) for key in (*before, *after)):
+                return None  # deepdiff reports a map with other keys its own way
+            union = len(before.keys() | after.keys())
+            if union > 1 and len(before.keys() & after.keys()) / union < _DEEPER_AT:
+                _report(leaves, parts, before, after)  # mostly other keys: one change of the whole map
+                continue
+            for key, value in before.items():
+                if key not in after:
+                    _report(leaves, (*parts, key), value, _MISSING)
+                else:
+                    pending.append(((*parts, key), value, after[key]))
+            for key, value in after.items():
+                if key not in before:
+                    _report(leaves, (*parts, key), _MISSING, value)
+        elif isinstance(before, list) and isinstance(after, list):
+            if not _same(before, after):
+                return None
+        elif not _same(before, after):
+            _report(leaves, parts, before, after)
+    return leaves
+
+
+def _report(leaves: Leaves, parts: tuple[Any, ...], before: Any, after: Any) -> None:
+    for sub, pair in _leaf_pairs(before, after):
+        leaves[(*parts, *sub)] = pair
 
 
 class _Missing:

@@ -17,7 +17,7 @@ from ..model.interface import ImportedStack, Moved
 from ..quoting import shell_path
 from ..secrets import find_plaintext
 from ..yamlio import Document, load_document, load_documents
-from .files import escape_problem, escaping_link, inside, read_text, read_yaml
+from .files import escape_problem, escaping_link, inside, read_text, read_yaml, resolving_once
 from .imports import load_imports, load_moves
 from .schema import validate
 
@@ -103,7 +103,11 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     unencrypted SOPS file, is an input error (render). The linter turns it off
     and reports them as findings instead.
     """
-    root = root.resolve()
+    with resolving_once():
+        return _load_stack(root.resolve(), refuse_plaintext)
+
+
+def _load_stack(root: Path, refuse_plaintext: bool) -> LoadedStack:
     config_document = read_yaml(root / CONFIG_NAME, CONFIG_NAME)
     problems = validate(config_document, "stack.schema.json")
     if problems:
@@ -372,6 +376,7 @@ def _check_names(
     return dangling
 
 
+_MARKER = "${ref:"
 _REFERENCE_TARGET = re.compile(r"\$\{ref:([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.[^}]*\}")
 
 
@@ -387,6 +392,8 @@ def _dangling_references(
         ]
         sources.append((documents[release.origin], ("values",), release.values))
         for document, prefix, data in sources:
+            if not document.may_hold(_MARKER):
+                continue
             for key_path, text in _strings(data, prefix):
                 for match in _REFERENCE_TARGET.finditer(text):
                     target = match.group(1)
@@ -407,7 +414,7 @@ def _strings(data: Any, prefix: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ..
     elif isinstance(data, list):
         for index, item in enumerate(data):
             yield from _strings(item, (*prefix, index))
-    elif isinstance(data, str) and "${ref:" in data:
+    elif isinstance(data, str) and _MARKER in data:
         yield prefix, data
 
 

@@ -20,6 +20,7 @@ from ..yamlio import Document
 from . import crossrefs
 from .crossrefs import CrossUse
 
+MARKER = "${ref:"
 REFERENCE = re.compile(r"\$\{ref:([^}]*)\}")
 _TARGET = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z][a-zA-Z0-9]*)\.([a-zA-Z]+)$")
 
@@ -43,6 +44,7 @@ def resolve(loaded: LoadedStack) -> Resolution:
     referenced: dict[str, tuple[str, ...]] = {}
     stack_names = {r.name for r in stack.releases}
     cross: list[CrossUse] = []
+    unreferring: set[str] = set()  # releases whose files hold no reference: nothing to substitute
     for release in stack.releases:
         targets: set[str] = set()
         spec = loaded.spec_documents[release.origin]
@@ -54,6 +56,10 @@ def resolve(loaded: LoadedStack) -> Resolution:
             (loaded.values_documents[path], (), loaded.values_documents[path].data) for path in release.values_files
         ]
         origins.append((loaded.spec_documents[release.origin], ("values",), release.values))
+        if not any(document.may_hold(MARKER) for document, _, _ in origins):
+            unreferring.add(release.name)
+            referenced[release.name] = ()
+            continue
         for document, prefix, data in origins:
             for key_path, text in _strings(data, prefix):
                 for match in REFERENCE.finditer(text):
@@ -74,7 +80,7 @@ def resolve(loaded: LoadedStack) -> Resolution:
     for use in cross:
         if use.value is not None:
             endpoints[(use.qualified, use.field_path.split(".")[1])] = _imported_endpoint(loaded, use)
-    values = {name: _substitute(data, endpoints) for name, data in merged.items()}
+    values = {name: data if name in unreferring else _substitute(data, endpoints) for name, data in merged.items()}
     return Resolution(values=values, referenced=referenced, endpoints=endpoints, cross=tuple(cross))
 
 
@@ -164,7 +170,7 @@ def _strings(data: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], 
     elif isinstance(data, list):
         for index, item in enumerate(data):
             found.extend(_strings(item, (*prefix, index)))
-    elif isinstance(data, str) and "${ref:" in data:
+    elif isinstance(data, str) and MARKER in data:
         found.append((prefix, data))
     return found
 
@@ -178,7 +184,7 @@ def _substitute(data: Any, endpoints: dict[tuple[str, str], Endpoint]) -> Any:
     if isinstance(data, list):
         items = [_substitute(item, endpoints) for item in data]
         return data if all(new is old for new, old in zip(items, data, strict=True)) else items
-    if isinstance(data, str) and "${ref:" in data:
+    if isinstance(data, str) and MARKER in data:
         whole = REFERENCE.fullmatch(data)
         if whole:
             return _lookup(whole.group(1), endpoints)

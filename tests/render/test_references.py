@@ -155,6 +155,32 @@ def test_reference_in_a_values_file(stack: Path) -> None:
     assert resolution.referenced["postgresql-ha"] == ("valkey",)
 
 
+# A file whose text does not hold the marker is not walked; only a double-quoted scalar's
+# escapes spell a reference its text does not show, and they are resolved the same.
+SPELLED_WITH_ESCAPES = [
+    '"\\x24{ref:valkey.cache.host}"',
+    '"\\u0024{ref:valkey.cache.host}"',
+    '"${re\\\n  f:valkey.cache.host}"',  # an escaped line break joins the two lines
+]
+
+
+@pytest.mark.parametrize("spelled", SPELLED_WITH_ESCAPES)
+def test_a_reference_spelled_with_escapes_is_resolved(stack: Path, spelled: str) -> None:
+    values = stack / "values/s3/postgresql-ha.yaml"
+    values.write_text(values.read_text() + f"cacheHost: {spelled}\n")
+    assert "${ref:" not in values.read_text()
+    resolution = resolved(stack)
+    assert resolution.values["postgresql-ha"]["cacheHost"] == VALKEY_HOST
+    assert resolution.referenced["postgresql-ha"] == ("valkey",)
+
+
+def test_a_dangling_reference_spelled_with_escapes_is_found(stack: Path) -> None:
+    values = stack / "values/s3/postgresql-ha.yaml"
+    values.write_text(values.read_text() + 'cacheHost: "\\x24{ref:nowhere.cache.host}"\n')
+    loaded = load_stack(stack, refuse_plaintext=False)
+    assert [(d.release, d.target) for d in loaded.dangling] == [("postgresql-ha", "nowhere")]
+
+
 # --------------------------------------------------------------------------- errors
 
 BAD_REFERENCES: list[tuple[str, str, str]] = [

@@ -1,0 +1,89 @@
+"""renderer.load.files: a folder's real path remembered within a load is the path's real path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from renderer.load.files import escaping_link, inside, resolved, resolving_once
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A stack with a plain file, a linked file, a linked folder, a link out and a loop."""
+    root = tmp_path / "stack"
+    (root / "values" / "deep").mkdir(parents=True)
+    (root / "values" / "a.yaml").write_text("a: 1\n")
+    (root / "values" / "deep" / "b.yaml").write_text("b: 1\n")
+    (tmp_path / "outside.yaml").write_text("x: 1\n")
+    os.symlink("a.yaml", root / "values" / "linked.yaml")
+    os.symlink("values/deep", root / "folder-link")
+    os.symlink("../../outside.yaml", root / "values" / "out.yaml")
+    os.symlink("loop-b", root / "loop-a")
+    os.symlink("loop-a", root / "loop-b")
+    return root
+
+
+RELATIVES = [
+    "values/a.yaml",
+    "values/linked.yaml",
+    "folder-link/b.yaml",
+    "values/deep/../a.yaml",
+    "values/./a.yaml",
+    "values/missing.yaml",
+    "missing-folder/x.yaml",
+    "values/out.yaml",
+    "values/..",
+    "folder-link/..",
+    "values",
+]
+
+
+@pytest.mark.parametrize("relative", RELATIVES)
+def test_resolved_within_a_load_is_path_resolve(tree: Path, relative: str) -> None:
+    with resolving_once():
+        twice = [resolved(tree / relative), resolved(tree / relative)]  # the second from the memo
+    assert twice == [(tree / relative).resolve()] * 2
+
+
+@pytest.mark.parametrize("relative", RELATIVES)
+def test_inside_is_the_same_with_and_without_the_memo(tree: Path, relative: str) -> None:
+    plain = inside(tree, relative)
+    with resolving_once():
+        remembered = inside(tree, relative)
+    assert remembered == plain
+
+
+def test_a_link_out_is_refused_with_the_memo(tree: Path) -> None:
+    with resolving_once():
+        assert inside(tree, "values/a.yaml") == (tree / "values" / "a.yaml").resolve()
+        assert inside(tree, "values/out.yaml") is None
+        assert escaping_link(tree, tree / "values" / "out.yaml") == "../../outside.yaml"
+        assert escaping_link(tree, tree / "values" / "linked.yaml") is None
+
+
+def test_a_link_loop_is_what_resolve_makes_of_it(tree: Path) -> None:
+    try:
+        expected: object = (tree / "loop-a").resolve()
+    except RuntimeError as error:
+        expected = type(error)
+    with resolving_once():
+        try:
+            got: object = resolved(tree / "loop-a")
+        except RuntimeError as error:
+            got = type(error)
+    assert got == expected
+
+
+def test_the_memo_ends_with_its_scope(tree: Path) -> None:
+    with resolving_once():
+        before = resolved(tree / "folder-link" / "b.yaml")
+    (tree / "folder-link").unlink()
+    os.symlink("values", tree / "folder-link")
+    (tree / "values" / "b.yaml").write_text("b: 2\n")
+    with resolving_once():
+        after = resolved(tree / "folder-link" / "b.yaml")
+    assert before == (tree / "values" / "deep" / "b.yaml").resolve()
+    assert after == (tree / "values" / "b.yaml").resolve()
