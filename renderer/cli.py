@@ -44,17 +44,19 @@ class _Group(click.Group):
 def entry() -> None:
     """The ``rail`` command: ``main``, tuned for a process that runs once and ends.
 
-    Like mypy, collect cyclic garbage rarely: a run allocates far more objects than
-    it leaves in cycles, and the default collector spends ~10 ms of a pre-commit lint
-    walking them. At the end, skip the interpreter's teardown (freeing every object
-    costs ~20 ms): by then every file rail wrote is closed, and rail registers no exit
-    handler. Tests call ``main`` in-process and get the ordinary behaviour.
+    No cyclic garbage collection: a run allocates millions of objects and leaves almost
+    none in cycles (measured with the collector off, then one collection at the end:
+    ~800 objects for the shipped stack, ~2,000 at 1,000 releases), yet even a rare
+    young collection walks ~200,000 survivors (~0.25 s of a 1,000-release pre-commit
+    hook with mypy's thresholds, ~0.9 s with Python's defaults). At the end, skip the
+    interpreter's teardown (freeing every object costs ~20 ms): by then every file rail
+    wrote is closed, and rail registers no exit handler. Tests call ``main`` in-process and get the ordinary behaviour.
     """
     import contextlib
     import gc
     import os
 
-    gc.set_threshold(200_000, 30, 30)
+    gc.disable()
     try:
         main()
         code: object = EXIT_OK
