@@ -192,6 +192,153 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True, shared: bo
     return list(shared_documents)
 
 
+# --------------------------------------------------------------------------- skeletons
+
+# A parse kept without its text's values (renderer.diff.snapshot keeps a side's SOPS
+# files so: their values are ciphertext, never at rest). The data's structure is kept
+# (mappings with their keys in order, sequences, booleans and nulls); each string or
+# number is a marker of where it sits in the text: ``(start, end)``, its characters;
+# ``(start, end, indent)``, a literal block (``|``, as SOPS writes a recipient's data
+# key); ``(start, end, "int")`` or ``(start, end, "float")``, a plain number. The text
+# read again rebuilds the data by slicing it, with no YAML parse: tens of times faster.
+# Data holds no tuple, so a tuple is a marker. A skeleton is made only when rebuilding
+# it gives the parsed data back exactly (the same values, types and key order): any
+# other scalar (escapes, folding, a multi-line plain one), an anchor, a merge, a custom
+# tag, a line break other than "\n" has none, and that text is parsed as usual.
+Skeleton = tuple[tuple[int, int | None, Any], ...]  # per document: index, start line, shape
+
+
+class _NoSkeleton(Exception):
+    """A node whose value slicing the text cannot give back."""
+
+
+def skeleton(text: str, path: str, documents: list[Document]) -> Skeleton | None:
+    """``documents`` (what ``text`` parses to) as a skeleton, or None where one would not
+    rebuild them exactly. Composes ``text`` again (no values built)."""
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        nodes = _compose_all(text, path)
+        if len(nodes) != len(documents):
+            return None
+        made = tuple(
+            (document.index, document.start_line, _shape(node, document.data, text) if node is not None else None)
+            for node, document in zip(nodes, documents, strict=True)
+        )
+    except (_NoSkeleton, YAMLError, InputError):
+        return None
+    rebuilt = rebuild(text, path, made)
+    if rebuilt is None or len(rebuilt) != len(documents):
+        return None
+    for again, document in zip(rebuilt, documents, strict=True):
+        if (again.index, again.start_line) != (document.index, document.start_line):
+            return None
+        if not _same(again.data, document.data):
+            return None
+    return made
+
+
+def rebuild(text: str, path: str, kept: Skeleton) -> list[Document] | None:
+    """The documents ``kept`` was made from, out of the same ``text`` (None: it does not fit)."""
+    try:
+        return [
+            Document(path=path, data=_rebuilt(shape, text), index=index, text=text, start_line=line)
+            for index, line, shape in kept
+        ]
+    except (IndexError, ValueError, TypeError):
+        return None
+
+
+def adopt_parse(text: str, path: str, strict_tags: bool, documents: list[Document]) -> list[Document]:
+    """What :func:`load_documents` gives for ``text``, when ``documents`` is its parse made
+    another way (rebuilt from a skeleton): it joins this scope's parses as a parse would,
+    so a later read of the text is served from it. Unlike :func:`share_parses` the text
+    is not taken as one the guard passed."""
+    memo = _SHARED.get()
+    if memo is None:
+        return documents
+    shared_documents = memo.setdefault((text, strict_tags), documents)
+    if shared_documents and shared_documents[0].path != path:
+        return [replace(document, path=path) for document in shared_documents]
+    return list(shared_documents)
+
+
+def _shape(node: Any, data: Any, text: str) -> Any:
+    mapping_node, sequence_node = _node_classes()
+    if node.anchor is not None:
+        raise _NoSkeleton  # an alias shares the anchor's object: slices would not
+    if type(data) is dict:
+        if not isinstance(node, mapping_node) or len(node.value) != len(data):
+            raise _NoSkeleton  # a merge key
+        pairs = zip(data.items(), node.value, strict=True)
+        return {key: _shape(value_node, value, text) for (key, value), (_, value_node) in pairs}
+    if type(data) is list:
+        if not isinstance(node, sequence_node) or len(node.value) != len(data):
+            raise _NoSkeleton
+        return [_shape(item_node, item, text) for item_node, item in zip(node.value, data, strict=True)]
+    if data is None or type(data) is bool:
+        return data
+    if isinstance(node, (mapping_node, sequence_node)):
+        raise _NoSkeleton
+    start, end, style = node.start_mark.index, node.end_mark.index, node.style
+    if type(data) in (int, float) and not style:
+        return (start, end, "int" if type(data) is int else "float")
+    if type(data) is not str:
+        raise _NoSkeleton  # a custom tag's TaggedStr
+    if not style:
+        return (start, end)
+    if style in ("'", '"'):
+        return (start + 1, end - 1)
+    if style == "|":
+        return _literal(node, data, text)
+    raise _NoSkeleton  # folded
+
+
+def _literal(node: Any, value: str, text: str) -> tuple[int, int, int]:
+    """A literal block's lines: after its header's line, as many as ``value`` has."""
+    start = text.index("\n", node.start_mark.index) + 1
+    end = start
+    for _ in range(value.count("\n")):
+        end = text.index("\n", end) + 1
+    if not value.endswith("\n"):
+        found = text.find("\n", end)
+        end = len(text) if found < 0 else found
+    first = next((line for line in text[start:end].split("\n") if line.strip(" ")), "")
+    return (start, end, len(first) - len(first.lstrip(" ")))
+
+
+def _rebuilt(shape: Any, text: str) -> Any:
+    if type(shape) is dict:
+        return {sys.intern(key): _rebuilt(value, text) for key, value in shape.items()}
+    if type(shape) is list:
+        return [_rebuilt(item, text) for item in shape]
+    if type(shape) is not tuple:
+        return shape
+    if len(shape) == 2:
+        value = text[shape[0] : shape[1]]
+        return sys.intern(value) if len(value) <= _INTERNED_LENGTH else value
+    start, end, how = shape
+    if how == "int":
+        number = _parse_int(text[start:end])
+        if number is None:
+            raise ValueError("an integer longer than rail reads")
+        return number
+    if how == "float":
+        return _parse_float(text[start:end])
+    return "\n".join(line[how:] for line in text[start:end].split("\n"))
+
+
+def _same(one: Any, other: Any) -> bool:
+    """Equal, of the same types all the way down, mappings in the same key order."""
+    if type(one) is not type(other):
+        return False
+    if type(one) is dict:
+        return list(one) == list(other) and all(_same(value, other[key]) for key, value in one.items())
+    if type(one) is list:
+        return len(one) == len(other) and all(_same(a, b) for a, b in zip(one, other, strict=True))
+    return bool(one == other)
+
+
 # --------------------------------------------------------------------------- the cache
 
 # Parses on disk (renderer.cache, kind "parse"): the data of every document of a text,

@@ -784,3 +784,161 @@ def test_a_deep_flow_text_with_a_url_is_refused_as_too_deep() -> None:
     with pytest.raises(InputError) as caught:
         load_documents(text, "deep.yaml")
     assert "nest" in caught.value.problems[0].message
+
+
+# --------------------------------------------------------------------------- skeletons
+
+_CIPHER = (
+    "ENC[AES256_GCM,data:qK3vT9ZlYw==,iv:AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg=,tag:Zm9vYmFyYmF6cXV4==,type:str]"
+)
+_AGE_SECRET = f"""# a comment: é, and the next line is blank
+
+apiVersion: v1
+kind: Secret
+metadata:
+    name: db
+    namespace: 'apps'
+    labels:
+        example: "true"
+type: Opaque
+stringData:
+    password: {_CIPHER}
+    port: ENC[AES256_GCM,data:MTIz,iv:aXY=,tag:dGFn,type:int]
+sops:
+    kms: []
+    age:
+        - recipient: age1tyuwykan728ez777p0w6kfccq62d6h0thurp0wcpajffma08syfqjv8kdl
+          enc: |
+            -----BEGIN AGE ENCRYPTED FILE-----
+            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBHT0NPaCtDOGNyOXNWelpO
+            e5fyB74B5J73vwHN340Vju+M9SqL695SYar9T5A6N6ZNtrLdZmxVFw==
+            -----END AGE ENCRYPTED FILE-----
+    lastmodified: "2026-11-27T00:00:00Z"
+    mac: {_CIPHER}
+    pgp: []
+    encrypted_regex: ^(data|stringData)$
+    mac_only_encrypted: true
+    shamir_threshold: 2
+    version: 3.9.0
+"""
+# SOPS's PGP recipients: an ASCII-armoured message, with a blank line inside the block.
+_PGP_SECRET = f"""top: {_CIPHER}
+sops:
+    age: []
+    pgp:
+        - created_at: "2026-01-02T03:04:05Z"
+          enc: |-
+            -----BEGIN PGP MESSAGE-----
+
+            hQIMA1234567890ABAQ/+KJdyPw8kkEo0b5tX
+            =abcd
+            -----END PGP MESSAGE-----
+          fp: 0123456789ABCDEF0123456789ABCDEF01234567
+    unencrypted_suffix: _unencrypted
+    version: 3.7.3
+---
+"""
+
+
+def _same_all_the_way(one: Any, other: Any) -> bool:
+    if type(one) is not type(other):
+        return False
+    if isinstance(one, dict):
+        return list(one) == list(other) and all(_same_all_the_way(one[key], other[key]) for key in one)
+    if isinstance(one, list):
+        return len(one) == len(other) and all(_same_all_the_way(a, b) for a, b in zip(one, other, strict=True))
+    return bool(one == other)
+
+
+def _rebuilt_from_skeleton(text: str) -> tuple[list[Document], list[Document], Any]:
+    parsed = load_documents(text, "s.sops.yaml", strict_tags=False)
+    kept = yamlio.skeleton(text, "s.sops.yaml", parsed)
+    assert kept is not None
+    rebuilt = yamlio.rebuild(text, "s.sops.yaml", kept)
+    assert rebuilt is not None
+    return parsed, rebuilt, kept
+
+
+@pytest.mark.parametrize("text", [_AGE_SECRET, _PGP_SECRET], ids=["age", "pgp"])
+def test_a_sops_file_rebuilds_from_its_skeleton_as_it_parses(text: str) -> None:
+    import pickle
+
+    parsed, rebuilt, kept = _rebuilt_from_skeleton(text)
+    assert len(rebuilt) == len(parsed)
+    for again, document in zip(rebuilt, parsed, strict=True):
+        assert _same_all_the_way(again.data, document.data)
+        assert (again.index, again.start_line, again.text, again.path) == (
+            document.index,
+            document.start_line,
+            document.text,
+            document.path,
+        )
+        assert again.positions == document.positions
+    # The skeleton holds no value: no ciphertext, no PEM block, not even a short plain one.
+    at_rest = pickle.dumps(kept)
+    for value in (b"ENC[", b"-----BEGIN", b"qK3vT9Zl", b"age1tyuw", b"2026-", b"Opaque", b"apps", b"3.9.0"):
+        assert value not in at_rest
+
+
+def test_the_shipped_sops_files_all_have_a_skeleton() -> None:
+    files = sorted((Path(__file__).resolve().parents[1] / "secrets").rglob("*.sops.yaml"))
+    assert files
+    for path in files:
+        parsed, rebuilt, _ = _rebuilt_from_skeleton(path.read_text(encoding="utf-8"))
+        assert all(_same_all_the_way(a.data, b.data) for a, b in zip(rebuilt, parsed, strict=True))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '"tab\\there"',  # an escape: the text is not the value
+        '"two\n        lines"',  # a folded line in a quoted scalar
+        "'it''s'",
+        "plain\n        continued",
+        ">\n        folded\n        text\n",
+        "|2\n          indented\n",
+        "!custom tagged",
+        "&anchor value",
+    ],
+)
+def test_a_scalar_slicing_cannot_give_back_has_no_skeleton(value: str) -> None:
+    text = f"apiVersion: v1\nkind: Secret\nmetadata:\n    name: x\n    note: {value}\nstringData:\n    a: {_CIPHER}\n"
+    assert yamlio.skeleton(text, "x.sops.yaml", load_documents(text, "x.sops.yaml", strict_tags=False)) is None
+
+
+@pytest.mark.parametrize(
+    "value", ["|+\n        kept\n\n", "|\n        one\n\n        two\n", "''", '""', "|-\n        x"]
+)
+def test_a_literal_block_or_an_empty_quoted_scalar_rebuilds(value: str) -> None:
+    text = f"metadata:\n    note: {value}\nstringData:\n    a: {_CIPHER}\n"
+    parsed, rebuilt, _ = _rebuilt_from_skeleton(text)
+    assert _same_all_the_way(rebuilt[0].data, parsed[0].data)
+
+
+def test_a_merge_or_windows_line_breaks_have_no_skeleton() -> None:
+    for text in (
+        "base: &b {a: 1}\nx:\n  <<: *b\n  c: d\n",
+        "a: |\r\n  one\r\n  two\r\nb: c\r\n",
+    ):
+        assert yamlio.skeleton(text, "x.yaml", load_documents(text, "x.yaml", strict_tags=False)) is None
+
+
+def test_a_skeleton_read_against_another_text_fails_without_raising() -> None:
+    parsed = load_documents(_AGE_SECRET, "s.sops.yaml", strict_tags=False)
+    kept = yamlio.skeleton(_AGE_SECRET, "s.sops.yaml", parsed)
+    assert kept is not None
+    assert yamlio.rebuild("", "s.sops.yaml", kept) is None  # its number slices to nothing
+
+
+def test_a_rebuilt_parse_is_the_one_the_scope_reads_afterwards() -> None:
+    parsed = load_documents(_AGE_SECRET, "s.sops.yaml", strict_tags=False)
+    kept = yamlio.skeleton(_AGE_SECRET, "s.sops.yaml", parsed)
+    assert kept is not None
+    rebuilt = yamlio.rebuild(_AGE_SECRET, "s.sops.yaml", kept)
+    assert rebuilt is not None
+    with yamlio.sharing_parses():
+        adopted = yamlio.adopt_parse(_AGE_SECRET, "s.sops.yaml", False, rebuilt)
+        assert adopted[0].data is rebuilt[0].data
+        again = load_documents(_AGE_SECRET, "elsewhere.sops.yaml", strict_tags=False)
+        assert again[0].data is rebuilt[0].data and again[0].path == "elsewhere.sops.yaml"
+        assert not yamlio.admitted(again[0])  # a secret's text is no text the guard passed

@@ -83,7 +83,7 @@ def run(
     base_label, head_label = f"base '{sides.base_label}'", f"head ({sides.head_label})"
     notes: list[str] = []
     with ExitStack() as scope:
-        for sharing in (sharing_parses(), sharing_renders(), sharing_verdicts()):
+        for sharing in (sharing_parses(), sharing_renders(), sharing_verdicts(), snapshot.sharing_skeletons()):
             # most files and releases are the same on both sides: read and render them once
             scope.enter_context(sharing)
         reader = _Reader(scope, repository, sides, stack_root, options, lint, (base_label, head_label))

@@ -256,10 +256,15 @@ def _values_file(root: Path, relative: str, spec: Document, index: int, escaped:
 def secret_document(text: str, relative: str) -> Document | None:
     """A secret file's one manifest (custom tags read as strings), or None if it holds
     not exactly one mapping."""
-    documents = [d for d in load_documents(text, relative, strict_tags=False) if d.data is not None]
-    if len(documents) != 1 or not isinstance(documents[0].data, dict):
+    return the_secret(load_documents(text, relative, strict_tags=False))
+
+
+def the_secret(documents: list[Document]) -> Document | None:
+    """A secret file's one manifest among what its text parses to (None: not exactly one mapping)."""
+    found = [d for d in documents if d.data is not None]
+    if len(found) != 1 or not isinstance(found[0].data, dict):
         return None
-    return documents[0]
+    return found[0]
 
 
 def _secret_file(

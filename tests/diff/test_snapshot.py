@@ -5,14 +5,20 @@ for byte, and no Secret is kept (its SOPS file is read again from git)."""
 from __future__ import annotations
 
 import io
+import pickle
+import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitstack import commit, count_side_reads, edit, git, rail, render, shipped_clone
 
+from renderer import cache, yamlio
 from renderer.cache import store
-from renderer.diff import snapshot
+from renderer.diff import cached, snapshot
 from renderer.diff.git import INDEX, Repository
+from renderer.diff.sides import Side
+from renderer.load.stack import secret_document, the_secret
 
 SOPS_FILE = "secrets/s3/valkey-credentials.sops.yaml"
 VALKEY = "releases/s3/valkey.yaml"
@@ -165,3 +171,186 @@ def test_a_side_the_guard_has_mostly_not_seen_is_not_kept_this_time(
     monkeypatch.setattr(snapshot, "admitted", admitted)
     _check(stack)
     assert _snapshots(cache_folder)
+
+
+# --------------------------------------------------------------------------- skeletons
+
+
+def _entry(stack: Path) -> tuple[Repository, str, str]:
+    repository = Repository.of(stack)
+    head = repository.resolve("HEAD")
+    tree = cached.tree_id(repository, head)
+    assert tree is not None
+    return repository, head, snapshot.key(tree)
+
+
+def _kept(entry: str) -> Any:
+    payload = cache.get(snapshot.KIND, entry)
+    assert payload is not None, "the side was not kept"
+    version, kept = pickle.load(io.BufferedReader(snapshot._Decompressed(payload), 1 << 16))
+    assert version == snapshot.FORMAT
+    return kept
+
+
+def _same(one: Any, other: Any) -> bool:
+    """Equal, of the same types all the way down, mappings in the same key order."""
+    if type(one) is not type(other):
+        return False
+    if isinstance(one, dict):
+        return list(one) == list(other) and all(_same(one[key], other[key]) for key in one)
+    if isinstance(one, list):
+        return len(one) == len(other) and all(_same(a, b) for a, b in zip(one, other, strict=True))
+    return bool(one == other)
+
+
+def _restore_counting_parses(
+    stack: Path, monkeypatch: pytest.MonkeyPatch, read_paths: Any = None
+) -> tuple[Side | None, list[str]]:
+    """The kept side of HEAD, restored in a scope as a diff restores it, and the files
+    parsed meanwhile; each secret's parse is the one the scope serves afterwards."""
+    repository, head, entry = _entry(stack)
+    parsed: list[str] = []
+    real = yamlio._load_documents
+
+    def counted(text: str, path: str, strict_tags: bool) -> list[yamlio.Document]:
+        parsed.append(path)
+        return real(text, path, strict_tags)
+
+    monkeypatch.setattr(yamlio, "_load_documents", counted)
+    if read_paths is not None:
+        monkeypatch.setattr(Repository, "read_paths", read_paths)
+    with yamlio.sharing_parses(), snapshot.sharing_skeletons():
+        side = snapshot.restore(entry, "base", repository, head)
+        if side is not None and side.loaded is not None:
+            for path, secret in side.loaded.secret_files.items():
+                again = the_secret(yamlio.load_documents(secret.raw.decode("utf-8"), path, strict_tags=False))
+                assert again is not None and again.data is secret.document.data  # one parse, shared
+    monkeypatch.setattr(yamlio, "_load_documents", real)
+    return side, parsed
+
+
+def _assert_as_read(side: Side) -> None:
+    """Every secret file of ``side`` as parsing its bytes gives it: data, types, key order, positions."""
+    assert side.loaded is not None
+    secrets = side.loaded.secret_files
+    assert secrets
+    for path, secret in secrets.items():
+        fresh = secret_document(secret.raw.decode("utf-8"), path)
+        assert fresh is not None
+        document = secret.document
+        assert _same(document.data, fresh.data), path
+        assert (document.path, document.index, document.start_line, document.text) == (
+            fresh.path,
+            fresh.index,
+            fresh.start_line,
+            fresh.text,
+        )
+        assert fresh.positions and len(fresh.positions) > 10
+        for key_path in fresh.positions:
+            assert document.locate(key_path) == fresh.locate(key_path), (path, key_path)
+    secret_objects = [obj for obj in side.objects.values() if obj.kind == "Secret"]
+    assert secret_objects
+    by_data = {id(secret.document.data) for secret in secrets.values()}
+    assert all(obj.document is not None and id(obj.document.data) in by_data for obj in secret_objects)
+
+
+def test_a_restored_side_rebuilds_its_sops_files_without_parsing_them(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check(stack)
+    _, _, entry = _entry(stack)
+    kept = _kept(entry)
+    assert kept.skeletons and set(kept.skeletons) == set(kept.secrets)  # every shipped SOPS file has one
+    side, parsed = _restore_counting_parses(stack, monkeypatch)
+    assert side is not None and side.loaded is not None
+    assert not set(parsed) & set(side.loaded.secret_files)  # no SOPS file parsed
+    _assert_as_read(side)
+
+
+def test_a_sops_file_slicing_cannot_rebuild_is_parsed_and_restores_the_same(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sops = stack / SOPS_FILE
+    sops.write_text(
+        sops.read_text(encoding="utf-8").replace(
+            "    labels:\n", '    annotations:\n        note: "a tab\\there"\n    labels:\n', 1
+        )
+    )
+    commit(stack, "an escaped scalar in a SOPS file")
+    _check(stack)
+    kept = _kept(_entry(stack)[2])
+    assert SOPS_FILE in kept.secrets and SOPS_FILE not in kept.skeletons
+    assert len(kept.skeletons) == len(kept.secrets) - 1
+    side, parsed = _restore_counting_parses(stack, monkeypatch)
+    assert side is not None and side.loaded is not None
+    assert [path for path in parsed if path in side.loaded.secret_files] == [SOPS_FILE]
+    assert side.loaded.secret_files[SOPS_FILE].document.data["metadata"]["annotations"]["note"] == "a tab\there"
+    _assert_as_read(side)
+
+
+def test_a_sops_file_whose_bytes_changed_is_not_restored(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check(stack)
+    real = Repository.read_paths
+
+    def one_character_changed(self: Repository, side: str, paths: list[str]) -> dict[str, bytes] | None:
+        read = real(self, side, paths)
+        if read is None or SOPS_FILE not in read:
+            return read
+        content = read[SOPS_FILE]
+        at = content.index(b"data:") + len(b"data:")
+        flipped = b"B" if content[at : at + 1] != b"B" else b"C"
+        return {**read, SOPS_FILE: content[:at] + flipped + content[at + 1 :]}  # the same length: the skeleton fits
+
+    side, _ = _restore_counting_parses(stack, monkeypatch, one_character_changed)
+    assert side is None
+
+
+def test_a_side_kept_after_its_base_was_restored_makes_no_skeleton_again(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check(stack)
+    made: list[str] = []
+    real = snapshot.skeleton
+
+    def counted(text: str, path: str, documents: list[yamlio.Document]) -> yamlio.Skeleton | None:
+        made.append(path)
+        return real(text, path, documents)
+
+    monkeypatch.setattr(snapshot, "skeleton", counted)
+    _stage_a_change(stack)  # a release changed: the head is a new side, its SOPS files the base's
+    _check(stack)
+    assert made == []
+    sops = stack / SOPS_FILE
+    sops.write_text(sops.read_text(encoding="utf-8").replace("    labels:\n", "    labels:\n        team: cache\n"))
+    git(stack, "add", "-A")
+    _check(stack)
+    assert made == [SOPS_FILE]  # only the SOPS file the new side changed
+    kept = _kept(snapshot.key(cached.tree_id(Repository.of(stack), INDEX) or ""))
+    assert set(kept.skeletons) == set(kept.secrets)
+
+
+def test_the_cache_folder_never_holds_ciphertext_or_a_pem_block(stack: Path, cache_folder: Path) -> None:
+    _check(stack)
+    _stage_a_change(stack)
+    _check(stack)
+    _check(stack)
+    assert len(_snapshots(cache_folder)) == 2
+    searched = 0
+    layout = cache_folder / store.layout_name()
+    for path in cache_folder.rglob("*"):
+        if not path.is_file():
+            continue
+        contents = [path.read_bytes()]
+        is_entry = path.parent.parent.parent == layout and all(c in "0123456789abcdef" for c in path.name)
+        payload = cache.get(path.parent.parent.name, path.name) if is_entry else None
+        if payload is not None:
+            try:
+                contents.append(zlib.decompressobj().decompress(payload))
+                searched += path.parent.parent.name == snapshot.KIND
+            except zlib.error:
+                pass  # not compressed: searched as it is
+        for content in contents:
+            assert b"ENC[" not in content and b"-----BEGIN" not in content, path
+    assert searched == 2  # both snapshots were read decompressed
