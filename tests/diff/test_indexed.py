@@ -9,9 +9,10 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from gitstack import git, init, write
+from gitstack import edit, git, init, rail, render, shipped_clone, write
 
 from renderer.diff import engine, indexed
 from renderer.diff.git import INDEX, Repository
@@ -20,6 +21,8 @@ from renderer.errors import InputError
 
 CONFIG = "name: mini\noutput: out\n"
 STAGED = "releases/a.yaml"
+PG = "releases/s3/postgresql-ha.yaml"
+VALKEY = "releases/s3/valkey.yaml"
 
 
 @pytest.fixture(autouse=True)
@@ -328,3 +331,34 @@ def test_a_sha256_repository_is_linked(tmp_path: Path, batches: list[list[str]])
 
     assert files["releases/a.yaml"] == b"name: a\n"
     assert _reads(root, batches) == _blobs(root, "releases/a.yaml")
+
+
+def test_rail_check_staged_is_byte_identical_either_way(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole pre-commit check, linked or every blob from git: the same report and exit
+    code, with a staged shrink, a different unstaged edit of that file, a stale unstaged
+    render and a file deleted in the working tree only."""
+    stack = shipped_clone(tmp_path, tmp_path_factory)
+    edit(stack, PG, "size: 10Gi", "size: 8Gi")
+    render(stack)
+    git(stack, "add", "-A")
+    edit(stack, PG, "size: 8Gi", "size: 30Gi")
+    next((stack / "rendered").rglob("*.yaml")).unlink()
+    (stack / VALKEY).unlink()
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")  # both runs read the side, none restores it
+    taken: list[object] = []
+    original = engine.index_root
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        taken.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "index_root", counted)
+    linked = rail(stack, "check", "--staged", "--format", "json")
+    monkeypatch.setattr(engine, "plain_entries", lambda repository: None)
+    from_git = rail(stack, "check", "--staged", "--format", "json")
+
+    assert len(taken) == 1
+    assert (linked.exit_code, linked.stdout) == (from_git.exit_code, from_git.stdout)
+    assert linked.exit_code == 1 and "persistence-shrink" in linked.stdout
