@@ -32,7 +32,7 @@ def clean_tree(stack_root: Path) -> tuple[Repository, str] | None:
         repository = Repository.of(stack_root)
     except InputError:
         return None
-    if _converts(repository) or not _as_indexed(repository):
+    if converts(repository) or not _as_indexed(repository):
         return None
     from .cached import tree_id
 
@@ -61,7 +61,7 @@ def _as_indexed(repository: Repository) -> bool:
     return all(entry[1:2] == b" " and entry[:2] not in (b"??", b"!!") for entry in entries)
 
 
-def _converts(repository: Repository) -> bool:
+def converts(repository: Repository) -> bool:
     """Whether git may change bytes between the index and the working tree here."""
     autocrlf = _git(repository, "config", "--get", "core.autocrlf")
     if autocrlf is not None and autocrlf.strip().lower() not in (b"", b"false"):

@@ -23,6 +23,7 @@ from . import cached, snapshot
 from .compare import MOVED, DiffResult, compare
 from .git import INDEX, WORKTREE, Compared, Repository, compared, naming_side
 from .graph import LayerGraph, layer_graph
+from .indexed import index_root, plain_entries
 from .moves import config_document, cross_stack
 from .rule import Accepted, DiffContext
 from .rules import DIFF_RULES
@@ -312,13 +313,21 @@ def _merged(findings: list[Finding]) -> list[Finding]:
 def _head_root(repository: Repository, stack_root: Path, side: str, label: str) -> Iterator[Root]:
     """The working tree's files (as git lists them: no ignored file) are hard-linked into
     a private folder, not copied: copying thousands of files costs more than a render.
-    The index and revisions are written out from git objects."""
+    The index's files are linked too where the working tree holds their bytes (see
+    :mod:`.indexed`); the rest, and revisions, are written out from git objects."""
     if side == WORKTREE:
         with naming_side(label):
             paths, escaped = repository.worktree_files()
         with linked(paths, stack_root.resolve(), scratch=repository.git_dir()) as root:
             yield root, None, escaped
         return
+    if side == INDEX:
+        with naming_side(label):
+            entries = plain_entries(repository)
+        if entries is not None:  # plain files only: linked where the working tree holds their bytes
+            with index_root(repository, entries, stack_root.resolve(), label) as (folder, output):
+                yield folder, output, []
+            return
     with _revision_root(repository, side, label, stack_root) as root:
         yield root
 

@@ -25,6 +25,14 @@ MAX_HOPS = 40  # as the system's own limit on links followed in one path
 
 
 @dataclass(frozen=True)
+class IndexEntry:
+    mode: str  # 100644, 100755, 120000 (a symlink), 160000 (a submodule)
+    blob: str  # the object id (a submodule's: a commit)
+    stage: int  # 0, or 1-3 for a path with a merge conflict
+    path: str  # in the repository
+
+
+@dataclass(frozen=True)
 class Repository:
     top: Path  # the work tree's top folder
     prefix: str  # the stack's folder inside it ("" or "stacks/prod/")
@@ -48,9 +56,9 @@ class Repository:
         if side == WORKTREE:
             raise ValueError("the working tree is linked, not read: see worktree_files")
         blobs, links = self._listing(side)
-        read = self._read_blobs({**blobs, **links})
-        files = {self._relative(path): read[self._relative(path)] for path in blobs}
-        targets = {self._relative(path): read[self._relative(path)].decode(errors="replace") for path in links}
+        read = self.read_blobs({**blobs, **links})
+        files = {self.relative(path): read[self.relative(path)] for path in blobs}
+        targets = {self.relative(path): read[self.relative(path)].decode(errors="replace") for path in links}
         return followed(files, targets, self.top / self.prefix)
 
     def _listing(self, side: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -59,12 +67,8 @@ class Repository:
         blobs: dict[str, str] = {}
         links: dict[str, str] = {}
         if side == INDEX:
-            entries = _git(self.top, "ls-files", "-z", "-s", "--", self.prefix or ".", what="read the index")
-            for entry in entries.split(b"\0"):
-                if entry:
-                    meta, _, path = entry.partition(b"\t")
-                    mode, sha = meta.decode().split()[:2]
-                    (links if mode == LINK_MODE else blobs)[path.decode()] = sha
+            for indexed in self.index_entries():
+                (links if indexed.mode == LINK_MODE else blobs)[indexed.path] = indexed.blob
         else:
             commit = self.resolve(side)
             listing = _git(
@@ -77,6 +81,18 @@ class Repository:
                     if kind == "blob":
                         (links if mode == LINK_MODE else blobs)[path.decode()] = sha
         return blobs, links
+
+    def index_entries(self) -> list[IndexEntry]:
+        """The index's entries below the stack folder, as ``git ls-files -s`` lists them
+        (sorted by path; an unmerged path once per stage)."""
+        listing = _git(self.top, "ls-files", "-z", "-s", "--", self.prefix or ".", what="read the index")
+        entries: list[IndexEntry] = []
+        for raw in listing.split(b"\0"):
+            if raw:
+                meta, _, path = raw.partition(b"\t")
+                mode, blob, stage = meta.decode().split()
+                entries.append(IndexEntry(mode, blob, int(stage), path.decode()))
+        return entries
 
     def git_dir(self) -> Path | None:
         """The repository's git folder (on the working tree's file system, as a rule)."""
@@ -181,7 +197,7 @@ class Repository:
                 continue
             path = raw.decode()
             full = self.top / path
-            relative = self._relative(path)
+            relative = self.relative(path)
             if full.is_symlink():
                 target = escaping_link(stack, full)
                 if target is not None:
@@ -195,7 +211,9 @@ class Repository:
                 files.append(relative)
         return files, escaped
 
-    def _read_blobs(self, blobs: dict[str, str]) -> dict[str, bytes]:
+    def read_blobs(self, blobs: dict[str, str]) -> dict[str, bytes]:
+        """The bytes of ``blobs`` (path in the repository -> blob id), by path relative to
+        the stack folder; an input error if git lacks one."""
         names = sorted(blobs)
         read = self._batch([blobs[name] for name in names])
         files: dict[str, bytes] = {}
@@ -204,7 +222,7 @@ class Repository:
                 raise InputError(
                     Problem(path=str(self.top), message="git cat-file failed", hint="is the repository intact?")
                 )
-            files[self._relative(name)] = content
+            files[self.relative(name)] = content
         return files
 
     def read_paths(self, side: str, paths: list[str]) -> dict[str, bytes] | None:
@@ -250,7 +268,8 @@ class Repository:
             offset = start + size + 1
         return read
 
-    def _relative(self, path: str) -> str:
+    def relative(self, path: str) -> str:
+        """A path in the repository as a path relative to the stack folder."""
         return path[len(self.prefix) :] if self.prefix and path.startswith(self.prefix) else path
 
 

@@ -132,16 +132,27 @@ def split_output(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str
     renders 3,000 of them); the output is compared in memory instead. Without a
     readable ``rail.yaml`` everything is written out and loading reports the error.
     """
-    output = _configured_output(files.get(CONFIG_NAME))
+    output = output_folder(files.get(CONFIG_NAME))
     if output is None:
         return dict(files), None
-    kept = (f"{output}/", f"{DOCS_FOLDER}/")
-    in_memory = {path: content for path, content in files.items() if path.startswith(kept) or path == TOMBSTONE}
-    written = {path: content for path, content in files.items() if not path.startswith(f"{output}/")}
+    in_memory = {path: content for path, content in files.items() if kept_in_memory(path, output)}
+    written = {path: content for path, content in files.items() if is_written(path, output)}
     return written, in_memory
 
 
-def _configured_output(config: bytes | None) -> str | None:
+def kept_in_memory(path: str, output: str) -> bool:
+    """Whether :func:`split_output` keeps ``path`` in memory (the output folder's files)."""
+    return path.startswith((f"{output}/", f"{DOCS_FOLDER}/")) or path == TOMBSTONE
+
+
+def is_written(path: str, output: str | None) -> bool:
+    """Whether :func:`split_output` writes ``path`` out (everything, without an output folder)."""
+    return output is None or not path.startswith(f"{output}/")
+
+
+def output_folder(config: bytes | None) -> str | None:
+    """The output folder a revision's ``rail.yaml`` (its bytes) names, or None if it names
+    none loading would accept."""
     if config is None:
         return None
     try:
@@ -165,7 +176,7 @@ def materialized(files: dict[str, bytes], same_as: Path | None = None, scratch: 
     ``scratch``: where to make the folder, ideally on ``same_as``'s file system (links
     cannot cross file systems); the system's temporary folder if that fails.
     """
-    folder = _private_folder(scratch)
+    folder = private_folder(scratch)
     try:
         root = Path(folder)
         linking = same_as is not None
@@ -193,7 +204,7 @@ def linked(paths: list[str], source: Path, scratch: Path | None = None) -> Itera
     """Files of ``source`` (the working tree, as git lists it) in a private temporary
     folder: hard links where the file system allows, copies where not. Ignored files
     stay out, as they would in a pull request."""
-    folder = _private_folder(scratch)
+    folder = private_folder(scratch)
     try:
         root = Path(folder)
         linking = True
@@ -220,7 +231,8 @@ def linked(paths: list[str], source: Path, scratch: Path | None = None) -> Itera
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _private_folder(scratch: Path | None) -> str:
+def private_folder(scratch: Path | None) -> str:
+    """A new private folder in ``scratch`` if it can be made there, else in the system's."""
     if scratch is not None:
         try:
             return tempfile.mkdtemp(prefix="rail-diff-", dir=scratch)
