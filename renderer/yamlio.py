@@ -355,7 +355,7 @@ def _stored_or_loaded(text: str, path: str, strict_tags: bool) -> list[Document]
 
     if not store.enabled():
         return _load_documents(text, path, strict_tags)
-    key = store.digest(text.encode("utf-8", "surrogatepass"), b"strict" if strict_tags else b"lax", _parser_identity())
+    key = store.digest(text.encode("utf-8", "surrogatepass"), b"strict" if strict_tags else b"lax", parser_identity())
     found = _decoded(store.get("parse", key), text, path)
     if found is not None:
         _ADMITTED.add(text)  # the store holds only texts the guard passed
@@ -422,7 +422,7 @@ def _stored_positions(text: str, path: str, index: int, data: Any) -> Mapping[Ke
 
     if not store.enabled():
         return _positions(text, path, index)
-    key = store.digest(text.encode("utf-8", "surrogatepass"), str(index), _parser_identity())
+    key = store.digest(text.encode("utf-8", "surrogatepass"), str(index), parser_identity())
     payload = store.get("positions", key)
     if payload is not None:
         try:
@@ -439,7 +439,7 @@ def _stored_positions(text: str, path: str, index: int, data: Any) -> Mapping[Ke
 
 
 @cache
-def _parser_identity() -> bytes:
+def parser_identity() -> bytes:
     """What parsing depends on besides the text and rail's own code (the store adds rail's
     version): ruamel.yaml's release and its C parser's, read without importing them."""
     import hashlib

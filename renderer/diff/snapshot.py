@@ -59,6 +59,7 @@ from ..yamlio import (
     admitted,
     adopt_parse,
     load_documents,
+    parser_identity,
     rebuild,
     share_parses,
     shared_parses_of,
@@ -87,7 +88,9 @@ _UNREADABLE = (
 
 
 def key(tree: str) -> str:
-    return cache.digest(FORMAT, __version__, tree)
+    # The parser's identity too: a side keeps parses and SOPS skeletons, both what this
+    # ruamel.yaml made of the texts (the parse entries of renderer.yamlio are keyed so).
+    return cache.digest(FORMAT, __version__, tree, parser_identity())
 
 
 @dataclass(frozen=True)
