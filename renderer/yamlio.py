@@ -21,11 +21,12 @@ import math
 import os
 import re
 import sys
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .errors import InputError, Problem
@@ -77,13 +78,23 @@ class Document:
         """Where the document starts: as ``locate(())``, without working out positions."""
         return self.start_line if self.start_line is not None else self.locate(())[0]
 
-    @cached_property
+    @property
     def positions(self) -> Mapping[KeyPath, tuple[int, int]]:
         if self.text is None:
             return {}
+        key = (self.text, self.index)
+        found = _RECENT_POSITIONS.get(key)
+        if found is not None:
+            _RECENT_POSITIONS.move_to_end(key)
+            return found
         if _SHARED.get() is None:
-            return _positions(self.text, self.path, self.index)
-        return _stored_positions(self.text, self.path, self.index, self.data)
+            found = _positions(self.text, self.path, self.index)
+        else:
+            found = _stored_positions(self.text, self.path, self.index, self.data)
+        _RECENT_POSITIONS[key] = found
+        if len(_RECENT_POSITIONS) > _POSITIONS_KEPT:
+            _RECENT_POSITIONS.popitem(last=False)
+        return found
 
     def locate(self, key_path: Iterable[str | int]) -> tuple[int | None, int | None]:
         """Line and column (1-based) of ``key_path``, or of its nearest known parent."""
@@ -113,6 +124,15 @@ class Document:
             key_path=format_key_path(parts),
             hint=hint,
         )
+
+
+# Positions of the documents asked about last, by text and index, not on each document:
+# a map of every key weighs more than the document's data, and a run that points at keys
+# of thousands of documents (a lint finding each, on both sides of a diff) held them all
+# to its end, ~200 MB at 10,000 releases (issue 16). Callers ask about one document at a
+# time, so the last ones asked about are what is asked again.
+_POSITIONS_KEPT = 1024
+_RECENT_POSITIONS: OrderedDict[tuple[str, int], Mapping[KeyPath, tuple[int, int]]] = OrderedDict()
 
 
 def format_key_path(parts: Iterable[str | int]) -> str:

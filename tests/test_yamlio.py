@@ -784,3 +784,18 @@ def test_a_deep_flow_text_with_a_url_is_refused_as_too_deep() -> None:
     with pytest.raises(InputError) as caught:
         load_documents(text, "deep.yaml")
     assert "nest" in caught.value.problems[0].message
+
+
+def test_positions_are_kept_for_the_last_documents_asked_about_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document does not hold its positions: a run pointing at keys of thousands of
+    documents would keep every map to its end. Evicted positions are worked out again."""
+    monkeypatch.setattr(yamlio, "_POSITIONS_KEPT", 2)
+    monkeypatch.setattr(yamlio, "_RECENT_POSITIONS", yamlio.OrderedDict())
+    documents = [load_document(f"a:\n  b{n}: {n}\n", f"f{n}.yaml") for n in range(3)]
+    for document in documents:
+        assert document.locate(("a", f"b{documents.index(document)}")) == (2, 3)
+    assert len(yamlio._RECENT_POSITIONS) == 2
+    assert (documents[0].text, 0) not in yamlio._RECENT_POSITIONS
+    assert "positions" not in vars(documents[0])
+    assert documents[0].locate(("a", "b0")) == (2, 3)  # asked again: worked out again
+    assert (documents[0].text, 0) in yamlio._RECENT_POSITIONS
