@@ -21,7 +21,8 @@ import math
 import os
 import re
 import sys
-from collections import OrderedDict
+import weakref
+from collections import deque
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext, suppress
 from contextvars import ContextVar
@@ -82,18 +83,14 @@ class Document:
     def positions(self) -> Mapping[KeyPath, tuple[int, int]]:
         if self.text is None:
             return {}
-        key = (self.text, self.index)
-        found = _RECENT_POSITIONS.get(key)
-        if found is not None:
-            _RECENT_POSITIONS.move_to_end(key)
-            return found
-        if _SHARED.get() is None:
-            found = _positions(self.text, self.path, self.index)
-        else:
-            found = _stored_positions(self.text, self.path, self.index, self.data)
-        _RECENT_POSITIONS[key] = found
-        if len(_RECENT_POSITIONS) > _POSITIONS_KEPT:
-            _RECENT_POSITIONS.popitem(last=False)
+        found: Mapping[KeyPath, tuple[int, int]] | None = vars(self).get("_positions")
+        if found is None:
+            if _SHARED.get() is None:
+                found = _positions(self.text, self.path, self.index)
+            else:
+                found = _stored_positions(self.text, self.path, self.index, self.data)
+            object.__setattr__(self, "_positions", found)  # worked out once, as a cached property
+            _holding_positions(self)
         return found
 
     def locate(self, key_path: Iterable[str | int]) -> tuple[int | None, int | None]:
@@ -126,13 +123,21 @@ class Document:
         )
 
 
-# Positions of the documents asked about last, by text and index, not on each document:
-# a map of every key weighs more than the document's data, and a run that points at keys
-# of thousands of documents (a lint finding each, on both sides of a diff) held them all
-# to its end, ~200 MB at 10,000 releases (issue 16). Callers ask about one document at a
-# time, so the last ones asked about are what is asked again.
+# The documents holding their positions, oldest first: only the last ones asked about
+# keep them. A map of every key weighs more than the document's data, and a run that
+# points at keys of thousands of documents (a lint finding each, on both sides of a diff)
+# held them all to its end, ~200 MB at 10,000 releases (issue 16). Callers ask about one
+# document at a time; one whose positions were let go works them out again.
 _POSITIONS_KEPT = 1024
-_RECENT_POSITIONS: OrderedDict[tuple[str, int], Mapping[KeyPath, tuple[int, int]]] = OrderedDict()
+_HOLDING_POSITIONS: deque[weakref.ref[Document]] = deque()
+
+
+def _holding_positions(document: Document) -> None:
+    _HOLDING_POSITIONS.append(weakref.ref(document))
+    while len(_HOLDING_POSITIONS) > _POSITIONS_KEPT:
+        older = _HOLDING_POSITIONS.popleft()()
+        if older is not None:
+            vars(older).pop("_positions", None)
 
 
 def format_key_path(parts: Iterable[str | int]) -> str:

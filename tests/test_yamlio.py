@@ -787,15 +787,13 @@ def test_a_deep_flow_text_with_a_url_is_refused_as_too_deep() -> None:
 
 
 def test_positions_are_kept_for_the_last_documents_asked_about_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A document does not hold its positions: a run pointing at keys of thousands of
-    documents would keep every map to its end. Evicted positions are worked out again."""
+    """Only the last documents asked about hold their positions: a run pointing at keys of
+    thousands of documents would keep every map to its end. Let go, they are worked out again."""
     monkeypatch.setattr(yamlio, "_POSITIONS_KEPT", 2)
-    monkeypatch.setattr(yamlio, "_RECENT_POSITIONS", yamlio.OrderedDict())
+    monkeypatch.setattr(yamlio, "_HOLDING_POSITIONS", yamlio.deque())
     documents = [load_document(f"a:\n  b{n}: {n}\n", f"f{n}.yaml") for n in range(3)]
-    for document in documents:
-        assert document.locate(("a", f"b{documents.index(document)}")) == (2, 3)
-    assert len(yamlio._RECENT_POSITIONS) == 2
-    assert (documents[0].text, 0) not in yamlio._RECENT_POSITIONS
-    assert "positions" not in vars(documents[0])
+    for n, document in enumerate(documents):
+        assert document.locate(("a", f"b{n}")) == (2, 3)
+    assert [("_positions" in vars(document)) for document in documents] == [False, True, True]
     assert documents[0].locate(("a", "b0")) == (2, 3)  # asked again: worked out again
-    assert (documents[0].text, 0) in yamlio._RECENT_POSITIONS
+    assert [("_positions" in vars(document)) for document in documents] == [True, False, True]
