@@ -93,6 +93,11 @@ class Document:
             _holding_positions(self)
         return found
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Kept without its positions (a kept diff side): worked out again, from the cache,
+        # for the few documents a restored side is asked about.
+        return {name: value for name, value in vars(self).items() if name != "_positions"}
+
     def locate(self, key_path: Iterable[str | int]) -> tuple[int | None, int | None]:
         """Line and column (1-based) of ``key_path``, or of its nearest known parent."""
         parts = tuple(key_path)

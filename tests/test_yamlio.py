@@ -797,3 +797,13 @@ def test_positions_are_kept_for_the_last_documents_asked_about_only(monkeypatch:
     assert [("_positions" in vars(document)) for document in documents] == [False, True, True]
     assert documents[0].locate(("a", "b0")) == (2, 3)  # asked again: worked out again
     assert [("_positions" in vars(document)) for document in documents] == [True, False, True]
+
+
+def test_a_kept_document_is_pickled_without_its_positions() -> None:
+    import pickle
+
+    document = load_document("a:\n  b: 1\n", "f.yaml")
+    assert document.locate(("a", "b")) == (2, 3)
+    restored = pickle.loads(pickle.dumps(document))
+    assert "_positions" not in vars(restored) and restored == document
+    assert restored.locate(("a", "b")) == (2, 3)
