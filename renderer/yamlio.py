@@ -21,11 +21,13 @@ import math
 import os
 import re
 import sys
+import weakref
+from collections import deque
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .errors import InputError, Problem
@@ -77,13 +79,24 @@ class Document:
         """Where the document starts: as ``locate(())``, without working out positions."""
         return self.start_line if self.start_line is not None else self.locate(())[0]
 
-    @cached_property
+    @property
     def positions(self) -> Mapping[KeyPath, tuple[int, int]]:
         if self.text is None:
             return {}
-        if _SHARED.get() is None:
-            return _positions(self.text, self.path, self.index)
-        return _stored_positions(self.text, self.path, self.index, self.data)
+        found: Mapping[KeyPath, tuple[int, int]] | None = vars(self).get("_positions")
+        if found is None:
+            if _SHARED.get() is None:
+                found = _positions(self.text, self.path, self.index)
+            else:
+                found = _stored_positions(self.text, self.path, self.index, self.data)
+            object.__setattr__(self, "_positions", found)  # worked out once, as a cached property
+            _holding_positions(self)
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Kept without its positions (a kept diff side): worked out again, from the cache,
+        # for the few documents a restored side is asked about.
+        return {name: value for name, value in vars(self).items() if name != "_positions"}
 
     def locate(self, key_path: Iterable[str | int]) -> tuple[int | None, int | None]:
         """Line and column (1-based) of ``key_path``, or of its nearest known parent."""
@@ -122,6 +135,23 @@ class Document:
             key_path=format_key_path(parts),
             hint=hint,
         )
+
+
+# The documents holding their positions, oldest first: only the last ones asked about
+# keep them. A map of every key weighs more than the document's data, and a run that
+# points at keys of thousands of documents (a lint finding each, on both sides of a diff)
+# held them all to its end, ~200 MB at 10,000 releases (issue 16). Callers ask about one
+# document at a time; one whose positions were let go works them out again.
+_POSITIONS_KEPT = 1024
+_HOLDING_POSITIONS: deque[weakref.ref[Document]] = deque()
+
+
+def _holding_positions(document: Document) -> None:
+    _HOLDING_POSITIONS.append(weakref.ref(document))
+    while len(_HOLDING_POSITIONS) > _POSITIONS_KEPT:
+        older = _HOLDING_POSITIONS.popleft()()
+        if older is not None:
+            vars(older).pop("_positions", None)
 
 
 def format_key_path(parts: Iterable[str | int]) -> str:

@@ -942,3 +942,26 @@ def test_a_rebuilt_parse_is_the_one_the_scope_reads_afterwards() -> None:
         again = load_documents(_AGE_SECRET, "elsewhere.sops.yaml", strict_tags=False)
         assert again[0].data is rebuilt[0].data and again[0].path == "elsewhere.sops.yaml"
         assert not yamlio.admitted(again[0])  # a secret's text is no text the guard passed
+
+
+def test_positions_are_kept_for_the_last_documents_asked_about_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the last documents asked about hold their positions: a run pointing at keys of
+    thousands of documents would keep every map to its end. Let go, they are worked out again."""
+    monkeypatch.setattr(yamlio, "_POSITIONS_KEPT", 2)
+    monkeypatch.setattr(yamlio, "_HOLDING_POSITIONS", yamlio.deque())
+    documents = [load_document(f"a:\n  b{n}: {n}\n", f"f{n}.yaml") for n in range(3)]
+    for n, document in enumerate(documents):
+        assert document.locate(("a", f"b{n}")) == (2, 3)
+    assert [("_positions" in vars(document)) for document in documents] == [False, True, True]
+    assert documents[0].locate(("a", "b0")) == (2, 3)  # asked again: worked out again
+    assert [("_positions" in vars(document)) for document in documents] == [True, False, True]
+
+
+def test_a_kept_document_is_pickled_without_its_positions() -> None:
+    import pickle
+
+    document = load_document("a:\n  b: 1\n", "f.yaml")
+    assert document.locate(("a", "b")) == (2, 3)
+    restored = pickle.loads(pickle.dumps(document))
+    assert "_positions" not in vars(restored) and restored == document
+    assert restored.locate(("a", "b")) == (2, 3)

@@ -463,3 +463,28 @@ def test_a_file_gone_since_git_listed_it_is_left_out(tmp_path: Path) -> None:
     write(tmp_path / "work", "kept.yaml", "a: 1\n")
     with linked(["kept.yaml", "gone.yaml"], tmp_path / "work") as root:
         assert sorted(p.name for p in root.iterdir()) == ["kept.yaml"]
+
+
+def test_a_side_read_from_git_lets_go_of_its_files_once_linted(stack: Path) -> None:
+    """A side's output folder, held in memory for its lint's render check, is released
+    once the lint is done: at 10,000 releases it is ~90 MB held while the other side is read."""
+    from renderer.diff import engine
+    from renderer.diff.git import Repository
+    from renderer.lint.rule import LintOptions
+
+    with engine._revision_root(Repository.of(stack), "HEAD", "base", stack) as (root, output, links):
+        assert output  # the rendered output, from git, never written out
+        side, result, problems = engine._read_and_lint("base", root, output, links, LintOptions(), lint=True)
+        assert side is not None and result is not None and problems == []
+        assert side.output_files is None
+        assert output == {}
+
+
+def test_git_objects_are_read_one_at_a_time_and_a_missing_one_is_none(stack: Path) -> None:
+    from renderer.diff.git import Repository
+
+    repository = Repository.of(stack)
+    config = (stack / "rail.yaml").read_bytes()
+    sha = git(stack, "hash-object", "rail.yaml").strip()
+    assert repository._batch([sha, "0" * 40, "HEAD", sha]) == [config, None, None, config]  # HEAD: a commit
+    assert repository._batch([]) == []
