@@ -5,13 +5,14 @@ Reading a side is loading and rendering the whole stack: at 1,000 releases most 
 :mod:`.cached`), and the same trees come back: the index a pre-commit hook checks is
 the next commit's base; the base a pull request's every push diffs against is the same
 commit. So a side read once is kept whole, as what reading it built (the model, the
-rendered objects and the documents they came from, positions and all), and the next
-run restores it instead of reading git objects, writing them out, loading and
-rendering. The base is restored first, and gives the run what reading it parsed and
-rendered: the head (read, when its tree is new) shares everything the two have in
-common, one set of objects, neither read from the cache nor rendered again. Unlike the
-small entries (stored on their second sighting, :mod:`renderer.cache`), a side is kept
-at its first: the tree a hook checks comes back once, as the next commit's base.
+rendered objects and the documents they came from, texts and all: a key's line is
+worked out again from the text when a finding asks), and the next run restores it
+instead of reading git objects, writing them out, loading and rendering. The base is
+restored first, and gives the run what reading it parsed and rendered: the head (read,
+when its tree is new) shares everything the two have in common, one set of objects,
+neither read from the cache nor rendered again. Unlike the small entries (stored on
+their second sighting, :mod:`renderer.cache`), a side is kept at its first: the tree a
+hook checks comes back once, as the next commit's base.
 
 **No secret at rest.** A side holds its Secrets: the SOPS files the specs list, which
 render byte for byte into the output. Those are cut out before the side is kept: the
