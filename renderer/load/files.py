@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..memo import memo_scope
+from ..realpath import real
 from ..yamlio import Document, load_document
 
 # A spec or values file larger than this is not a spec: refuse before parsing.
@@ -19,39 +20,12 @@ def inside(root: Path, relative: str) -> Path | None:
     """``root / relative`` if it stays inside ``root`` (symlinks resolved), else None."""
     if relative.startswith("/") or "\\" in relative:
         return None
-    candidate = resolved(root / relative)
+    candidate = real(root / relative)  # in sharing_resolves (a load), each folder resolved once
     try:
-        candidate.relative_to(resolved(root))
+        candidate.relative_to(real(root))
     except ValueError:
         return None
     return candidate
-
-
-# Within a load, each folder's real path is worked out once. ``Path.resolve`` lstats every
-# part of the path, every time: at 1,000 releases ~0.7 s of a load spent resolving the same
-# few folders (and, in a diff, a deep private folder) for each values and secret file.
-_REAL_FOLDERS: ContextVar[dict[str, Path] | None] = ContextVar("rail_real_folders", default=None)
-
-
-def resolving_once() -> AbstractContextManager[None]:
-    """Inside, a folder's real path is remembered: folders do not change during a load."""
-    if _REAL_FOLDERS.get() is not None:
-        return nullcontext()
-    return memo_scope(_REAL_FOLDERS)
-
-
-def resolved(path: Path) -> Path:
-    """``path.resolve()``: in :func:`resolving_once`, from its folder's remembered real path
-    when the last part is a plain name that is no symlink (the only part then left to resolve)."""
-    memo = _REAL_FOLDERS.get()
-    folder, name = os.path.split(path)
-    if memo is None or name in ("", ".", ".."):
-        return path.resolve()
-    real_folder = memo.get(folder)
-    if real_folder is None:
-        real_folder = memo[folder] = Path(folder).resolve()
-    candidate = real_folder / name
-    return candidate.resolve() if candidate.is_symlink() else candidate
 
 
 # One symlink policy for render, lint and diff: a link that stays inside the stack root
@@ -60,9 +34,9 @@ def resolved(path: Path) -> Path:
 def escaping_link(root: Path, path: Path) -> str | None:
     """Where the link on the way from ``root`` to ``path`` points, if following it leaves
     ``root`` (the link's own text, as ``readlink`` gives it); else None."""
-    real_root = resolved(root)
+    real_root = real(root)
     try:
-        resolved(path).relative_to(real_root)
+        real(path).relative_to(real_root)
         return None
     except ValueError:
         pass

@@ -15,9 +15,10 @@ from ..model import BACKUP_KIND, Backup, Release, Stack, StackConfig
 from ..model.backup import DESTINATION_KEYS
 from ..model.interface import ImportedStack, Moved
 from ..quoting import shell_path
+from ..realpath import sharing_resolves
 from ..secrets import find_plaintext
 from ..yamlio import Document, load_document, load_documents
-from .files import escape_problem, escaping_link, inside, read_text, read_yaml, resolving_once
+from .files import escape_problem, escaping_link, inside, read_text, read_yaml
 from .imports import load_imports, load_moves
 from .schema import validate
 
@@ -103,7 +104,8 @@ def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
     unencrypted SOPS file, is an input error (render). The linter turns it off
     and reports them as findings instead.
     """
-    with resolving_once():
+    # Each folder resolved once: a values and a secret file per release check their paths.
+    with sharing_resolves():
         return _load_stack(root.resolve(), refuse_plaintext)
 
 

@@ -1,4 +1,5 @@
-"""renderer.load.files: a folder's real path remembered within a load is the path's real path."""
+"""renderer.load.files: paths checked within a load (each folder resolved once, renderer.realpath)
+are judged as ``Path.resolve`` judges them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from renderer.load.files import escaping_link, inside, resolved, resolving_once
+from renderer.load.files import escaping_link, inside
+from renderer.realpath import sharing_resolves
 
 
 @pytest.fixture
@@ -42,22 +44,15 @@ RELATIVES = [
 
 
 @pytest.mark.parametrize("relative", RELATIVES)
-def test_resolved_within_a_load_is_path_resolve(tree: Path, relative: str) -> None:
-    with resolving_once():
-        twice = [resolved(tree / relative), resolved(tree / relative)]  # the second from the memo
-    assert twice == [(tree / relative).resolve()] * 2
-
-
-@pytest.mark.parametrize("relative", RELATIVES)
 def test_inside_is_the_same_with_and_without_the_memo(tree: Path, relative: str) -> None:
     plain = inside(tree, relative)
-    with resolving_once():
+    with sharing_resolves():
         remembered = inside(tree, relative)
     assert remembered == plain
 
 
 def test_a_link_out_is_refused_with_the_memo(tree: Path) -> None:
-    with resolving_once():
+    with sharing_resolves():
         assert inside(tree, "values/a.yaml") == (tree / "values" / "a.yaml").resolve()
         assert inside(tree, "values/out.yaml") is None
         assert escaping_link(tree, tree / "values" / "out.yaml") == "../../outside.yaml"
@@ -65,25 +60,24 @@ def test_a_link_out_is_refused_with_the_memo(tree: Path) -> None:
 
 
 def test_a_link_loop_is_what_resolve_makes_of_it(tree: Path) -> None:
-    try:
-        expected: object = (tree / "loop-a").resolve()
-    except RuntimeError as error:
-        expected = type(error)
-    with resolving_once():
+    def outcome() -> object:
         try:
-            got: object = resolved(tree / "loop-a")
+            return inside(tree, "loop-a/x.yaml")
         except RuntimeError as error:
-            got = type(error)
-    assert got == expected
+            return type(error)
+
+    plain = outcome()
+    with sharing_resolves():
+        assert outcome() == plain
 
 
 def test_the_memo_ends_with_its_scope(tree: Path) -> None:
-    with resolving_once():
-        before = resolved(tree / "folder-link" / "b.yaml")
+    with sharing_resolves():
+        before = inside(tree, "folder-link/b.yaml")
     (tree / "folder-link").unlink()
     os.symlink("values", tree / "folder-link")
     (tree / "values" / "b.yaml").write_text("b: 2\n")
-    with resolving_once():
-        after = resolved(tree / "folder-link" / "b.yaml")
+    with sharing_resolves():
+        after = inside(tree, "folder-link/b.yaml")
     assert before == (tree / "values" / "deep" / "b.yaml").resolve()
     assert after == (tree / "values" / "b.yaml").resolve()
