@@ -18,6 +18,7 @@ import yaml as pyyaml  # YAML 1.1 reader; see the module docstring
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+from typed_equal import identical
 
 from renderer import yamlio
 from renderer.errors import InputError
@@ -840,16 +841,6 @@ sops:
 """
 
 
-def _same_all_the_way(one: Any, other: Any) -> bool:
-    if type(one) is not type(other):
-        return False
-    if isinstance(one, dict):
-        return list(one) == list(other) and all(_same_all_the_way(one[key], other[key]) for key in one)
-    if isinstance(one, list):
-        return len(one) == len(other) and all(_same_all_the_way(a, b) for a, b in zip(one, other, strict=True))
-    return bool(one == other)
-
-
 def _rebuilt_from_skeleton(text: str) -> tuple[list[Document], list[Document], Any]:
     parsed = load_documents(text, "s.sops.yaml", strict_tags=False)
     kept = yamlio.skeleton(text, "s.sops.yaml", parsed)
@@ -866,7 +857,7 @@ def test_a_sops_file_rebuilds_from_its_skeleton_as_it_parses(text: str) -> None:
     parsed, rebuilt, kept = _rebuilt_from_skeleton(text)
     assert len(rebuilt) == len(parsed)
     for again, document in zip(rebuilt, parsed, strict=True):
-        assert _same_all_the_way(again.data, document.data)
+        assert identical(again.data, document.data)
         assert (again.index, again.start_line, again.text, again.path) == (
             document.index,
             document.start_line,
@@ -885,7 +876,7 @@ def test_the_shipped_sops_files_all_have_a_skeleton() -> None:
     assert files
     for path in files:
         parsed, rebuilt, _ = _rebuilt_from_skeleton(path.read_text(encoding="utf-8"))
-        assert all(_same_all_the_way(a.data, b.data) for a, b in zip(rebuilt, parsed, strict=True))
+        assert all(identical(a.data, b.data) for a, b in zip(rebuilt, parsed, strict=True))
 
 
 @pytest.mark.parametrize(
@@ -912,7 +903,7 @@ def test_a_scalar_slicing_cannot_give_back_has_no_skeleton(value: str) -> None:
 def test_a_literal_block_or_an_empty_quoted_scalar_rebuilds(value: str) -> None:
     text = f"metadata:\n    note: {value}\nstringData:\n    a: {_CIPHER}\n"
     parsed, rebuilt, _ = _rebuilt_from_skeleton(text)
-    assert _same_all_the_way(rebuilt[0].data, parsed[0].data)
+    assert identical(rebuilt[0].data, parsed[0].data)
 
 
 def test_a_merge_or_windows_line_breaks_have_no_skeleton() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from gitstack import commit, count_side_reads, edit, git, rail, render, shipped_clone
+from typed_equal import identical
 
 from renderer import cache, yamlio
 from renderer.cache import store
@@ -192,17 +193,6 @@ def _kept(entry: str) -> Any:
     return kept
 
 
-def _same(one: Any, other: Any) -> bool:
-    """Equal, of the same types all the way down, mappings in the same key order."""
-    if type(one) is not type(other):
-        return False
-    if isinstance(one, dict):
-        return list(one) == list(other) and all(_same(one[key], other[key]) for key in one)
-    if isinstance(one, list):
-        return len(one) == len(other) and all(_same(a, b) for a, b in zip(one, other, strict=True))
-    return bool(one == other)
-
-
 def _restore_counting_parses(
     stack: Path, monkeypatch: pytest.MonkeyPatch, read_paths: Any = None
 ) -> tuple[Side | None, list[str]]:
@@ -238,7 +228,7 @@ def _assert_as_read(side: Side) -> None:
         fresh = secret_document(secret.raw.decode("utf-8"), path)
         assert fresh is not None
         document = secret.document
-        assert _same(document.data, fresh.data), path
+        assert identical(document.data, fresh.data), path
         assert (document.path, document.index, document.start_line, document.text) == (
             fresh.path,
             fresh.index,
