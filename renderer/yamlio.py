@@ -216,7 +216,11 @@ def load_documents(text: str, path: str, *, strict_tags: bool = True, shared: bo
     key = (text, strict_tags)
     if key not in memo:
         memo[key] = _stored_or_loaded(text, path, strict_tags)
-    shared_documents = memo[key]
+    return _read_at(memo[key], path)
+
+
+def _read_at(shared_documents: list[Document], path: str) -> list[Document]:
+    """A scope's parse of a text, as read from ``path`` (the same data, one object for every reader)."""
     if shared_documents and shared_documents[0].path != path:
         return [replace(document, path=path) for document in shared_documents]
     return list(shared_documents)
@@ -287,10 +291,7 @@ def adopt_parse(text: str, path: str, strict_tags: bool, documents: list[Documen
     memo = _SHARED.get()
     if memo is None:
         return documents
-    shared_documents = memo.setdefault((text, strict_tags), documents)
-    if shared_documents and shared_documents[0].path != path:
-        return [replace(document, path=path) for document in shared_documents]
-    return list(shared_documents)
+    return _read_at(memo.setdefault((text, strict_tags), documents), path)
 
 
 def _shape(node: Any, data: Any, text: str) -> Any:
