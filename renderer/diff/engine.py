@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 from pathlib import Path
 
 from ..catalog import stack_charts
@@ -55,9 +55,19 @@ class DiffOutcome(Verdict):
     accepted: tuple[Accepted, ...] = ()  # diff rule findings a migration record in the head accepts
     suppressed: tuple[Finding, ...] = ()  # the head's lint findings its suppressions silence
     graph: LayerGraph | None = None  # the releases, layers and dependency edges of both sides (the comment draws it)
+    # How the graph is drawn when no ``graph`` is given: only the comment asks (``layer_graph``),
+    # so a text report never pays for it.
+    graph_of: Callable[[], LayerGraph] | None = field(default=None, compare=False, repr=False)
     # The head's whole lint result (None: not linted, or the head does not load): ``rail check
     # --staged`` reports it in full, with the render check (rendered-drift) against the head's output.
     head_lint: LintResult | None = None
+
+    @cached_property
+    def layer_graph(self) -> LayerGraph | None:
+        """The graph given, else drawn from both sides on the first ask."""
+        if self.graph is not None or self.graph_of is None:
+            return self.graph
+        return self.graph_of()
 
 
 def side_label(revision: str | None, staged: bool) -> str:
@@ -142,7 +152,7 @@ def run(
         notes=tuple(notes),
         accepted=tuple(accepted),
         suppressed=lint_head.suppressed if lint_head else (),
-        graph=layer_graph(base_view.objects, head_view.objects, result, head_view.config.layers),
+        graph_of=partial(layer_graph, base_view.objects, head_view.objects, result, head_view.config.layers),
         head_lint=lint_head,
     )
 

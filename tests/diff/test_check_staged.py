@@ -132,3 +132,23 @@ def test_a_staged_file_that_does_not_load_is_a_finding(stack: Path) -> None:
 def test_staged_takes_no_range(stack: Path) -> None:
     run = rail(stack, "check", "--staged", "--base", "main..HEAD")
     assert run.exit_code == 2
+
+
+def test_the_layer_graph_is_drawn_only_for_the_comment(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from renderer.diff import engine
+
+    drawn: list[int] = []
+    real = engine.layer_graph
+    monkeypatch.setattr(engine, "layer_graph", lambda *args: drawn.append(1) or real(*args))
+    edit(stack, PG, "size: 10Gi", "size: 20Gi")
+    render(stack)
+    git(stack, "add", "-A")
+
+    _check(stack)
+    assert rail(stack, "diff", "--base", "HEAD").exit_code == 0
+    assert drawn == []  # a report without the comment never pays for the graph
+
+    run = rail(stack, "diff", "--base", "HEAD", "--format", "markdown")
+    assert run.exit_code == 0, run.output
+    assert drawn == [1]  # drawn once, however often the comment asks
+    assert "postgresql-ha" in run.stdout

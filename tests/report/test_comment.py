@@ -248,8 +248,8 @@ def test_graph_merges_both_targets_and_resolves_both_kinds_of_dependency() -> No
     pg_argo = application("pg", "platform", "postgresql-ha", "1", {})
     built = outcome({}, {obj.key: obj for obj in (flux, argo, pg, pg_argo)})
 
-    assert built.graph is not None
-    assert [node.label for node in built.graph.nodes] == ["apps/gitea", "platform/pg"]
-    assert [(edge.source, edge.target, edge.upward) for edge in built.graph.edges] == [
+    assert built.layer_graph is not None
+    assert [node.label for node in built.layer_graph.nodes] == ["apps/gitea", "platform/pg"]
+    assert [(edge.source, edge.target, edge.upward) for edge in built.layer_graph.edges] == [
         (("apps", "gitea"), ("platform", "pg"), False)
     ]

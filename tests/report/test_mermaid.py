@@ -105,7 +105,7 @@ def test_every_scenario_graph_parses_as_drawn(mermaid_parser: Path) -> None:
     names, texts = [], []
     for name, build in sorted(SCENARIOS.items()):
         built, _ = build()
-        lines = diagram(built.graph) if built.graph is not None else []
+        lines = diagram(built.layer_graph) if built.layer_graph is not None else []
         if lines:
             names.append(name)
             texts.append(_block("\n".join(lines) + "\n"))
@@ -115,7 +115,7 @@ def test_every_scenario_graph_parses_as_drawn(mermaid_parser: Path) -> None:
     ):
         assert result["ok"], (name, result)
         assert result["type"] == "flowchart-v2"
-        graph = built.graph
+        graph = built.layer_graph
         assert graph is not None
         shown = {label.removesuffix(f" ({node.state})") for _, label in result["vertices"] for node in graph.nodes}
         for node in graph.nodes:  # every release is a node, labelled with its name exactly (long ones cut)

@@ -32,20 +32,20 @@ _KINDS = (ADDED, REMOVED, MODIFIED, MOVED, RENAMED)
 
 def comment(outcome: DiffOutcome, budget: int = MARKDOWN_BUDGET, links: Links | None = None) -> str:
     names = _names(outcome)
-    entries = releases.entries(outcome.result.changes, outcome.graph)
+    entries = releases.entries(outcome.result.changes, outcome.layer_graph)
     head = _head(outcome, entries)
     must = head + _findings(outcome, links, names, (budget - _size(head)) // 3)
     added = [entry for entry in entries if entry.state == ADDED]
     removed = [entry for entry in entries if entry.state == REMOVED]
     changed = [entry for entry in entries if entry.state not in (ADDED, REMOVED)]
-    data = safety.table(outcome.graph, _actions(outcome))
+    data = safety.table(outcome.layer_graph, _actions(outcome))
     lists = _listed(outcome, links, names)
     room = budget - _size(must) - _NOTE_ROOM
     # Most important first: the data-safety table and the lists are short and must stay.
     room -= _size(data) + _size(lists)
-    graph = mermaid.diagram(outcome.graph) if outcome.graph is not None else []
-    if _size(graph) > room // 2 and outcome.graph is not None:  # the releases' detail needs room too
-        graph = mermaid.diagram(outcome.graph, context=False)
+    graph = mermaid.diagram(outcome.layer_graph) if outcome.layer_graph is not None else []
+    if _size(graph) > room // 2 and outcome.layer_graph is not None:  # the releases' detail needs room too
+        graph = mermaid.diagram(outcome.layer_graph, context=False)
         if _size(graph) > room // 2:
             graph = ["_The layer graph is left out to stay within the size limit._", ""]
     room -= _size(graph)
@@ -126,9 +126,9 @@ def _findings(outcome: DiffOutcome, links: Links | None, names: found.Names, roo
 
 def _names(outcome: DiffOutcome) -> dict[tuple[str, str, str], str]:
     """Each changed object's release, as the comment names it (``namespace/name``)."""
-    if outcome.graph is None:
+    if outcome.layer_graph is None:
         return {}
-    return {(key[1], key[2], key[3]): f"{ns}/{name}" if ns else name for key, (ns, name) in outcome.graph.owners}
+    return {(key[1], key[2], key[3]): f"{ns}/{name}" if ns else name for key, (ns, name) in outcome.layer_graph.owners}
 
 
 def _listed(outcome: DiffOutcome, links: Links | None, names: found.Names) -> list[str]:
@@ -153,7 +153,7 @@ def _listed(outcome: DiffOutcome, links: Links | None, names: found.Names) -> li
 
 def _actions(outcome: DiffOutcome) -> dict[ReleaseKey, list[str]]:
     """What each release's findings say to do, errors first; accepted migrations say so."""
-    graph = outcome.graph
+    graph = outcome.layer_graph
     if graph is None:
         return {}
     owners = {(key[1], key[2], key[3]): owner for key, owner in graph.owners}
