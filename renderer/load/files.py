@@ -21,11 +21,14 @@ def inside(root: Path, relative: str) -> Path | None:
     if relative.startswith("/") or "\\" in relative:
         return None
     candidate = real(root / relative)  # in sharing_resolves (a load), each folder resolved once
-    try:
-        candidate.relative_to(real(root))
-    except ValueError:
-        return None
-    return candidate
+    return candidate if _below(candidate, real(root)) else None
+
+
+def _below(path: Path, folder: Path) -> bool:
+    """``path.relative_to(folder)`` succeeds, for two real (absolute, normal) paths: their
+    texts compared, not their parts (a load asks twice per values and secret file)."""
+    text, prefix = str(path), str(folder)
+    return text == prefix or text.startswith(prefix if prefix.endswith(os.sep) else prefix + os.sep)
 
 
 # One symlink policy for render, lint and diff: a link that stays inside the stack root
@@ -36,10 +39,8 @@ def escaping_link(root: Path, path: Path) -> str | None:
     ``root`` (the link's own text, as ``readlink`` gives it); else None."""
     real_root = real(root)
     try:
-        real(path).relative_to(real_root)
-        return None
-    except ValueError:
-        pass
+        if _below(real(path), real_root):
+            return None
     except (OSError, RuntimeError):  # a link loop: refused as leaving
         pass
     current = path

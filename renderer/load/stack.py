@@ -5,7 +5,6 @@ values files and SOPS secrets. All problems of a run are collected and raised on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -401,7 +400,7 @@ def _dangling_references(
         for document, prefix, data in sources:
             if not document.may_hold(_MARKER):
                 continue
-            for key_path, text in _strings(data, prefix):
+            for key_path, text in marker_strings(data, prefix):
                 for match in _REFERENCE_TARGET.finditer(text):
                     target = match.group(1)
                     if target not in names:
@@ -414,15 +413,28 @@ def _dangling_references(
     return found
 
 
-def _strings(data: Any, prefix: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _strings(value, (*prefix, key))
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            yield from _strings(item, (*prefix, index))
+def marker_strings(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
+    """Every string of ``data`` holding ``${ref:``, with its key path (after ``prefix``),
+    depth first in the data's order. A key path is built only for such a string: a
+    stack's values are mostly strings without one (load and render each walk them)."""
+    found: list[tuple[tuple[Any, ...], str]] = []
+    if isinstance(data, (dict, list)):
+        _walk(data, list(prefix), found)
     elif isinstance(data, str) and _MARKER in data:
-        yield prefix, data
+        found.append((prefix, data))
+    return found
+
+
+def _walk(data: dict[Any, Any] | list[Any], path: list[Any], found: list[tuple[tuple[Any, ...], str]]) -> None:
+    items = data.items() if isinstance(data, dict) else enumerate(data)
+    for key, value in items:
+        if isinstance(value, str):
+            if _MARKER in value:
+                found.append(((*path, key), value))
+        elif isinstance(value, (dict, list)):
+            path.append(key)
+            _walk(value, path, found)
+            path.pop()
 
 
 def _check_claim_secrets(

@@ -6,9 +6,14 @@ Versions, endpoints and secret names come from the specs; the prose is the templ
 
 from __future__ import annotations
 
-from ..load.stack import LoadedStack
+import hashlib
+from typing import Any
+
+from ..load.stack import LoadedStack, SecretFile
+from .digests import digest_of_spelling, digests_of
 from .flux import OutputFile
 from .references import Resolution
+from .target import jinja_version
 from .templating import Templates
 
 DOCS_FOLDER = "docs"
@@ -29,9 +34,12 @@ def render_docs(loaded: LoadedStack, resolution: Resolution, templates: Template
             consumers.setdefault(target, []).append(other.name)
     for names in consumers.values():
         names.sort()
+    exists: dict[str, bool] = {}  # per chart: 1,000 releases use a few
     for release in loaded.stack.releases:
         template = f"{release.chart.name}.md.j2"
-        if not templates.exists(template):
+        if template not in exists:
+            exists[template] = templates.exists(template)
+        if not exists[template]:
             continue
         endpoints = {export.name: resolution.endpoints[(release.name, export.name)] for export in release.exports}
         secrets = [loaded.secret_files[path] for path in release.secrets]
@@ -44,11 +52,72 @@ def render_docs(loaded: LoadedStack, resolution: Resolution, templates: Template
             "values": resolution.values[release.name],
             "consumers": consumers.get(release.name, []),
         }
-        text = doc_header(release.origin, template) + templates.text(template, context).rstrip("\n") + "\n"
+        key = _doc_key(templates, template, release.origin, context)
+        text = _stored(key)
+        if text is None:
+            text = doc_header(release.origin, template) + templates.text(template, context).rstrip("\n") + "\n"
+            _store(key, text, context["values"])
         files.append(OutputFile(f"{DOCS_FOLDER}/{release.name}.md", text.encode("utf-8")))
     if loaded.stack.backups and templates.exists(BACKUP_TEMPLATE):
         files.append(_backup_doc(loaded, resolution, templates))
     return files
+
+
+# A release's doc on disk (renderer.cache, kind "doc"), by a digest of all its template
+# reads (the digests the render keys use, renderer.render.digests): a stack's docs are
+# rendered again by every run, though they change only with their release or template.
+# Stored on the key's second sighting, and only when neither the values the template
+# reads nor the text holds a secret (the guard registered in renderer.cache says so).
+def _doc_key(templates: Templates, template: str, origin: str, context: dict[str, Any]) -> str | None:
+    from .. import cache as store
+
+    if not store.enabled():
+        return None
+    known = digests_of(context)
+    if not {"release", "stack", "values"} <= known.keys():
+        return None  # outside a render scope, or an input without a text to digest
+    secrets = [part for secret in context["secrets"] for part in _secret_parts(secret)]
+    spelt = digest_of_spelling([context["layer"], context["endpoints"], context["consumers"]])
+    if spelt is None:
+        return None
+    return store.digest(
+        "doc",
+        jinja_version(),
+        templates.fingerprint,
+        template,
+        origin,
+        known["release"],
+        known["stack"],
+        known["values"],
+        spelt,
+        *secrets,
+    )
+
+
+def _secret_parts(secret: SecretFile) -> tuple[str, str]:
+    """A secret file as a doc's key reads it: its path and a digest of its bytes, never them."""
+    return secret.path, hashlib.sha256(secret.raw).hexdigest()
+
+
+def _stored(key: str | None) -> str | None:
+    from .. import cache as store
+
+    payload = store.get("doc", key) if key is not None else None
+    if payload is None:
+        return None
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _store(key: str | None, text: str, values: Any) -> None:
+    from .. import cache as store
+
+    if key is None or not store.admit("doc", key):
+        return
+    if store.secret_free([values]) and store.secret_free(text):
+        store.put("doc", key, text.encode("utf-8"))
 
 
 BACKUP_TEMPLATE = "backup.md.j2"

@@ -11,6 +11,8 @@ it had: ``rail check`` compares them with the import's current interface
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..load.stack import LoadedStack
 from ..model.interface import (
     INTERFACE_NAME,
@@ -94,5 +96,55 @@ def _consumed(uses: tuple[CrossUse, ...], import_name: str) -> tuple[Consumed, .
 
 
 def render_interface(loaded: LoadedStack, resolution: Resolution) -> OutputFile:
-    text = dump(interface_of(loaded, resolution).to_data(), HEADER)
+    data = interface_of(loaded, resolution).to_data()
+    key = _text_key(data)
+    text = _stored(key)
+    if text is None:
+        text = dump(data, HEADER)
+        _store(key, text, data)
     return OutputFile(f"{loaded.stack.config.output}/{INTERFACE_NAME}", text.encode("utf-8"))
+
+
+# The interface's text on disk (renderer.cache, kind "interface"), by a digest of its data
+# as ``repr`` spells it (types, values and key order): the data takes milliseconds to
+# build, its canonical text (a line per field of every release) far longer. Stored on the
+# key's second sighting, only when the guard finds no secret in the data (it holds none
+# by design).
+def _text_key(data: dict[str, Any]) -> str | None:
+    from .. import cache as store
+
+    if not store.enabled() or not _plain(data):
+        return None
+    return store.digest("interface", repr(data))
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(data: Any) -> bool:
+    """Whether ``data`` is of the types whose ``repr`` tells every value apart (a str
+    subclass or any other object could spell as something else does)."""
+    if type(data) is dict:
+        return all(type(key) in _PLAIN and _plain(value) for key, value in data.items())
+    if type(data) in (list, tuple):
+        return all(_plain(item) for item in data)
+    return type(data) in _PLAIN
+
+
+def _stored(key: str | None) -> str | None:
+    from .. import cache as store
+
+    payload = store.get("interface", key) if key is not None else None
+    if payload is None:
+        return None
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _store(key: str | None, text: str, data: dict[str, Any]) -> None:
+    from .. import cache as store
+
+    if key is not None and store.admit("interface", key) and store.secret_free(data):
+        store.put("interface", key, text.encode("utf-8"))

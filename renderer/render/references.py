@@ -13,12 +13,13 @@ from typing import Any
 
 from ..catalog import service_host
 from ..errors import Problem, ProblemCollector
-from ..load.stack import LoadedStack
+from ..load.stack import LoadedStack, marker_strings
 from ..model import Release
 from ..model.interface import FIELDS, Endpoint
 from ..yamlio import Document
 from . import crossrefs
 from .crossrefs import CrossUse
+from .digests import digest_of_spelling, spell_by_digest, wanted
 
 MARKER = "${ref:"
 REFERENCE = re.compile(r"\$\{ref:([^}]*)\}")
@@ -45,6 +46,11 @@ def resolve(loaded: LoadedStack) -> Resolution:
     stack_names = {r.name for r in stack.releases}
     cross: list[CrossUse] = []
     unreferring: set[str] = set()  # releases whose files hold no reference: nothing to substitute
+    # Where each other release's files hold a reference, relative to its values: only there
+    # can its merged values (each value is one file's, at the same key path) hold one.
+    marked: dict[str, list[tuple[Any, ...]]] = {}
+    read: dict[str, set[str]] = {}  # and the references they make (the endpoints the values read)
+    made_of = _digest_inputs(loaded)
     for release in stack.releases:
         targets: set[str] = set()
         spec = loaded.spec_documents[release.origin]
@@ -60,9 +66,14 @@ def resolve(loaded: LoadedStack) -> Resolution:
             unreferring.add(release.name)
             referenced[release.name] = ()
             continue
+        places: list[tuple[Any, ...]] = []
         for document, prefix, data in origins:
-            for key_path, text in _strings(data, prefix):
+            if not document.may_hold(MARKER):
+                continue  # none of its strings holds a reference: not walked
+            for key_path, text in marker_strings(data, prefix):
+                places.append(key_path[len(prefix) :])
                 for match in REFERENCE.finditer(text):
+                    read.setdefault(release.name, set()).add(match.group(1))
                     if "/" in match.group(1):
                         used = crossrefs.check(loaded, release, match.group(1), document, key_path, "reference")
                         if _cross(used, cross, problems):
@@ -76,12 +87,46 @@ def resolve(loaded: LoadedStack) -> Resolution:
                     else:
                         problems.add(document.problem(key_path, target[0], target[1]))
         referenced[release.name] = tuple(sorted(targets))
+        marked[release.name] = places
     problems.raise_if_any()
     for use in cross:
         if use.value is not None:
             endpoints[(use.qualified, use.field_path.split(".")[1])] = _imported_endpoint(loaded, use)
-    values = {name: data if name in unreferring else _substitute(data, endpoints) for name, data in merged.items()}
+    values = {
+        name: data if name in unreferring else _substitute_at(data, marked[name], endpoints)
+        for name, data in merged.items()
+    }
+    for name, inputs in made_of.items():
+        endpoints_read = (_endpoint_read(text, endpoints) for text in sorted(read.get(name, ())))
+        spell_by_digest(values[name], *inputs, *(part for pair in endpoints_read for part in pair))
     return Resolution(values=values, referenced=referenced, endpoints=endpoints, cross=tuple(cross))
+
+
+def _digest_inputs(loaded: LoadedStack) -> dict[str, tuple[str | None, ...]]:
+    """What each release's merged values are made of, as texts, when render keys spell
+    them by a digest (:mod:`.digests`); the releases and the stack config are recorded
+    so here. A file without a text (none read) is None: spelt in full."""
+    if not wanted():
+        return {}
+    config = loaded.stack.config
+    config_digest = digest_of_spelling(config)
+    spell_by_digest(config, "config", config_digest)
+    made_of: dict[str, tuple[str | None, ...]] = {}
+    for release in loaded.stack.releases:
+        spec_text = loaded.spec_documents[release.origin].text
+        # Release.from_data reads the spec (its path and text) and the config, nothing else.
+        spell_by_digest(release, "release", release.origin, spec_text, config_digest)
+        files = [part for path in release.values_files for part in (path, loaded.values_documents[path].text)]
+        made_of[release.name] = ("values", release.origin, spec_text, str(len(release.values_files)), *files)
+    return made_of
+
+
+def _endpoint_read(text: str, endpoints: dict[tuple[str, str], Endpoint]) -> tuple[str, str | None]:
+    """A reference's text and a digest of the endpoint :func:`_lookup` reads for it."""
+    parts = text.split(".")
+    if len(parts) != 3:
+        return text, None
+    return text, digest_of_spelling(endpoints.get((parts[0], parts[1])))
 
 
 def _cross(used: CrossUse | Problem, cross: list[CrossUse], problems: ProblemCollector) -> bool:
@@ -162,28 +207,44 @@ def _check_reference(
     return target
 
 
-def _strings(data: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
-    found: list[tuple[tuple[Any, ...], str]] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found.extend(_strings(value, (*prefix, key)))
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            found.extend(_strings(item, (*prefix, index)))
-    elif isinstance(data, str) and MARKER in data:
-        found.append((prefix, data))
-    return found
+def _substitute_at(data: Any, places: list[tuple[Any, ...]], endpoints: dict[tuple[str, str], Endpoint]) -> Any:
+    """``data`` with the references at ``places`` (key paths) replaced, as :func:`_substitute`
+    gives it when no other string of ``data`` holds one: only those paths are walked."""
+    if not places:
+        return data
+    if any(not place for place in places):
+        return _substitute(data, endpoints)
+    below: dict[Any, list[tuple[Any, ...]]] = {}
+    for place in places:
+        below.setdefault(place[0], []).append(place[1:])
+    changed: Any = None
+    for key, rest in below.items():
+        if isinstance(data, dict):
+            if key not in data:
+                continue  # a later file replaced the mapping that held it
+        elif not (isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data)):
+            continue  # a later file replaced it with a scalar (or a list with a mapping)
+        old = data[key]
+        new = _substitute_at(old, rest, endpoints)
+        if new is not old:
+            if changed is None:
+                changed = dict(data) if isinstance(data, dict) else list(data)
+            changed[key] = new
+    return data if changed is None else changed
 
 
 def _substitute(data: Any, endpoints: dict[tuple[str, str], Endpoint]) -> Any:
     """``data`` with its references replaced; parts without one are the same objects,
     not copies (a stack's values are held once, however many releases refer)."""
-    if isinstance(data, dict):
-        replaced = {key: _substitute(value, endpoints) for key, value in data.items()}
-        return data if all(replaced[key] is value for key, value in data.items()) else replaced
-    if isinstance(data, list):
-        items = [_substitute(item, endpoints) for item in data]
-        return data if all(new is old for new, old in zip(items, data, strict=True)) else items
+    if isinstance(data, (dict, list)):
+        changed: Any = None
+        for key, old in data.items() if isinstance(data, dict) else enumerate(data):
+            new = _substitute(old, endpoints)
+            if new is not old:
+                if changed is None:
+                    changed = dict(data) if isinstance(data, dict) else list(data)
+                changed[key] = new
+        return data if changed is None else changed
     if isinstance(data, str) and MARKER in data:
         whole = REFERENCE.fullmatch(data)
         if whole:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
-from dataclasses import dataclass, fields, is_dataclass, replace
-from enum import Enum
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, ClassVar
 
@@ -20,6 +19,7 @@ from ..model import Backup, Layer, Release
 from ..yamlio import Document, admit, dump_document
 from .claims import TEMPLATE as CLAIM_TEMPLATE
 from .claims import ClaimJob, claim_jobs, digest
+from .digests import digests_of, sharing_digests, spelt
 from .references import Resolution
 from .templating import Templates
 
@@ -48,7 +48,13 @@ def sharing_renders() -> AbstractContextManager[None]:
     scope, that one's renders are shared."""
     if _SHARED.get() is not None:
         return nullcontext()
-    return memo_scope(_SHARED)
+    return _render_scope()
+
+
+@contextmanager
+def _render_scope() -> Iterator[None]:
+    with memo_scope(_SHARED), sharing_digests():
+        yield
 
 
 def shared_renders_of(data: set[int]) -> dict[str, Document]:
@@ -70,9 +76,16 @@ def share_renders(entries: dict[str, Document]) -> None:
 
 
 def _render_key(templates: str, template: str, context: dict[str, Any], origin: str) -> str | None:
-    """A digest of everything a rendered object depends on; None if the data cannot be spelt out."""
+    """A digest of everything a rendered object depends on; None if the data cannot be spelt out.
+
+    A context entry with a digest in this scope (:func:`.digests.spell_by_digest`) is spelt by it,
+    apart from the entries spelt in full: no data spells the same as a digest."""
+    by_digest = digests_of(context)
+    in_full = {name: value for name, value in context.items() if name not in by_digest} if by_digest else context
     try:
-        text = json.dumps([templates, template, origin, context], sort_keys=True, default=_spelt, ensure_ascii=False)
+        text = json.dumps(
+            [templates, template, origin, in_full, by_digest], sort_keys=True, default=spelt, ensure_ascii=False
+        )
     except (TypeError, ValueError):
         return None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -89,11 +102,11 @@ _RENDER_FORMAT = 1
 def _disk_key(key: str) -> str:
     from .. import cache as store
 
-    return store.digest("render", key, _jinja_version())
+    return store.digest("render", key, jinja_version())
 
 
 @cache
-def _jinja_version() -> bytes:
+def jinja_version() -> bytes:
     """Jinja2's release, read from its source without importing it (a warm run never does)."""
     from importlib.util import find_spec
 
@@ -141,19 +154,6 @@ def _store(key: str, text: str, written: Document) -> None:
     except ValueError:
         return  # data marshal cannot spell: rendered again next run
     store.put("render", disk_key, payload)
-
-
-def _spelt(value: Any) -> Any:
-    """The model's values as JSON: a dataclass by its type and every field, sets sorted."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {"~type": type(value).__qualname__, **{f.name: getattr(value, f.name) for f in fields(value)}}
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, Enum):
-        return value.value
-    raise TypeError(type(value).__name__)
 
 
 def header(origin: str) -> str:

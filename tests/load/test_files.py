@@ -81,3 +81,26 @@ def test_the_memo_ends_with_its_scope(tree: Path) -> None:
         after = inside(tree, "folder-link/b.yaml")
     assert before == (tree / "values" / "deep" / "b.yaml").resolve()
     assert after == (tree / "values" / "b.yaml").resolve()
+
+
+@pytest.mark.parametrize(
+    ("path", "folder"),
+    [
+        ("/tmp/a/x", "/tmp/a"),
+        ("/tmp/a", "/tmp/a"),
+        ("/tmp/ab/x", "/tmp/a"),  # a sibling whose name starts with the folder's
+        ("/tmp", "/tmp/a"),
+        ("/tmp/a/b/c", "/"),
+        ("/", "/"),
+        ("/tmp/a/x", "/tmp/b"),
+    ],
+)
+def test_below_is_relative_to(path: str, folder: str) -> None:
+    from renderer.load.files import _below
+
+    try:
+        Path(path).relative_to(Path(folder))
+        expected = True
+    except ValueError:
+        expected = False
+    assert _below(Path(path), Path(folder)) is expected

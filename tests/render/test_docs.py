@@ -342,3 +342,62 @@ def test_hand_written_docs_are_left_alone(stack: Path) -> None:
     assert "runbook" not in result.stdout
     assert rail("render", cwd=stack).returncode == 0
     assert own.read_text(encoding="utf-8") == "# Our runbook\n"
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _kind_entries(folder: Path, kind: str) -> list[Path]:
+    from renderer.cache import store
+
+    return sorted(path for path in (folder / store.layout_name() / kind).rglob("*") if path.is_file())
+
+
+def _cached_docs(root: Path) -> dict[str, str]:
+    from renderer.app import caching
+
+    with caching():
+        return render(root)
+
+
+def test_docs_are_stored_and_served_byte_for_byte(
+    cache_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import copy_stack
+
+    from renderer.render import templating
+
+    first = copy_stack(REPO, tmp_path / "first", outputs=False)
+    alone = render(copy_stack(REPO, tmp_path / "alone", outputs=False))
+    assert _cached_docs(first) == alone
+    assert _kind_entries(cache_folder, "doc") == []  # a first sighting is only remembered
+    assert _cached_docs(first) == alone
+    assert len(_kind_entries(cache_folder, "doc")) == 2  # postgresql-ha and valkey
+    original = templating.Templates.text
+
+    def only_backup(self: templating.Templates, name: str, context: dict[str, object]) -> str:
+        # The YAML templates render through text too (their objects have their own cache).
+        assert name == "backup.md.j2" or not name.endswith(".md.j2"), f"{name} rendered again"
+        return original(self, name, context)
+
+    monkeypatch.setattr(templating.Templates, "text", only_backup)
+    second = copy_stack(REPO, tmp_path / "second", outputs=False)
+    assert _cached_docs(second) == alone
+    edit(second, VALKEY, "size: 2Gi", "size: 3Gi")  # a changed spec: rendered anew
+    with pytest.raises(AssertionError, match=r"valkey\.md\.j2 rendered again"):
+        _cached_docs(second)
+
+
+def test_a_doc_whose_values_hold_a_secret_is_not_stored(cache_folder: Path, stack: Path) -> None:
+    from renderer.app import caching
+    from renderer.load import load_stack
+    from renderer.render import render_stack
+
+    edit(stack, VALKEY, "  architecture: standalone\n", "  architecture: standalone\n  password: canary-hunter2\n")
+    for _ in range(2):
+        with caching():
+            loaded = load_stack(stack, refuse_plaintext=False)
+            render_stack(loaded, loaded.stack.config.targets)
+    stored = [entry.read_bytes() for entry in _kind_entries(cache_folder, "doc")]
+    assert len(stored) == 1  # postgresql-ha's only
+    assert b"from releases/s3/postgresql-ha.yaml" in stored[0] and b"canary-hunter2" not in stored[0]

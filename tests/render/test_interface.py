@@ -121,3 +121,47 @@ def test_the_interface_is_the_same_bytes_in_every_environment(tmp_path: Path, st
     assert all(result == results[0] for result in results)
     # ... and the bytes committed in the example.
     assert results[0] == (EXAMPLE / stack / "rendered" / "interface.yaml").read_bytes()
+
+
+def test_the_interface_is_stored_and_served_byte_for_byte(
+    cache_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import copy_stack
+
+    from renderer.app import caching, run_render
+    from renderer.cache import store
+    from renderer.render import interface
+
+    def entries() -> list[Path]:
+        return [path for path in (cache_folder / store.layout_name() / "interface").rglob("*") if path.is_file()]
+
+    first = copy_stack(REPO_ROOT, tmp_path / "first", outputs=False)
+    for _ in range(2):  # seen, then stored
+        with caching():
+            run_render(first, "all", check=False)
+    assert len(entries()) == 1
+    expected = (first / "rendered" / "interface.yaml").read_bytes()
+
+    def no_dump(*args: object) -> str:
+        raise AssertionError("dumped again")
+
+    monkeypatch.setattr(interface, "dump", no_dump)
+    second = copy_stack(REPO_ROOT, tmp_path / "second", outputs=False)
+    with caching():
+        run_render(second, "all", check=False)
+    assert (second / "rendered" / "interface.yaml").read_bytes() == expected
+    spec = second / "releases" / "s3" / "valkey.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("port: 6379", "port: 6380"), encoding="utf-8")
+    with caching(), pytest.raises(AssertionError, match="dumped again"):  # another interface: dumped
+        run_render(second, "all", check=False)
+
+
+def test_data_that_repr_may_not_tell_apart_has_no_key(cache_folder: Path) -> None:
+    from renderer.render.interface import _text_key
+
+    class Text(str):
+        pass
+
+    assert _text_key({"a": [1, {"b": None}]}) is not None
+    assert _text_key({"a": 1}) != _text_key({"a": True}) != _text_key({"a": "1"})
+    assert _text_key({"a": Text("1")}) is None

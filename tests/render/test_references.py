@@ -10,6 +10,7 @@ import pytest
 
 from renderer.errors import InputError
 from renderer.load import load_stack
+from renderer.load.stack import marker_strings
 from renderer.render.references import FIELDS, Endpoint, Resolution, resolve
 
 REPO = Path(__file__).resolve().parents[2]
@@ -279,3 +280,39 @@ def test_resolution_leaves_no_reference_text(stack: Path) -> None:
     resolution = resolved(stack)
     for values in resolution.values.values():
         assert not any(isinstance(item, str) and "${ref:" in item for item in _walk(values))
+
+
+# --------------------------------------------------------------------------- substitution
+
+
+def _marked(origins: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [path for data in origins for path, _ in marker_strings(data)]
+
+
+SUBSTITUTION_CASES: list[list[dict[str, Any]]] = [
+    [{"a": {"b": "${ref:pg.db.host}", "c": [1, "x ${ref:pg.db.port} y"]}, "d": "plain"}],
+    # a later file replaces the mapping that held a reference with a scalar, and a list with a mapping
+    [{"a": {"b": "${ref:pg.db.host}"}, "l": ["${ref:pg.db.port}"]}, {"a": "gone", "l": {"0": "kept"}}],
+    # a later file's reference under an earlier file's mapping; int and bool keys
+    [{"a": {"x": 1}, 1: {True: "${ref:pg.db.host}"}}, {"a": {"y": "${ref:pg.db.port}"}}],
+    [{"s": "${ref:unknown.db.host} and ${ref:pg.db.host"}],  # left as written (a lenient load)
+]
+
+
+@pytest.mark.parametrize("origins", SUBSTITUTION_CASES)
+def test_substituting_at_the_marked_places_is_substituting_everywhere(origins: list[dict[str, Any]]) -> None:
+    from renderer.load.stack import deep_merge
+    from renderer.render.references import _substitute, _substitute_at
+
+    endpoints = {("pg", "db"): Endpoint("pg", "ns", "pg.ns.svc", 5432, "")}
+    merged: dict[str, Any] = {}
+    for data in origins:
+        merged = deep_merge(merged, data)
+    everywhere = _substitute(merged, endpoints)
+    marked = _substitute_at(merged, _marked(origins), endpoints)
+    assert marked == everywhere
+    assert repr(marked) == repr(everywhere)  # the same types and key order
+    assert _substitute_at(merged, [], endpoints) is merged
+    for key, value in merged.items():  # parts without a reference are the same objects
+        if not marker_strings(value):
+            assert marked[key] is value
