@@ -25,6 +25,10 @@ serialise or ``put`` anything, so a one-off run writes one small file, and the g
 and the serialising are paid only for entries about to be stored. Within one run a
 key asked for twice is still a first sighting (the in-process memos answer the
 second ask). A document is judged once per run (:func:`secret_free_document`).
+
+**Read in bundles.** The small entries nearly every command reads again (lint rule
+results, schema verdicts: thousands of files) are also kept together, those the last
+command used in one entry per kind (:mod:`.bundle`): a command reads one file for them.
 """
 
 from __future__ import annotations
@@ -90,9 +94,11 @@ def put(kind: str, key: str, payload: bytes) -> None:
 
 
 def flush() -> None:
-    """End of a run: record what it wrote in the size estimate and what it saw in the
-    sightings record (see :mod:`.store`, :mod:`.seen`)."""
+    """End of a run: write the bundles it changed, record what it wrote in the size
+    estimate and what it saw in the sightings record (see :mod:`.bundle`, :mod:`.store`,
+    :mod:`.seen`)."""
     for store in _STORES.values():
+        store.flush_bundles()  # before the sightings are written: a bundle is admitted as any entry
         store.flush()
         store.seen.flush()
 
@@ -118,6 +124,9 @@ def set_guard(holds_secret: Guard | None) -> None:
     secret (None removes it). Registered by whoever starts a run, above this layer."""
     _GUARD[:] = [] if holds_secret is None else [holds_secret]
     _JUDGED.clear()
+    if holds_secret is not None:  # a command starts: its bundles are read afresh (renderer.cache.bundle)
+        for store in _STORES.values():
+            store.new_command()
     # A run's settings hold while it runs: read once here, not from the environment at
     # each of the ~30,000 lookups of a 1,000-release lint (half a second).
     _PINNED[:] = [] if holds_secret is None else [settings.current()]

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from . import bundle
 from .seen import Seen, limit_for
 from .settings import TEMPLATES, private
 
@@ -125,6 +126,7 @@ class Store:
     seen: Seen = field(init=False)
     _tag: str = field(init=False)  # this process's temporary files: pid and a random part
     _written: int = 0
+    _bundles: dict[str, bundle.Bundle] = field(default_factory=dict)  # this command's, by kind
 
     def __post_init__(self) -> None:
         self.root = self.folder / layout_name()
@@ -142,6 +144,18 @@ class Store:
 
     def get(self, kind: str, key: str) -> bytes | None:
         check_name(kind, key)
+        if kind not in bundle.BUNDLED:
+            return self._read(kind, key)
+        kept = self._bundle(kind)
+        payload = kept.get(key)
+        if payload is None:
+            payload = self._read(kind, key)
+            if payload is not None:
+                kept.note(key, payload)
+        return payload
+
+    def _read(self, kind: str, key: str) -> bytes | None:
+        """The payload of ``kind``/``key``'s own file."""
         try:
             handle = os.open(self._entry(kind, key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC)
         except OSError:
@@ -185,6 +199,31 @@ class Store:
                 os.unlink(temporary)
             return
         self._grew(on_disk(len(entry)))
+        if kind in bundle.BUNDLED:
+            self._bundle(kind).note(key, payload)
+
+    # ------------------------------------------------------------------ bundles
+
+    def _bundle(self, kind: str) -> bundle.Bundle:
+        """``kind``'s bundle, read at this command's first get or put of the kind."""
+        found = self._bundles.get(kind)
+        if found is None:
+            found = self._bundles[kind] = bundle.Bundle(bundle.read(self._read(bundle.KIND, bundle.bundle_key(kind))))
+        return found
+
+    def new_command(self) -> None:
+        """A command starts: the bundles are read again (another process may have
+        written them since), and this one's use starts empty."""
+        self._bundles.clear()
+
+    def flush_bundles(self) -> None:
+        """End of a command: each bundle it used an entry missing from is written again.
+        At once, not on a second sighting: it holds only entries that were admitted
+        themselves, and a command that reads them is the one the next command repeats."""
+        for kind, kept in self._bundles.items():
+            if kept.changed():
+                self.put(bundle.KIND, bundle.bundle_key(kind), kept.payload())
+        self._bundles.clear()  # written: a second flush of the same command writes nothing
 
     def _temporary(self, folder: str) -> tuple[int, str]:
         """A new 0600 file in ``folder`` (a path ending in a separator) for one entry: a name
@@ -297,6 +336,7 @@ class Store:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed, freed = removed + count, freed + size
         self._made.clear()
+        self._bundles.clear()
         self._usage = _Usage()
         self.seen.forget()
         return removed, freed

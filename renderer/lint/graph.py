@@ -24,6 +24,7 @@ from ..load.stack import LoadedStack
 from ..model import Release, StackConfig
 from ..yamlio import Document, load_document
 from . import values as helm_values
+from .documents import where
 from .finding import Location, ObjectRef
 from .layers import CLASS_LABEL, LAYER_LABEL, LayerAssignment, assign
 from .manifests import Manifest, patch_files
@@ -214,7 +215,8 @@ class ReleaseGraph:
 
 
 def _locate(document: Document, key_path: tuple[Any, ...]) -> Location:
-    return Location(*document.where(key_path))
+    # From the cache when kept: a key's place without reading the file's whole positions map.
+    return Location(*where(document, key_path))
 
 
 def build(

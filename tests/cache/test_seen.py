@@ -12,7 +12,7 @@ from conftest import REPO_ROOT, RunRail, copy_stack
 
 from renderer import yamlio
 from renderer.app import caching
-from renderer.cache import seen, settings, store
+from renderer.cache import bundle, seen, settings, store
 
 KINDS = ("parse", "positions", "render", "verdict", "rule")
 CANARY = "qzvseencanary0d2f5e9a"  # in no template or schema: any trace of it is a leak
@@ -60,12 +60,18 @@ def test_a_first_run_keeps_only_its_sightings_the_second_stores(run_rail: RunRai
         assert any(name.startswith(f"{kind}/") for name in stored), (kind, stored)
     # Every entry stored was sighted by the first run; the record holds digests of keys, not keys.
     data = record.read_bytes() if record.exists() else b""
+    bundled: set[str] = set()
     for name in stored:
         if "/" in name:
             kind, _, key = name.split("/")
+            if kind == bundle.KIND:  # written at once: it holds only entries admitted themselves
+                entry = (folder / store.layout_name() / name).read_bytes()
+                bundled |= set(bundle.read(store._payload(entry, kind, key)))
+                continue
             assert seen.sighting(kind, key) in sightings
             assert key.encode() not in data and bytes.fromhex(key)[: seen.WIDTH] not in data
             assert seen.sighting(kind, key) not in seen.read(record)  # admitted: no longer kept
+    assert bundled and bundled <= {name.split("/")[2] for name in stored if name.split("/")[0] in bundle.BUNDLED}
     third = lint(run_rail, stack, folder)
     assert first == second == third
 

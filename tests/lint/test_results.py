@@ -9,6 +9,7 @@ sits behind the five functions (admission on second sighting: tests/cache/test_s
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ class FakeCache:
     hits: int = 0
     misses: int = 0
     puts: int = 0
+    hit: list[bytes] = field(default_factory=list)  # what the hits read
 
     def get(self, kind: str, key: str) -> bytes | None:
         found = self.entries.get((kind, key))
@@ -44,6 +46,7 @@ class FakeCache:
             self.misses += 1
         else:
             self.hits += 1
+            self.hit.append(found)
         return found
 
     def admit(self, kind: str, key: str) -> bool:
@@ -55,6 +58,7 @@ class FakeCache:
 
     def reset_counts(self) -> None:
         self.hits = self.misses = self.puts = 0
+        self.hit.clear()
 
 
 @pytest.fixture
@@ -149,7 +153,8 @@ def _shipped(tmp_path: Path) -> Path:
         spec.read_text().replace("  architecture: standalone", "  architecture: standalone\n  password: canary-spec")
     )
     # Something for the cached rules to find: a HelmRelease its CRD rejects, a ConfigMap
-    # holding a password, a Secret (never cached) and an object of an unserved version (a note).
+    # holding a password, a Secret (of which only "no findings" is kept) and an object of an
+    # unserved version (a note).
     extra = root / "extra"
     extra.mkdir()
     (extra / "bad.yaml").write_text(
@@ -195,10 +200,14 @@ def test_a_changed_object_is_judged_again_and_only_it(tmp_path: Path, fake: Fake
     fake.reset_counts()
     bad = root / "extra" / "bad.yaml"
     bad.write_text(bad.read_text().replace("intervall: 10m", "intervall: 10m\n  timeoutt: 1m"), encoding="utf-8")
+    before = dict(fake.entries)
     changed = run_lint(root, paths, LintOptions())
-    # The changed file's objects are new keys (crd-schema: both HelmReleases and the ConfigMap;
-    # plaintext-secret: the same three; the Secret is never cached); everything else hits.
-    assert fake.puts == 6 and fake.hits == stored - 6
+    # The changed file's objects are new keys (crd-schema: both HelmReleases, the ConfigMap and
+    # the Secret's clean marker; plaintext-secret: the same three, the Secret never; the places
+    # of the keys the graph's findings point at in its two HelmReleases); everything else hits.
+    assert fake.puts == 9 and fake.hits == stored - 9
+    places = [payload for key, payload in fake.entries.items() if key not in before and b"findings" not in payload]
+    assert sorted(places) == [b"23,44", b"7,44", b"clean"]
     fake.on = False
     assert _report(changed) == _report(run_lint(root, paths, LintOptions()))
     assert "timeoutt" in _report(changed)
@@ -209,7 +218,9 @@ def test_the_rules_options_are_part_of_the_key(tmp_path: Path, fake: FakeCache) 
     run_lint(root, [], LintOptions())
     fake.reset_counts()
     run_lint(root, [], LintOptions(exhaustive=True))
-    assert fake.hits == 0 and fake.puts > 0
+    # Only the places of keys come back (renderer.lint.documents): they depend on no option.
+    assert all(re.fullmatch(rb"[0-9]*,[0-9]*", payload) for payload in fake.hit)
+    assert fake.hits == len(fake.hit) and fake.puts > 0
 
 
 def test_a_torn_entry_is_recomputed_and_rewritten(tmp_path: Path, fake: FakeCache) -> None:
@@ -252,3 +263,31 @@ def test_key_paths_come_back_with_their_types_and_odd_keys_are_not_kept(fake: Fa
     odd = [(("values", True), "why")]  # a YAML boolean key: JSON would bring it back as a string
     assert results.key_paths(context, "r", "k2", lambda: odd) == odd
     assert results.key_paths(context, "r", "k2", lambda: []) == []
+
+
+def test_of_a_clean_only_unit_only_no_findings_is_kept_as_a_marker(fake: FakeCache) -> None:
+    from renderer.lint.graph import ReleaseGraph
+    from renderer.lint.rule import LintContext
+    from renderer.model import StackConfig
+
+    context = LintContext(graph=ReleaseGraph(config=StackConfig.default(), manifests=[]), cached=True)
+    finding = Finding(rule="r", message="unknown key 'stringDataa'", location=Location("s.yaml", 3, 1))
+    judged: list[str] = []
+
+    def check_one(item: str) -> list[Finding]:
+        judged.append(item)
+        if item == "noted":
+            context.graph.notes.append("s.yaml: a note")
+        return [finding] if item == "found" else []
+
+    units = [results.Unit(item, f"key-{item}", clean_only=True) for item in ("found", "clean", "noted")]
+    assert list(results.each_object(context, "r", units, check_one)) == [finding]
+    assert list(fake.entries.values()) == [results.CLEAN]  # a Secret's findings and notes never
+    judged.clear()
+    assert list(results.each_object(context, "r", units, check_one)) == [finding]
+    assert judged == ["found", "noted"]  # the clean one from its marker
+    for key in fake.entries:
+        fake.entries[key] = b'{"findings":[],"notes":["planted"]}'  # not a marker: not trusted
+    judged.clear()
+    list(results.each_object(context, "r", units, check_one))
+    assert judged == ["found", "clean", "noted"] and "planted" not in context.graph.notes

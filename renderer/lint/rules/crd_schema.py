@@ -97,7 +97,7 @@ from ...yamlio import format_key_path
 from ..finding import ERROR, Finding, Location, ObjectRef
 from ..manifests import Manifest
 from ..notes import DEPRECATED_API, NO_SCHEMA, Note
-from ..results import Unit, each_object, manifest_key
+from ..results import each_object, object_unit
 from ..rule import PER_OBJECT, LintContext, Rule
 
 # The kinds this rule checks, by API group.
@@ -173,11 +173,13 @@ def _skip_reason(manifest: Manifest, patch_files: set[str]) -> str | None:
 
 def check(context: LintContext) -> Iterator[Finding]:
     """Each object on its own (per-object: cached by the object's content, see
-    ``lint.results``); what one reads besides itself is whether its file is a patch."""
+    ``lint.results``); what one reads besides itself is whether its file is a patch. A
+    Secret's unit is clean-only: a SOPS stack's Secrets are a third of its objects, and
+    of one only a digest and "no findings" are kept."""
     graph = context.graph
     patch_files = graph.patch_files
     units = (
-        Unit(manifest, manifest_key(manifest, f"patch={manifest.path in patch_files}"))
+        object_unit(manifest, f"patch={manifest.path in patch_files}")
         for manifest in graph.manifests
         if _checked(manifest)
     )

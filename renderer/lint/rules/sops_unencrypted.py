@@ -63,7 +63,12 @@ SECTIONS = ("data", "stringData")
 
 
 def is_sops_path(path: str) -> bool:
-    name = PurePosixPath(path).name
+    if not path.endswith(SOPS_SUFFIXES) and not path.endswith(("/", ".")):
+        return False  # the path ends with its name, which has no SOPS suffix (asked of every file)
+    return _sops_name(PurePosixPath(path).name)
+
+
+def _sops_name(name: str) -> bool:
     return name.endswith(SOPS_SUFFIXES) and name not in SOPS_CONFIG_NAMES
 
 
@@ -119,7 +124,8 @@ def _stack_folders(loaded: LoadedStack, extra: list[str]) -> list[str]:
 def _strays(root: Path, folders: list[str], output: str, checked: set[str]) -> Iterator[Finding]:
     """``*.sops.yaml`` files in the stack's folders (and at its root) that nothing else looked at."""
     output_dir = (root / output).resolve()
-    candidates = [path for path in sorted(root.iterdir()) if path.is_file()]
+    # Only a SOPS-named file can be one: the others (thousands) never become paths.
+    candidates = [path for path in sorted(root.iterdir()) if _sops_name(path.name) and path.is_file()]
     seen: set[Path] = set()
     for folder in folders:
         start = (root / folder).resolve()
@@ -133,7 +139,7 @@ def _strays(root: Path, folders: list[str], output: str, checked: set[str]) -> I
                 for d in dirs
                 if d not in _PRUNED and not d.startswith(".venv") and (current / d).resolve() != output_dir
             )
-            candidates.extend(current / name for name in sorted(files))
+            candidates.extend(current / name for name in sorted(files) if _sops_name(name))
     for path in candidates:
         display = path.relative_to(root).as_posix()
         if not is_sops_path(display) or display in checked:

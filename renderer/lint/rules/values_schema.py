@@ -33,17 +33,21 @@ Passes::
 from __future__ import annotations
 
 import json
+import marshal
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ... import cache
 from ...resources import data_dir
 from ...schemacheck import Validator, type_name
 from ...yamlio import format_key_path
 from ..finding import ERROR, WARNING, Finding
 from ..graph import ReleaseGraph, ReleaseNode
+from ..results import key_paths
 from ..rule import GRAPH_WIDE, LintContext, Rule
 
 SCHEMA_FOLDER = ("schemas", "values")
@@ -73,6 +77,7 @@ class _Schema:
     shown: str  # the stack's own file, repo-relative, or rail's bundled one by name
     root: Mapping[str, Any]
     validator: Validator
+    digest: str  # of the schema as read: with the values, the key of their near misses in the cache
 
 
 def check(context: LintContext) -> Iterator[Finding]:
@@ -90,7 +95,7 @@ def check(context: LintContext) -> Iterator[Finding]:
             schemas[path] = _load(path, graph, context.root)
         schema = schemas[path]
         if schema is not None:
-            yield from _check_node(graph, node, schema)
+            yield from _check_node(context, node, schema)
 
 
 def _folders(root: Path | None) -> list[Path]:
@@ -125,7 +130,10 @@ def _load(path: Path, graph: ReleaseGraph, root: Path | None) -> _Schema | None:
             # An empty registry: a $ref to another document fails instead of being fetched.
             return cls(schema, registry=Registry())
 
-        return _Schema(path=path, shown=_shown(path, root), root=schema, validator=Validator(schema, full))
+        digest = cache.digest("values-schema", marshal.dumps(schema, 2))  # JSON's types: marshal spells them all
+        return _Schema(
+            path=path, shown=_shown(path, root), root=schema, validator=Validator(schema, full), digest=digest
+        )
     except (OSError, ValueError) as exc:
         graph.notes.append(f"values-schema: {path.name} is not a usable JSON Schema ({exc}): not checked")
         return None
@@ -146,9 +154,10 @@ def _draft_2020_12() -> Any:
     return Draft202012Validator
 
 
-def _check_node(graph: ReleaseGraph, node: ReleaseNode, schema: _Schema) -> list[Finding]:
+def _check_node(context: LintContext, node: ReleaseNode, schema: _Schema) -> list[Finding]:
+    graph = context.graph
     try:
-        return list(_findings(graph, node, schema))
+        return list(_findings(context, node, schema))
     except Exception as exc:  # noqa: BLE001 - a stack's own schema may be malformed in any way
         from referencing.exceptions import Unresolvable  # jsonschema raised it, so it is loaded
 
@@ -161,7 +170,8 @@ def _check_node(graph: ReleaseGraph, node: ReleaseNode, schema: _Schema) -> list
     return []
 
 
-def _findings(graph: ReleaseGraph, node: ReleaseNode, schema: _Schema) -> Iterator[Finding]:
+def _findings(context: LintContext, node: ReleaseNode, schema: _Schema) -> Iterator[Finding]:
+    graph = context.graph
     for error in schema.validator.iter_errors(node.values):
         if isinstance(error.instance, str) and "${" in error.instance:
             continue  # a Flux substitution: Flux replaces it before Helm sees it
@@ -175,7 +185,11 @@ def _findings(graph: ReleaseGraph, node: ReleaseNode, schema: _Schema) -> Iterat
             object=node.ref,
             hint=f"see {schema.shown}",
         )
-    for parts, known in _near_misses(schema.root, schema.root, node.values, ()):
+    # The walk is the values' own (a function of the schema and the values: cached by both);
+    # where a near miss points is the graph's.
+    for parts, known in key_paths(
+        context, RULE.id, _values_key(schema, node), partial(_near_misses, schema.root, schema.root, node.values, ())
+    ):
         location, related = graph.value_location(node, parts)
         where = f" in {format_key_path(parts[:-1])}" if len(parts) > 1 else ""
         yield Finding(
@@ -187,6 +201,13 @@ def _findings(graph: ReleaseGraph, node: ReleaseNode, schema: _Schema) -> Iterat
             severity=WARNING,
             hint=f"the chart ignores keys it does not know: rename it to '{known}'",
         )
+
+
+def _values_key(schema: _Schema, node: ReleaseNode) -> str | None:
+    try:
+        return cache.digest("near-misses", schema.digest, marshal.dumps(node.values, 2))
+    except ValueError:  # a value marshal cannot spell (a timestamp): walked each time
+        return None
 
 
 def _describe(error: Any, parts: tuple[Any, ...]) -> str:

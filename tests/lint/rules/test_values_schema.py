@@ -201,3 +201,26 @@ def test_a_chart_name_is_never_a_path(tmp_path: Path) -> None:
     (tmp_path / "schemas" / "values" / "..schema.json").write_text('{"type": "string"}', encoding="utf-8")
     text = RELEASE.format(name="r", chart="charts/..", values="    a: 1\n")
     assert _lint(tmp_path, {"r.yaml": text}) == []
+
+
+def test_near_misses_are_kept_by_the_schema_and_the_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from renderer import cache
+
+    kept: dict[tuple[str, str], bytes] = {}
+    monkeypatch.setattr(cache, "enabled", lambda: True)
+    monkeypatch.setattr(cache, "get", lambda kind, key: kept.get((kind, key)))
+    monkeypatch.setattr(cache, "admit", lambda kind, key: True)
+    monkeypatch.setattr(cache, "put", lambda kind, key, payload: kept.__setitem__((kind, key), payload))
+    files = {
+        "pg.yaml": RELEASE.format(name="pg", chart="postgresql-ha", values="    postgresql:\n      replicaCout: 1\n")
+    }
+    first = _lint(tmp_path, files)
+    assert first == ["warning unknown key 'replicaCout' in postgresql (did you mean 'replicaCount'?)"]
+    walk = values_schema._near_misses
+    monkeypatch.setattr(values_schema, "_near_misses", lambda *args: pytest.fail("walked again"))
+    assert _lint(tmp_path, files) == first  # the same values and schema: from the cache
+    monkeypatch.setattr(values_schema, "_near_misses", walk)
+    files = {
+        "pg.yaml": RELEASE.format(name="pg", chart="postgresql-ha", values="    postgresql:\n      replicaCout: 2\n")
+    }
+    assert _lint(tmp_path, files) == first  # other values: walked again, the same finding
