@@ -93,11 +93,11 @@ class Repository:
         (sorted by path; an unmerged path once per stage), each with its tag."""
         listing = _git(self.top, "ls-files", "-z", "-s", "-v", "--", self.prefix or ".", what="read the index")
         entries: list[IndexEntry] = []
-        for raw in listing.split(b"\0"):
+        for raw in listing.decode().split("\0"):  # decoded at once: thousands of entries
             if raw:
-                meta, _, path = raw.partition(b"\t")
-                tag, mode, blob, stage = meta.decode().split()
-                entries.append(IndexEntry(mode, blob, int(stage), path.decode(), tag))
+                meta, _, path = raw.partition("\t")
+                tag, mode, blob, stage = meta.split()
+                entries.append(IndexEntry(mode, blob, int(stage), path, tag))
         return entries
 
     def stat_dirty(self) -> set[str]:

@@ -384,8 +384,9 @@ def _refreshed(repo: Path) -> None:
 
 
 def test_files_git_vouches_for_are_linked_unread(repo: Path, hashed: list[str], batches: list[list[str]]) -> None:
-    """After a refresh (as ``git commit`` does before the hook) only the files git's stat data
-    cannot vouch for are hashed: the edited one, and rail.yaml (read to find the output folder)."""
+    """After a refresh (as ``git commit`` does before the hook) of the files linked, only the
+    one git's stat data cannot vouch for is hashed; rail.yaml (read to find the output
+    folder) and the files kept in memory (read anyway) are hashed as ever."""
     write(repo, STAGED, "name: a\nstaged: true\n")
     git(repo, "add", "-A")
     write(repo, STAGED, "name: a\nunstaged: true\n")
@@ -395,7 +396,8 @@ def test_files_git_vouches_for_are_linked_unread(repo: Path, hashed: list[str], 
     files = _same_as_before(repo)
 
     assert files[STAGED] == b"name: a\nstaged: true\n"
-    assert _new_hashed(repo, hashed) == ["rail.yaml", STAGED]
+    read_anyway = ["docs/a.md", *(f"out/flux/{name}.yaml" for name in "abcdef")]
+    assert _new_hashed(repo, hashed) == sorted(["rail.yaml", STAGED, *read_anyway])
 
 
 def _new_hashed(repo: Path, hashed: list[str]) -> list[str]:
@@ -511,13 +513,15 @@ def test_a_skip_worktree_edit_is_caught_by_its_bytes(repo: Path, batches: list[l
 
 
 def test_an_assume_unchanged_edit_after_a_refresh_is_caught_by_its_bytes(repo: Path) -> None:
-    git(repo, "update-index", "--assume-unchanged", "out/flux/d.yaml")
+    git(repo, "update-index", "--assume-unchanged", "releases/d.yaml", "out/flux/d.yaml")
+    write(repo, "releases/d.yaml", "name: hidden\n")
     write(repo, "out/flux/d.yaml", "kind: Hidden\n")
     _refreshed(repo)
     assert git(repo, "diff-files", "--name-only") == ""
 
-    _, output = _new(repo)
+    files, output = _new(repo)
 
+    assert files["releases/d.yaml"] == b"name: d\n"
     assert output is not None and output["out/flux/d.yaml"] == b"kind: HelmRelease # d\n"
 
 
