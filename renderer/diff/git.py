@@ -32,6 +32,10 @@ class IndexEntry:
     blob: str  # the object id (a submodule's: a commit)
     stage: int  # 0, or 1-3 for a path with a merge conflict
     path: str  # in the repository
+    # ``git ls-files -v``'s tag: "H" for an entry git checks against the working tree by
+    # its stat data; "h" (assume-unchanged), "S"/"s" (skip-worktree), "M" (unmerged) for
+    # one it does not, whose working-tree file :meth:`Repository.stat_dirty` never lists.
+    tag: str = "H"
 
 
 @dataclass(frozen=True)
@@ -85,16 +89,41 @@ class Repository:
         return blobs, links
 
     def index_entries(self) -> list[IndexEntry]:
-        """The index's entries below the stack folder, as ``git ls-files -s`` lists them
-        (sorted by path; an unmerged path once per stage)."""
-        listing = _git(self.top, "ls-files", "-z", "-s", "--", self.prefix or ".", what="read the index")
+        """The index's entries below the stack folder, as ``git ls-files -s -v`` lists them
+        (sorted by path; an unmerged path once per stage), each with its tag."""
+        listing = _git(self.top, "ls-files", "-z", "-s", "-v", "--", self.prefix or ".", what="read the index")
         entries: list[IndexEntry] = []
-        for raw in listing.split(b"\0"):
+        for raw in listing.decode().split("\0"):  # decoded at once: thousands of entries
             if raw:
-                meta, _, path = raw.partition(b"\t")
-                mode, blob, stage = meta.decode().split()
-                entries.append(IndexEntry(mode, blob, int(stage), path.decode()))
+                meta, _, path = raw.partition("\t")
+                tag, mode, blob, stage = meta.split()
+                entries.append(IndexEntry(mode, blob, int(stage), path, tag))
         return entries
+
+    def stat_dirty(self) -> set[str]:
+        """The paths below the stack folder (in the repository) whose working-tree file git
+        cannot vouch for, from the stat data its index keeps, as holding the entry's bytes:
+        ``git diff-files`` lists a file whose stat data differs (as ``core.trustctime``,
+        ``core.checkStat`` and ``core.fileMode`` say), one deleted or no longer a regular
+        file, an intent-to-add entry, and a "racy" one (changed in the second the index was
+        written: git compares its bytes, or calls it changed).
+
+        Read only: ``diff-files`` never writes the index (``update-index --refresh`` and
+        ``status`` do, which must not happen in a pre-commit hook). With fsmonitor off, git
+        stats every file itself rather than taking a daemon's word. Entries git never
+        checks (:attr:`IndexEntry.tag` other than "H") are not listed."""
+        listing = _git(
+            self.top,
+            "-c",
+            "core.fsmonitor=",  # empty: off for any git (before 2.36 it names a hook; since, false)
+            "diff-files",
+            "-z",
+            "--name-only",
+            "--",
+            self.prefix or ".",
+            what="compare the index with the working tree",
+        )
+        return {raw.decode() for raw in listing.split(b"\0") if raw}
 
     def git_dir(self) -> Path | None:
         """The repository's git folder (on the working tree's file system, as a rule)."""

@@ -362,3 +362,178 @@ def test_rail_check_staged_is_byte_identical_either_way(
     assert len(taken) == 1
     assert (linked.exit_code, linked.stdout) == (from_git.exit_code, from_git.stdout)
     assert linked.exit_code == 1 and "persistence-shrink" in linked.stdout
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files read and hashed (their full paths)."""
+    seen: list[str] = []
+    original = indexed._blob_bytes
+
+    def counted(path: str | Path, blob: str) -> bytes | None:
+        seen.append(str(path))
+        return original(path, blob)
+
+    monkeypatch.setattr(indexed, "_blob_bytes", counted)
+    return seen
+
+
+def _refreshed(repo: Path) -> None:
+    """As ``git commit`` leaves the index before its pre-commit hook: stat data refreshed."""
+    git(repo, "update-index", "-q", "--refresh", check=False)
+
+
+def test_files_git_vouches_for_are_linked_unread(repo: Path, hashed: list[str], batches: list[list[str]]) -> None:
+    """After a refresh (as ``git commit`` does before the hook) of the files linked, only the
+    one git's stat data cannot vouch for is hashed; rail.yaml (read to find the output
+    folder) and the files kept in memory (read anyway) are hashed as ever."""
+    write(repo, STAGED, "name: a\nstaged: true\n")
+    git(repo, "add", "-A")
+    write(repo, STAGED, "name: a\nunstaged: true\n")
+    _refreshed(repo)
+    hashed.clear()
+
+    files = _same_as_before(repo)
+
+    assert files[STAGED] == b"name: a\nstaged: true\n"
+    read_anyway = ["docs/a.md", *(f"out/flux/{name}.yaml" for name in "abcdef")]
+    assert _new_hashed(repo, hashed) == sorted(["rail.yaml", STAGED, *read_anyway])
+
+
+def _new_hashed(repo: Path, hashed: list[str]) -> list[str]:
+    """The files one linked side hashes, the index refreshed first (linking changes ctimes)."""
+    _refreshed(repo)
+    hashed.clear()
+    repository = Repository.of(repo)
+    entries = indexed.plain_entries(repository)
+    assert entries is not None
+    with indexed.index_root(repository, entries, repo, "head") as (folder, _):
+        assert (folder / "releases/b.yaml").stat().st_ino == (repo / "releases/b.yaml").stat().st_ino
+    return sorted(_within(path, folder, repo) for path in hashed)
+
+
+def _within(path: str, *folders: Path) -> str:
+    """``path`` relative to the first of ``folders`` holding it."""
+    return next(Path(path).relative_to(folder).as_posix() for folder in folders if Path(path).is_relative_to(folder))
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param({}, id="default"),
+        pytest.param({"core.trustctime": "false", "core.checkStat": "minimal"}, id="minimal"),
+        pytest.param({"core.fileMode": "false", "core.trustctime": "false"}, id="filemode"),
+    ],
+)
+def test_a_racy_same_size_rewrite_is_caught(repo: Path, hashed: list[str], config: dict[str, str]) -> None:
+    """A file rewritten with the same size in the second ``git add`` wrote the index (its
+    mtime as staged: git's stat data is the same) is not taken on git's word: the index
+    is no older than the file, so git compares the bytes (racy git) and lists it."""
+    for key, value in config.items():
+        git(repo, "config", key, value)
+    path = repo / STAGED
+    when = time_ns_ahead(path)
+    git(repo, "add", STAGED)
+    path.write_bytes(b"name: A\n")  # same size
+    os.utime(path, ns=(when, when))
+    assert git(repo, "diff-files", "--name-only") == f"{STAGED}\n"  # git's racy check saw it
+
+    files = _same_as_before(repo)
+
+    assert files[STAGED] == b"name: a\n"
+    assert STAGED in _new_hashed(repo, hashed)
+
+
+def time_ns_ahead(path: Path) -> int:
+    """Give ``path`` an mtime a little ahead of now (the same second as an index written
+    now, at any clock resolution) and return it."""
+    when = (int(path.stat().st_mtime) + 2) * 1_000_000_000
+    os.utime(path, ns=(when, when))
+    return when
+
+
+def test_a_file_replaced_after_git_looked_is_hashed(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, batches: list[list[str]]
+) -> None:
+    """Git vouches for a path, not for the file linked a moment later: a file renamed over
+    it in between (same size and mtime) is a new inode, so it is hashed and read from git."""
+    _refreshed(repo)
+    original = Repository.stat_dirty
+
+    def then_replaced(self: Repository) -> set[str]:
+        dirty = original(self)
+        for relative, text in ((STAGED, b"name: A\n"), ("out/flux/a.yaml", b"kind: HelmRelease # A\n")):
+            path = repo / relative
+            before = path.stat()
+            (repo / "new").write_bytes(text)
+            os.utime(repo / "new", ns=(before.st_atime_ns, before.st_mtime_ns))
+            os.replace(repo / "new", path)
+        return dirty
+
+    monkeypatch.setattr(Repository, "stat_dirty", then_replaced)
+
+    files, output = _new(repo)
+
+    assert files[STAGED] == b"name: a\n"
+    assert output is not None and output["out/flux/a.yaml"] == b"kind: HelmRelease # a\n"
+    assert sorted(name for names in batches for name in names) == _blobs(repo, STAGED, "out/flux/a.yaml")
+
+
+def test_a_file_written_in_place_after_git_looked_is_hashed(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _refreshed(repo)
+    original = Repository.stat_dirty
+
+    def then_written(self: Repository) -> set[str]:
+        dirty = original(self)
+        for relative in (STAGED, "out/flux/b.yaml"):
+            with open(repo / relative, "ab") as file:
+                file.write(b"late: true\n")
+        return dirty
+
+    monkeypatch.setattr(Repository, "stat_dirty", then_written)
+
+    files, output = _new(repo)
+
+    assert files[STAGED] == b"name: a\n"
+    assert output is not None and output["out/flux/b.yaml"] == b"kind: HelmRelease # b\n"
+
+
+def test_a_skip_worktree_edit_is_caught_by_its_bytes(repo: Path, batches: list[list[str]]) -> None:
+    """Git never stats a skip-worktree entry (git diff-files lists nothing): the hash does."""
+    git(repo, "update-index", "--skip-worktree", STAGED, "out/flux/c.yaml")
+    write(repo, STAGED, "name: a\nhidden: true\n")
+    write(repo, "out/flux/c.yaml", "kind: Hidden\n")
+    _refreshed(repo)
+    assert git(repo, "diff-files", "--name-only") == ""
+
+    files, output = _new(repo)
+
+    assert files[STAGED] == b"name: a\n"
+    assert output is not None and output["out/flux/c.yaml"] == b"kind: HelmRelease # c\n"
+
+
+def test_an_assume_unchanged_edit_after_a_refresh_is_caught_by_its_bytes(repo: Path) -> None:
+    git(repo, "update-index", "--assume-unchanged", "releases/d.yaml", "out/flux/d.yaml")
+    write(repo, "releases/d.yaml", "name: hidden\n")
+    write(repo, "out/flux/d.yaml", "kind: Hidden\n")
+    _refreshed(repo)
+    assert git(repo, "diff-files", "--name-only") == ""
+
+    files, output = _new(repo)
+
+    assert files["releases/d.yaml"] == b"name: d\n"
+    assert output is not None and output["out/flux/d.yaml"] == b"kind: HelmRelease # d\n"
+
+
+def test_the_index_is_never_written(repo: Path) -> None:
+    """Stat-dirty entries (every file touched) are left as they are: a pre-commit hook must
+    not write the index that ``git commit`` is about to commit."""
+    for path in sorted(repo.rglob("*.yaml")):
+        if ".git" not in path.parts:
+            os.utime(path, ns=(0, 10**18))
+    index = repo / ".git" / "index"
+    before = (index.read_bytes(), index.stat().st_mtime_ns, index.stat().st_ino)
+
+    _same_as_before(repo)
+
+    assert (index.read_bytes(), index.stat().st_mtime_ns, index.stat().st_ino) == before

@@ -1,0 +1,80 @@
+"""What git says about the index (renderer/diff/git.py): each entry's ``ls-files -v`` tag,
+and the paths whose working-tree file git's stat data cannot vouch for, read without
+ever writing the index."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from gitstack import git, init, write
+
+from renderer.diff.git import Repository
+
+
+@pytest.fixture(autouse=True)
+def no_global_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No config of this machine: the repositories here decide."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Path:
+    """A committed stack in a subfolder, a file beside it, the index refreshed."""
+    root = tmp_path / "mono"
+    for name in "abcd":
+        write(root, f"stack/{name}.yaml", f"name: {name}\n")
+    write(root, "beside.yaml", "other: 1\n")
+    init(root)
+    git(root, "update-index", "-q", "--refresh")
+    return root / "stack"
+
+
+def test_each_entry_has_its_tag(stack: Path) -> None:
+    git(stack, "update-index", "--assume-unchanged", "b.yaml")
+    git(stack, "update-index", "--skip-worktree", "c.yaml")
+
+    tags = {entry.path: entry.tag for entry in Repository.of(stack).index_entries()}
+
+    assert tags == {"stack/a.yaml": "H", "stack/b.yaml": "h", "stack/c.yaml": "S", "stack/d.yaml": "H"}
+
+
+def test_stat_dirty_lists_what_git_cannot_vouch_for(stack: Path) -> None:
+    write(stack, "a.yaml", "name: a\nedited: true\n")
+    (stack / "b.yaml").unlink()
+    write(stack, "new.yaml", "name: new\n")
+    git(stack, "add", "-N", "new.yaml")
+    write(stack, "untracked.yaml", "name: untracked\n")
+    write(stack.parent, "beside.yaml", "other: 2\n")  # outside the stack folder
+
+    assert Repository.of(stack).stat_dirty() == {"stack/a.yaml", "stack/b.yaml", "stack/new.yaml"}
+
+
+def test_stat_dirty_is_empty_for_a_refreshed_index(stack: Path) -> None:
+    assert Repository.of(stack).stat_dirty() == set()
+
+
+def test_stat_dirty_never_writes_the_index(stack: Path) -> None:
+    """Touched files are stat-dirty: listed, and the index is left as it was (no refresh)."""
+    for name in "abcd":
+        os.utime(stack / f"{name}.yaml", ns=(0, 10**18))
+    index = stack.parent / ".git" / "index"
+    before = (index.read_bytes(), index.stat().st_mtime_ns)
+
+    assert len(Repository.of(stack).stat_dirty()) == 4
+    assert (index.read_bytes(), index.stat().st_mtime_ns) == before
+
+
+def test_stat_dirty_asks_no_fsmonitor(stack: Path) -> None:
+    """A configured fsmonitor hook is not consulted: git stats each file itself."""
+    called = stack.parent / "called"
+    hook = write(stack.parent, "hook.sh", f"#!/bin/sh\ntouch {called}\nexit 1\n")
+    hook.chmod(0o755)
+    git(stack, "config", "core.fsmonitor", str(hook))
+    write(stack, "a.yaml", "name: a\nedited: true\n")
+
+    assert Repository.of(stack).stat_dirty() == {"stack/a.yaml"}
+    assert not called.exists()
