@@ -17,7 +17,10 @@ hook checks comes back once, as the next commit's base.
 **No secret at rest.** A side holds its Secrets: the SOPS files the specs list, which
 render byte for byte into the output. Those are cut out before the side is kept: the
 entry names each file and keeps only the SHA-256 of its bytes; restoring reads the
-file again from the same tree (``git cat-file``) and checks it against the digest. Its
+file again and checks it against the digest. Bytes with that digest are the tree's
+wherever they come from: so they are read from the working tree where it holds them
+(a regular file there, no link followed: the base of a pre-commit check, as a rule),
+and from the tree itself (``git cat-file``) where it does not. Its
 parse is kept as a skeleton (:func:`renderer.yamlio.skeleton`: the structure, and where
 each value sits in the text, no value), which the file's text rebuilds without parsing
 it again (1,200 parses of a 1,000-release stack, a second of every run); a file whose
@@ -40,11 +43,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import pickle
+import stat
 import zlib
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from .. import __version__, cache
@@ -71,6 +77,8 @@ from .sides import DiffObject, ObjectKey, Side
 
 KIND = "snapshot"
 FORMAT = "side-snapshot/4"  # bump when what is kept, or how, changes
+_SECRET_AT_MOST = 1 << 22  # bytes: a larger working tree file is not read for a secret file
+_NOT_FOLLOWED = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
 _JUDGED_AT_MOST = 256  # documents the guard judges when a side is kept (~1 ms each)
@@ -335,18 +343,14 @@ class _Guard:
 
 
 def _secret_files(kept: _Kept, repository: Repository, side: str) -> dict[str, SecretFile] | None:
-    paths = sorted(kept.secrets)
-    read = repository.read_paths(side, paths)
+    read = _secret_bytes(kept.secrets, repository, side)
     loaded = kept.side.loaded
     if read is None or loaded is None:
         return None
     known = _SKELETONS.get()
     secrets: dict[str, SecretFile] = {}
-    for path in paths:
-        raw = read[path]
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != kept.secrets[path]:
-            return None  # a link, or not the bytes the side was read with
+    for path in sorted(kept.secrets):
+        raw, digest = read[path], kept.secrets[path]
         try:
             document = _secret(raw.decode("utf-8"), path, kept.skeletons.get(path))
         except (InputError, UnicodeDecodeError):  # it read before: read the side as usual
@@ -357,6 +361,51 @@ def _secret_files(kept: _Kept, repository: Repository, side: str) -> dict[str, S
             known.setdefault(digest, kept.skeletons.get(path))
         secrets[path] = replace(loaded.secret_files[path], raw=raw, document=document)
     return secrets
+
+
+def _secret_bytes(digests: dict[str, str], repository: Repository, side: str) -> dict[str, bytes] | None:
+    """The bytes of each secret file the side was read with, each checked against its
+    SHA-256; None if one is not. Bytes with that digest are the tree's wherever they are
+    read: so from the working tree where it holds them (a pre-commit check's base, as a
+    rule: two git processes fewer), the rest from the tree itself."""
+    folder = repository.top / repository.prefix
+    read: dict[str, bytes] = {}
+    for path, digest in digests.items():
+        raw = _plain_bytes(folder / path)
+        if raw is not None and hashlib.sha256(raw).hexdigest() == digest:
+            read[path] = raw
+    rest = sorted(path for path in digests if path not in read)
+    if not rest:
+        return read
+    from_git = repository.read_paths(side, rest)
+    if from_git is None:
+        return None
+    for path in rest:
+        if hashlib.sha256(from_git[path]).hexdigest() != digests[path]:
+            return None  # a link, or not the bytes the side was read with
+        read[path] = from_git[path]
+    return read
+
+
+def _plain_bytes(path: Path) -> bytes | None:
+    """A regular file's bytes, its link not followed, nothing waited for (a fifo); None
+    for anything else, or a file larger than any secret file is."""
+    try:
+        handle = os.open(path, _NOT_FOLLOWED)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > _SECRET_AT_MOST:
+            return None
+        parts = [os.read(handle, status.st_size + 1)]
+        while parts[-1] and sum(map(len, parts)) <= _SECRET_AT_MOST:
+            parts.append(os.read(handle, 1 << 16))
+        return b"".join(parts)
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
 
 
 def _secret(text: str, path: str, kept: Skeleton | None) -> Document | None:

@@ -112,6 +112,7 @@ def test_a_secret_file_that_does_not_match_is_read_as_usual(
         return None if read is None else {path: content + b"\n# not the bytes kept\n" for path, content in read.items()}
 
     monkeypatch.setattr(Repository, "read_paths", changed)
+    monkeypatch.setattr(snapshot, "_plain_bytes", lambda path: None)  # every secret file from git
     reads.clear()
     assert _check(stack) == first
     assert len(reads) == 1  # nothing staged: one tree on both sides, read once
@@ -174,6 +175,34 @@ def test_a_side_the_guard_has_mostly_not_seen_is_not_kept_this_time(
     assert _snapshots(cache_folder)
 
 
+def test_secret_files_are_read_from_the_working_tree_only_where_it_holds_their_bytes(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check(stack)
+    repository, head, entry = _entry(stack)
+    sops = stack / SOPS_FILE
+    kept = sops.read_bytes()
+    sops.write_bytes(kept + b"# edited, not staged\n")
+    others = sorted(path for path in _kept(entry).secrets if path != SOPS_FILE)
+    linked = stack / others[0]  # the same bytes, through a link: not followed
+    linked.rename(stack / "elsewhere.yaml")
+    linked.symlink_to(stack / "elsewhere.yaml")
+    asked: list[list[str]] = []
+    real = Repository.read_paths
+
+    def counted(self: Repository, side: str, paths: list[str]) -> dict[str, bytes] | None:
+        asked.append(paths)
+        return real(self, side, paths)
+
+    monkeypatch.setattr(Repository, "read_paths", counted)
+    with yamlio.sharing_parses(), snapshot.sharing_skeletons():
+        side = snapshot.restore(entry, "base", repository, head)
+    assert side is not None and side.loaded is not None
+    assert asked == [sorted([SOPS_FILE, others[0]])]  # the rest from the working tree
+    assert side.loaded.secret_files[SOPS_FILE].raw == kept
+    _assert_as_read(side)
+
+
 # --------------------------------------------------------------------------- skeletons
 
 
@@ -209,6 +238,7 @@ def _restore_counting_parses(
     monkeypatch.setattr(yamlio, "_load_documents", counted)
     if read_paths is not None:
         monkeypatch.setattr(Repository, "read_paths", read_paths)
+        monkeypatch.setattr(snapshot, "_plain_bytes", lambda path: None)  # every secret file from git
     with yamlio.sharing_parses(), snapshot.sharing_skeletons():
         side = snapshot.restore(entry, "base", repository, head)
         if side is not None and side.loaded is not None:
