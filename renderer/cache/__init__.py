@@ -44,7 +44,9 @@ __all__ = [
     "digest",
     "enabled",
     "get",
+    "get_text",
     "put",
+    "put_text",
     "secret_free",
     "secret_free_document",
     "set_guard",
@@ -91,6 +93,32 @@ def put(kind: str, key: str, payload: bytes) -> None:
     if store is not None:
         store.put(kind, key, payload)
         store.seen.stored(kind, key)
+
+
+def get_text(kind: str, key: str) -> str | None:
+    """A text :func:`put_text` stored, or None: absent, or not what it wrote (torn,
+    foreign: its own digest does not match), so never trusted."""
+    payload = get(kind, key)
+    if payload is None or len(payload) < _TEXT_DIGEST:
+        return None
+    head, body = payload[:_TEXT_DIGEST], payload[_TEXT_DIGEST:]
+    if hashlib.sha256(body).digest() != head:
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def put_text(kind: str, key: str, text: str) -> None:
+    """Store ``text`` (the caller asked :func:`admit` and holds it secret-free) after a
+    digest of itself, which :func:`get_text` checks: an entry read back as text (a
+    rendered doc) is used as it is, so a payload that is not whole must not pass."""
+    body = text.encode("utf-8")
+    put(kind, key, hashlib.sha256(body).digest() + body)
+
+
+_TEXT_DIGEST = 32  # bytes of SHA-256 before a text's own bytes
 
 
 def flush() -> None:

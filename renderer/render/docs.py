@@ -102,13 +102,7 @@ def _secret_parts(secret: SecretFile) -> tuple[str, str]:
 def _stored(key: str | None) -> str | None:
     from .. import cache as store
 
-    payload = store.get("doc", key) if key is not None else None
-    if payload is None:
-        return None
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    return store.get_text("doc", key) if key is not None else None
 
 
 def _store(key: str | None, text: str, values: Any) -> None:
@@ -117,7 +111,7 @@ def _store(key: str | None, text: str, values: Any) -> None:
     if key is None or not store.admit("doc", key):
         return
     if store.secret_free([values]) and store.secret_free(text):
-        store.put("doc", key, text.encode("utf-8"))
+        store.put_text("doc", key, text)
 
 
 BACKUP_TEMPLATE = "backup.md.j2"

@@ -134,17 +134,11 @@ def _plain(data: Any) -> bool:
 def _stored(key: str | None) -> str | None:
     from .. import cache as store
 
-    payload = store.get("interface", key) if key is not None else None
-    if payload is None:
-        return None
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    return store.get_text("interface", key) if key is not None else None
 
 
 def _store(key: str | None, text: str, data: dict[str, Any]) -> None:
     from .. import cache as store
 
     if key is not None and store.admit("interface", key) and store.secret_free(data):
-        store.put("interface", key, text.encode("utf-8"))
+        store.put_text("interface", key, text)

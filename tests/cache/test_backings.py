@@ -168,3 +168,19 @@ def test_parse_entries_load_faster_than_parsing() -> None:
     assert loaded is not None and [d.data for d in loaded] == [d.data for d in documents]
     assert loading * 5 < parsing
     assert marshal.loads(payload)[0] == 1
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [b'{"findings": [', b"", b"\x00" * 31, b"\x00" * 32 + b"# a doc", None],
+    ids=["torn", "empty", "short", "another-text", "absent"],
+)
+def test_a_text_entry_that_is_not_what_put_text_wrote_is_never_read(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, stored: bytes | None
+) -> None:
+    key = cache.digest("doc", "a release")
+    with caching():
+        cache.put_text("doc", key, "# wiki\n\nthe release's doc\n")
+        assert cache.get_text("doc", key) == "# wiki\n\nthe release's doc\n"
+        monkeypatch.setattr(cache, "get", lambda kind, asked: stored)
+        assert cache.get_text("doc", key) is None
