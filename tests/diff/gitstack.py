@@ -39,6 +39,13 @@ def git(repo: Path, *args: str, check: bool = True) -> str:
     return done.stdout
 
 
+def no_machine_config(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No git config or attributes of this machine: the test's repositories decide."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
 def init(repo: Path, message: str = "base") -> Path:
     git(repo, "init", "-q", "-b", "main")
     commit(repo, message)

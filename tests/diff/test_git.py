@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from gitstack import git, init, write
+from gitstack import git, init, no_machine_config, write
 
 from renderer.diff.git import Repository
 
@@ -16,9 +16,7 @@ from renderer.diff.git import Repository
 @pytest.fixture(autouse=True)
 def no_global_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No config of this machine: the repositories here decide."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    no_machine_config(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gitstack import edit, git, init, rail, render, shipped_clone, write
+from gitstack import edit, git, init, no_machine_config, rail, render, shipped_clone, write
 
 from renderer.diff import engine, indexed
 from renderer.diff.git import INDEX, Repository
@@ -28,9 +28,7 @@ VALKEY = "releases/s3/valkey.yaml"
 @pytest.fixture(autouse=True)
 def no_global_attributes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No attributes or config of this machine: the repositories here decide."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    no_machine_config(tmp_path, monkeypatch)
 
 
 @pytest.fixture
