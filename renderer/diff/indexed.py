@@ -216,32 +216,42 @@ def _links(target: str, before: os.stat_result) -> bool:
         return False
 
 
-def _blob_bytes(path: str | Path, blob: str) -> bytes | None:
-    """The bytes of the regular file ``path`` if they are the blob ``blob``, else None.
-    Opened without following a last symlink or blocking on a pipe."""
-    hashing = _HASHES.get(len(blob))
-    if hashing is None:
-        return None
+def regular_bytes(path: str | Path, at_most: int | None = None) -> bytes | None:
+    """The bytes of the regular file ``path``, opened without following a last symlink or
+    blocking on a pipe; None for anything else, a file that cannot be read, or one larger
+    than ``at_most``."""
     try:
         handle = os.open(path, _READ_FLAGS)
     except OSError:
         return None
     try:
         size = os.fstat(handle)
-        if not stat.S_ISREG(size.st_mode):
+        if not stat.S_ISREG(size.st_mode) or (at_most is not None and size.st_size > at_most):
             return None
         # The whole file and one byte more in one read call, not two: a short read is
-        # its end (were it not, the hash would not match and git is read instead); a file
-        # grown since is read on to its end.
+        # its end; a file grown since is read on to its end (or past ``at_most``).
         chunks = [os.read(handle, size.st_size + 1)]
         if len(chunks[0]) > size.st_size:
             while chunk := os.read(handle, _CHUNK):
                 chunks.append(chunk)
+                if at_most is not None and sum(map(len, chunks)) > at_most:
+                    return None
     except OSError:
-        return None  # unreadable here: read from git
+        return None
     finally:
         os.close(handle)
-    content = b"".join(chunks)
+    return b"".join(chunks)
+
+
+def _blob_bytes(path: str | Path, blob: str) -> bytes | None:
+    """The bytes of the regular file ``path`` if they are the blob ``blob``, else None
+    (anything else, or unreadable here: read from git)."""
+    hashing = _HASHES.get(len(blob))
+    if hashing is None:
+        return None
+    content = regular_bytes(path)
+    if content is None:
+        return None
     digest = hashing(b"blob %d\0" % len(content))
     digest.update(content)
     return content if digest.hexdigest() == blob else None

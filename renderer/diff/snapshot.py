@@ -43,9 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import pickle
-import stat
 import zlib
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
@@ -73,12 +71,12 @@ from ..yamlio import (
     skeleton,
 )
 from .git import Repository
+from .indexed import regular_bytes
 from .sides import DiffObject, ObjectKey, Side
 
 KIND = "snapshot"
 FORMAT = "side-snapshot/4"  # bump when what is kept, or how, changes
 _SECRET_AT_MOST = 1 << 22  # bytes: a larger working tree file is not read for a secret file
-_NOT_FOLLOWED = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
 _JUDGED_AT_MOST = 256  # documents the guard judges when a side is kept (~1 ms each)
@@ -388,24 +386,9 @@ def _secret_bytes(digests: dict[str, str], repository: Repository, side: str) ->
 
 
 def _plain_bytes(path: Path) -> bytes | None:
-    """A regular file's bytes, its link not followed, nothing waited for (a fifo); None
-    for anything else, or a file larger than any secret file is."""
-    try:
-        handle = os.open(path, _NOT_FOLLOWED)
-    except OSError:
-        return None
-    try:
-        status = os.fstat(handle)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > _SECRET_AT_MOST:
-            return None
-        parts = [os.read(handle, status.st_size + 1)]
-        while parts[-1] and sum(map(len, parts)) <= _SECRET_AT_MOST:
-            parts.append(os.read(handle, 1 << 16))
-        return b"".join(parts)
-    except OSError:
-        return None
-    finally:
-        os.close(handle)
+    """A regular file's bytes (no link followed, no fifo waited on), none larger than a
+    secret file is."""
+    return regular_bytes(path, _SECRET_AT_MOST)
 
 
 def _secret(text: str, path: str, kept: Skeleton | None) -> Document | None:

@@ -39,9 +39,11 @@ def git(repo: Path, *args: str, check: bool = True) -> str:
     return done.stdout
 
 
-def no_machine_config(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No git config or attributes of this machine: the test's repositories decide."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+@pytest.fixture
+def no_machine_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No git config or attributes of this machine: the test's repositories decide (a
+    module takes it with ``pytestmark = pytest.mark.usefixtures("no_machine_config")``)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 

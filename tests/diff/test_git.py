@@ -8,15 +8,16 @@ import os
 from pathlib import Path
 
 import pytest
-from gitstack import git, init, no_machine_config, write
+from gitstack import (
+    git,
+    init,
+    no_machine_config,  # noqa: F401 (a fixture, taken by pytestmark)
+    write,
+)
 
 from renderer.diff.git import Repository
 
-
-@pytest.fixture(autouse=True)
-def no_global_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No config of this machine: the repositories here decide."""
-    no_machine_config(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("no_machine_config")
 
 
 @pytest.fixture

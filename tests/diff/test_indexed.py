@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gitstack import edit, git, init, no_machine_config, rail, render, shipped_clone, write
+from gitstack import (
+    edit,
+    git,
+    init,
+    no_machine_config,  # noqa: F401 (a fixture, taken by pytestmark)
+    rail,
+    render,
+    shipped_clone,
+    write,
+)
 
 from renderer.diff import engine, indexed
 from renderer.diff.git import INDEX, Repository
@@ -25,10 +34,7 @@ PG = "releases/s3/postgresql-ha.yaml"
 VALKEY = "releases/s3/valkey.yaml"
 
 
-@pytest.fixture(autouse=True)
-def no_global_attributes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No attributes or config of this machine: the repositories here decide."""
-    no_machine_config(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("no_machine_config")
 
 
 @pytest.fixture
