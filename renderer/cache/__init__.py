@@ -95,6 +95,15 @@ def put(kind: str, key: str, payload: bytes) -> None:
         store.seen.stored(kind, key)
 
 
+def put_pieces(kind: str, key: str, pieces: list[bytes]) -> None:
+    """:func:`put` of the payload ``pieces`` make, in order, never joined in memory (a
+    kind that is not bundled: a kept diff side)."""
+    store = _store()
+    if store is not None:
+        store.put_pieces(kind, key, pieces)
+        store.seen.stored(kind, key)
+
+
 def get_text(kind: str, key: str) -> str | None:
     """A text :func:`put_text` stored, or None: absent, or not what it wrote (torn,
     foreign: its own digest does not match), so never trusted."""

@@ -147,9 +147,19 @@ def store(entry: str | None, side: Side) -> None:
         pickle.Pickler(sink, protocol=pickle.HIGHEST_PROTOCOL).dump((FORMAT, kept))
     except (pickle.PicklingError, TypeError, AttributeError):
         return
-    payload = sink.close()
-    if payload is not None:
-        cache.put(KIND, entry, payload)
+    pieces = sink.close()
+    if pieces is not None:
+        cache.put_pieces(KIND, entry, pieces)
+
+
+def read_kept(payload: bytes) -> _Kept | None:
+    """What :func:`store` kept, or None: an entry of another build, or not one at all."""
+    try:
+        # Read as it is decompressed, never whole: the cache's own private, self-checking entry.
+        version, kept = pickle.load(io.BufferedReader(_Decompressed(payload), _PIECE))
+    except _UNREADABLE:  # an entry of another build of rail: read the side as usual
+        return None
+    return kept if version == FORMAT and isinstance(kept, _Kept) else None
 
 
 class _Compressed:
@@ -170,10 +180,11 @@ class _Compressed:
         self._parts.append(self._compressor.compress(chunk))
         return len(chunk)
 
-    def close(self) -> bytes | None:
-        """The compressed payload, or None if a marker went by."""
+    def close(self) -> list[bytes] | None:
+        """The compressed payload's pieces in order (written as they are: a join would
+        hold it twice), or None if a marker went by."""
         self._parts.append(self._compressor.flush())
-        return None if self._tainted else b"".join(self._parts)
+        return None if self._tainted else self._parts
 
 
 def restore(entry: str | None, label: str, repository: Repository, side: str) -> Side | None:
@@ -184,12 +195,8 @@ def restore(entry: str | None, label: str, repository: Repository, side: str) ->
     payload = cache.get(KIND, entry)
     if payload is None:
         return None
-    try:
-        # Read as it is decompressed, never whole: the cache's own private, self-checking entry.
-        version, kept = pickle.load(io.BufferedReader(_Decompressed(payload), _PIECE))
-    except _UNREADABLE:  # an entry of another build of rail: read the side as usual
-        return None
-    if version != FORMAT or not isinstance(kept, _Kept):
+    kept = read_kept(payload)
+    if kept is None:
         return None
     secrets = _secret_files(kept, repository, side)
     if secrets is None:
@@ -197,7 +204,9 @@ def restore(entry: str | None, label: str, repository: Repository, side: str) ->
     restored = _with_secrets(kept, secrets, label)
     if restored is not None:
         share_parses(kept.parses)
-        share_renders(kept.renders)
+        # The restored side's bytes are its renders' bytes: one copy, shared by the other side.
+        files = restored.rendered.files if restored.rendered is not None else ()
+        share_renders(kept.renders, {id(f.document.text): f.content for f in files if f.document is not None})
     return restored
 
 

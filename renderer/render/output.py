@@ -9,6 +9,7 @@ rail's own files are ever replaced or removed; anything else is reported.
 from __future__ import annotations
 
 import os
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,15 @@ class Plan:
     @property
     def drift(self) -> bool:
         return bool(self.missing or self.stale or self.obsolete or self.foreign)
+
+
+class HashedFiles(Mapping[str, bytes]):
+    """Output files that know a file's digest without reading it (the index's: git keeps
+    each blob's id), so a rendered file is compared with one without reading it."""
+
+    @abstractmethod
+    def holds(self, relative: str, content: bytes) -> bool:
+        """Whether the file ``relative`` is there and holds exactly ``content``."""
 
 
 class _Disk:
@@ -72,6 +82,9 @@ class _Disk:
     def exists(self, relative: str) -> bool:
         return (self.root / relative).exists()
 
+    def same(self, relative: str, content: bytes) -> bool:
+        return self.read(relative) == content
+
 
 class _Memory:
     """The same, for files read from git objects (``rail diff``): nothing on disk."""
@@ -92,6 +105,11 @@ class _Memory:
 
     def read(self, relative: str) -> bytes | None:
         return self.files.get(relative)
+
+    def same(self, relative: str, content: bytes) -> bool:
+        if isinstance(self.files, HashedFiles):
+            return self.files.holds(relative, content)
+        return self.files.get(relative) == content
 
     def exists(self, relative: str) -> bool:
         return relative in self.files or any(path.startswith(relative.rstrip("/") + "/") for path in self.files)
@@ -164,7 +182,7 @@ def plan(
             conflicts.append(file.path)
         elif file.path not in existing:
             missing.append(file.path)
-        elif reader.read(file.path) != file.content:
+        elif not reader.same(file.path, file.content):
             stale.append(file.path)
         else:
             unchanged.append(file.path)

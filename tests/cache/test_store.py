@@ -121,6 +121,18 @@ def test_default_locations(tmp_path: Path) -> None:
     assert settings.cap_bytes({"RAIL_CACHE_MAX_BYTES": "lots"}) == settings.DEFAULT_CAP
 
 
+def test_a_payload_put_in_pieces_is_the_same_entry_as_one_put_whole(folder: Path) -> None:
+    pieces = [b"a kept ", b"", b"diff side", b" in pieces"]
+    cache.put_pieces("snapshot", KEY, pieces)
+    cache.put("snapshot", OTHER, b"".join(pieces))
+    assert cache.get("snapshot", KEY) == b"a kept diff side in pieces"
+    assert entry_path(folder, "snapshot", KEY).read_bytes().replace(KEY.encode(), OTHER.encode()) == (
+        entry_path(folder, "snapshot", OTHER).read_bytes()
+    )
+    with pytest.raises(TypeError):
+        cache.put_pieces("snapshot", KEY, [b"x", "text"])  # type: ignore[list-item]
+
+
 def test_payloads_are_bytes_and_names_are_checked(folder: Path) -> None:
     with pytest.raises(TypeError):
         cache.put("parse", KEY, "text")  # type: ignore[arg-type]

@@ -134,9 +134,14 @@ def test_a_staged_then_edited_file_holds_the_staged_bytes(repo: Path, batches: l
     files = _same_as_before(repo)
 
     assert files[STAGED] == b"name: a\nstaged: true\n"
-    assert _new(repo)[1]["out/flux/b.yaml"] == b"kind: HelmRelease # b staged\n"  # type: ignore[index]
     assert files["docs/a.md"] == b"# a\n"
-    assert _reads(repo, batches) == _blobs(repo, STAGED, "out/flux/b.yaml", "docs/a.md")
+    assert _reads(repo, batches) == _blobs(repo, STAGED, "docs/a.md")  # the output folder: not read yet
+    output = _new(repo)[1]
+    assert output is not None
+    batches.clear()
+    assert output["out/flux/b.yaml"] == b"kind: HelmRelease # b staged\n"  # asked: from git, once
+    assert output["out/flux/b.yaml"] == b"kind: HelmRelease # b staged\n"
+    assert [blob for names in batches for blob in names] == _blobs(repo, "out/flux/b.yaml")
 
 
 def test_a_file_deleted_in_the_working_tree_is_read_from_git(repo: Path, batches: list[list[str]]) -> None:
@@ -145,7 +150,22 @@ def test_a_file_deleted_in_the_working_tree_is_read_from_git(repo: Path, batches
     (repo / "docs").joinpath("a.md").unlink()
 
     assert _same_as_before(repo)[STAGED] == b"name: a\n"
-    assert _reads(repo, batches) == _blobs(repo, STAGED, "out/flux/c.yaml", "docs/a.md")
+    assert _reads(repo, batches) == _blobs(repo, STAGED, "docs/a.md")  # out/flux/c.yaml when asked
+
+
+def test_the_output_folder_is_compared_by_blob_id_without_reading_a_file(
+    repo: Path, batches: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(repo, "out/flux/b.yaml", "kind: HelmRelease # b unstaged\n")  # the index holds another blob
+    output = _new(repo)[1]
+    assert isinstance(output, indexed.IndexOutput)
+    monkeypatch.setattr(indexed, "regular_bytes", lambda *args: pytest.fail("a file was read"))
+    batches.clear()
+    assert output.holds("out/flux/a.yaml", b"kind: HelmRelease # a\n")
+    assert not output.holds("out/flux/a.yaml", b"kind: HelmRelease # a, rendered anew\n")
+    assert output.holds("out/flux/b.yaml", (repo / "out/flux/b.yaml").read_bytes()) is False
+    assert not output.holds("out/flux/none.yaml", b"")
+    assert batches == []
 
 
 def test_an_untracked_file_is_not_in_the_index_side(repo: Path) -> None:
@@ -389,8 +409,8 @@ def _refreshed(repo: Path) -> None:
 
 def test_files_git_vouches_for_are_linked_unread(repo: Path, hashed: list[str], batches: list[list[str]]) -> None:
     """After a refresh (as ``git commit`` does before the hook) of the files linked, only the
-    one git's stat data cannot vouch for is hashed; rail.yaml (read to find the output
-    folder) and the files kept in memory (read anyway) are hashed as ever."""
+    one git's stat data cannot vouch for is hashed, and rail.yaml (read to find the output
+    folder); the output folder is not read at all (compared by blob id, read when asked)."""
     write(repo, STAGED, "name: a\nstaged: true\n")
     git(repo, "add", "-A")
     write(repo, STAGED, "name: a\nunstaged: true\n")
@@ -400,8 +420,7 @@ def test_files_git_vouches_for_are_linked_unread(repo: Path, hashed: list[str], 
     files = _same_as_before(repo)
 
     assert files[STAGED] == b"name: a\nstaged: true\n"
-    read_anyway = ["docs/a.md", *(f"out/flux/{name}.yaml" for name in "abcdef")]
-    assert _new_hashed(repo, hashed) == sorted(["rail.yaml", STAGED, *read_anyway])
+    assert _new_hashed(repo, hashed) == sorted(["rail.yaml", STAGED])
 
 
 def _new_hashed(repo: Path, hashed: list[str]) -> list[str]:
