@@ -12,7 +12,9 @@ restored first, and gives the run what reading it parsed and rendered: the head 
 when its tree is new) shares everything the two have in common, one set of objects,
 neither read from the cache nor rendered again. Unlike the small entries (stored on
 their second sighting, :mod:`renderer.cache`), a side is kept at its first: the tree a
-hook checks comes back once, as the next commit's base.
+hook checks comes back once, as the next commit's base. A side kept after this run
+restored one is kept as its differences from the side kept whole that restore started
+from (:mod:`.kept`): the few releases a commit touched, not the whole stack again.
 
 **No secret at rest.** A side holds its Secrets: the SOPS files the specs list, which
 render byte for byte into the output. Those are cut out before the side is kept: the
@@ -45,9 +47,10 @@ import hashlib
 import io
 import pickle
 import zlib
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +62,6 @@ from ..render import Rendered
 from ..render.target import OutputFile, share_renders, shared_renders_of
 from ..yamlio import (
     Document,
-    ParseEntries,
     Skeleton,
     admitted,
     adopt_parse,
@@ -72,10 +74,11 @@ from ..yamlio import (
 )
 from .git import Repository
 from .indexed import regular_bytes
+from .kept import Kept, Root, Told, join, tell
 from .sides import DiffObject, ObjectKey, Side
 
 KIND = "snapshot"
-FORMAT = "side-snapshot/4"  # bump when what is kept, or how, changes
+FORMAT = "side-snapshot/5"  # bump when what is kept, or how, changes
 _SECRET_AT_MOST = 1 << 22  # bytes: a larger working tree file is not read for a secret file
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
@@ -100,31 +103,27 @@ def key(tree: str) -> str:
     return cache.digest(FORMAT, __version__, tree, parser_identity())
 
 
-@dataclass(frozen=True)
-class _Kept:
-    side: Side  # with every Secret cut out
-    secrets: dict[str, str]  # secret file path -> SHA-256 of its bytes
-    outputs: dict[int, str]  # index in rendered.files -> the secret file it passes through
-    as_text: frozenset[int]  # indexes in rendered.files whose bytes are their document's text
-    objects: dict[ObjectKey, str]  # a Secret object -> the secret file it is
-    # What reading the side parsed and rendered, given to the run that restores it: the
-    # other side then reads and renders what the two share once, as one set of objects.
-    parses: ParseEntries
-    renders: dict[str, Document]
-    # A secret file's parse without its values (see renderer.yamlio.skeleton): restoring
-    # rebuilds it from the file's text, not parsing it again. A file with none is parsed.
-    skeletons: dict[str, Skeleton]
-
-
 # Skeletons of the SOPS files this scope has seen, by the SHA-256 of their bytes (None: the
 # file has none): a side kept after another was restored (the head of a pre-commit check,
 # after its base) shares most of its secret files with it, and makes none of them again.
 _SKELETONS: ContextVar[dict[str, Skeleton | None] | None] = ContextVar("rail_skeletons", default=None)
 
 
+# The side kept whole this scope restored first (directly, or as the root of a delta it
+# restored): the side a hook keeps next is told against it (see .kept). Under the key "".
+_ROOTS: ContextVar[dict[str, Root] | None] = ContextVar("rail_roots", default=None)
+
+
 def sharing_skeletons() -> AbstractContextManager[None]:
-    """Inside, a secret file's skeleton is made once, or taken from the side it was restored with."""
-    return memo_scope(_SKELETONS)
+    """Inside, a secret file's skeleton is made once, or taken from the side it was
+    restored with; and a side kept is told against the side kept whole restored first."""
+    return _sharing()
+
+
+@contextmanager
+def _sharing() -> Iterator[None]:
+    with memo_scope(_SKELETONS), memo_scope(_ROOTS):
+        yield
 
 
 class _NotKept(Exception):
@@ -139,12 +138,16 @@ def store(entry: str | None, side: Side) -> None:
         kept = _without_secrets(side)
     except _NotKept:
         return
-    # Kept at the first sighting, as the side's lint result is (renderer.diff.cached).
-    # Pickled straight into the compressor: at 10,000 releases the side pickles to some
-    # 240 MB, which is never held whole (peak memory is a target); level 1 keeps a seventh.
+    # Kept at the first sighting, as the side's lint result is (renderer.diff.cached): as
+    # the few entries it does not share with the side this run restored, if it can be.
+    roots = _ROOTS.get()
+    root = roots.get("") if roots is not None else None
+    told = tell(kept, root) if root is not None and root.entry != entry else None
+    # Pickled straight into the compressor: at 10,000 releases a side kept whole pickles to
+    # some 240 MB, which is never held whole (peak memory is a target); level 1 keeps a seventh.
     sink = _Compressed()
     try:
-        pickle.Pickler(sink, protocol=pickle.HIGHEST_PROTOCOL).dump((FORMAT, kept))
+        pickle.Pickler(sink, protocol=pickle.HIGHEST_PROTOCOL).dump((FORMAT, told or kept))
     except (pickle.PicklingError, TypeError, AttributeError):
         return
     pieces = sink.close()
@@ -152,14 +155,48 @@ def store(entry: str | None, side: Side) -> None:
         cache.put_pieces(KIND, entry, pieces)
 
 
-def read_kept(payload: bytes) -> _Kept | None:
+def read_kept(payload: bytes) -> Kept | Told | None:
     """What :func:`store` kept, or None: an entry of another build, or not one at all."""
     try:
         # Read as it is decompressed, never whole: the cache's own private, self-checking entry.
         version, kept = pickle.load(io.BufferedReader(_Decompressed(payload), _PIECE))
     except _UNREADABLE:  # an entry of another build of rail: read the side as usual
         return None
-    return kept if version == FORMAT and isinstance(kept, _Kept) else None
+    return kept if version == FORMAT and isinstance(kept, (Kept, Told)) else None
+
+
+def _whole(entry: str) -> Kept | None:
+    """The side kept whole under ``entry`` (the cache's), or None."""
+    roots = _ROOTS.get()
+    root = roots.get("") if roots is not None else None
+    if root is not None and root.entry == entry:
+        return root.kept
+    payload = cache.get(KIND, entry)
+    kept = read_kept(payload) if payload is not None else None
+    return kept if isinstance(kept, Kept) else None
+
+
+def read_entry(entry: str) -> Kept | None:
+    """The side kept under ``entry``, joined to its root if it is a delta (None: nothing
+    kept, or its root is gone); the first root a scope restores is the one it tells the
+    sides it keeps against."""
+    payload = cache.get(KIND, entry)
+    read = read_kept(payload) if payload is not None else None
+    if read is None:
+        return None
+    if isinstance(read, Kept):
+        root = Root(entry, read)
+        kept: Kept | None = read
+    else:
+        whole = _whole(read.root)
+        if whole is None:
+            return None  # its root is gone (pruned): read the side as usual
+        root = Root(read.root, whole)
+        kept = join(read, root)
+    roots = _ROOTS.get()
+    if kept is not None and roots is not None:
+        roots.setdefault("", root)
+    return kept
 
 
 class _Compressed:
@@ -190,12 +227,7 @@ class _Compressed:
 def restore(entry: str | None, label: str, repository: Repository, side: str) -> Side | None:
     """The side kept under ``entry``, its Secrets read again from ``side``'s tree; None when
     nothing is kept, or what is kept does not match the tree (it is then read as usual)."""
-    if entry is None:
-        return None
-    payload = cache.get(KIND, entry)
-    if payload is None:
-        return None
-    kept = read_kept(payload)
+    kept = read_entry(entry) if entry is not None else None
     if kept is None:
         return None
     secrets = _secret_files(kept, repository, side)
@@ -236,7 +268,7 @@ class _Decompressed(io.RawIOBase):
         return size
 
 
-def _without_secrets(side: Side) -> _Kept:
+def _without_secrets(side: Side) -> Kept:
     loaded, rendered = side.loaded, side.rendered
     assert loaded is not None and rendered is not None
     if loaded.imports:
@@ -298,7 +330,7 @@ def _without_secrets(side: Side) -> _Kept:
     parses = shared_parses_of({text for text in texts if text is not None})
     renders = shared_renders_of({id(file.document.data) for file in files if file.document is not None})
     skeletons = _skeletons(loaded.secret_files, digests)
-    return _Kept(kept_side, digests, outputs, frozenset(as_text), objects, parses, renders, skeletons)
+    return Kept(kept_side, digests, outputs, frozenset(as_text), objects, parses, renders, skeletons)
 
 
 def _skeletons(secret_files: dict[str, SecretFile], digests: dict[str, str]) -> dict[str, Skeleton]:
@@ -349,7 +381,7 @@ class _Guard:
             raise _NotKept
 
 
-def _secret_files(kept: _Kept, repository: Repository, side: str) -> dict[str, SecretFile] | None:
+def _secret_files(kept: Kept, repository: Repository, side: str) -> dict[str, SecretFile] | None:
     read = _secret_bytes(kept.secrets, repository, side)
     loaded = kept.side.loaded
     if read is None or loaded is None:
@@ -416,7 +448,7 @@ def _at(document: Document, stub: Document | None) -> Document | None:
     return document if stub.path == document.path else replace(document, path=stub.path)
 
 
-def _with_secrets(kept: _Kept, secrets: dict[str, SecretFile], label: str) -> Side | None:
+def _with_secrets(kept: Kept, secrets: dict[str, SecretFile], label: str) -> Side | None:
     side, loaded, rendered = kept.side, kept.side.loaded, kept.side.rendered
     if loaded is None or rendered is None:
         return None

@@ -214,10 +214,8 @@ def _entry(stack: Path) -> tuple[Repository, str, str]:
 
 
 def _kept(entry: str) -> Any:
-    payload = cache.get(snapshot.KIND, entry)
-    assert payload is not None, "the side was not kept"
-    kept = snapshot.read_kept(payload)
-    assert kept is not None, "the side kept does not read back"
+    kept = snapshot.read_entry(entry)
+    assert kept is not None, "the side was not kept, or does not read back"
     return kept
 
 
