@@ -16,6 +16,7 @@ from ..lint.rule import LintOptions
 from ..lint.rules import symlink_escape
 from ..load import CONFIG_NAME
 from ..load.imports import imports_at_revision
+from ..load.stack import sharing_marks
 from ..render.target import sharing_renders
 from ..schemacheck import sharing_verdicts
 from ..yamlio import Document, load_document, sharing_parses
@@ -94,7 +95,13 @@ def run(
     base_label, head_label = f"base '{sides.base_label}'", f"head ({sides.head_label})"
     notes: list[str] = []
     with ExitStack() as scope:
-        for sharing in (sharing_parses(), sharing_renders(), sharing_verdicts(), snapshot.sharing_skeletons()):
+        for sharing in (
+            sharing_parses(),
+            sharing_renders(),
+            sharing_verdicts(),
+            sharing_marks(),
+            snapshot.sharing_skeletons(),
+        ):
             # most files and releases are the same on both sides: read and render them once
             scope.enter_context(sharing)
         reader = _Reader(scope, repository, sides, stack_root, options, lint, (base_label, head_label))

@@ -263,11 +263,13 @@ def read_side(label: str, root: Path, output_files: Mapping[str, bytes] | None =
 def _read(label: str, root: Path, output_files: Mapping[str, bytes] | None) -> Side:
     if (root / CONFIG_NAME).is_file():
         from ..load import load_stack
+        from ..load.stack import sharing_marks
         from ..render import render_stack
 
-        loaded = load_stack(root, refuse_plaintext=False)
-        config = loaded.stack.config
-        rendered = render_stack(loaded, config.targets)
+        with sharing_marks():  # loading and rendering walk the same values for references
+            loaded = load_stack(root, refuse_plaintext=False)
+            config = loaded.stack.config
+            rendered = render_stack(loaded, config.targets)
         manifests = rendered_manifests(rendered)
         objects = objects_of(manifests, config)
         return Side(label, root, config, True, objects, loaded, rendered, manifests, output_files)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..errors import InputError, Problem
 from ..load import CONFIG_NAME, find_root, load_stack
 from ..load.files import escaping_links, inside
-from ..load.stack import LoadedStack
+from ..load.stack import LoadedStack, sharing_marks
 from ..model import StackConfig
 from ..render import Rendered, render_stack
 from ..render.output import Plan, plan
@@ -71,8 +71,9 @@ def collect(start: Path, paths: list[Path], all_files: bool = False) -> LintInpu
                 )
             )
         return _manifests_only(start.resolve(), paths, all_files)
-    loaded = load_stack(root, refuse_plaintext=False)
-    rendered = render_stack(loaded, loaded.stack.config.targets)
+    with sharing_marks():  # loading and rendering walk the same values for references
+        loaded = load_stack(root, refuse_plaintext=False)
+        rendered = render_stack(loaded, loaded.stack.config.targets)
     if not paths and not loaded.stack.releases:
         paths = [root]  # a lint-only stack: its rail.yaml maps the repository's own tree onto layers
     return from_stack(root, loaded, rendered, paths, all_files=all_files)

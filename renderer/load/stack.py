@@ -5,11 +5,14 @@ values files and SOPS secrets. All problems of a run are collected and raised on
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem, ProblemCollector
+from ..memo import memo_scope
 from ..model import BACKUP_KIND, Backup, Release, Stack, StackConfig
 from ..model.backup import DESTINATION_KEYS
 from ..model.interface import ImportedStack, Moved
@@ -413,13 +416,34 @@ def _dangling_references(
     return found
 
 
+# What marker_strings found in a mapping or list, by its identity (and the prefix), with
+# the data itself (so its identity stays its own): loading checks references, rendering
+# resolves them, both walk the same values; a diff's head shares most of them with its base.
+_MARKED: ContextVar[dict[tuple[int, tuple[Any, ...]], tuple[Any, list[Any]]] | None] = ContextVar(
+    "rail_marked", default=None
+)
+
+
+def sharing_marks() -> AbstractContextManager[None]:
+    """Inside, values are walked for references once (data is never changed in place);
+    inside another such scope, that one's walks are shared."""
+    return nullcontext() if _MARKED.get() is not None else memo_scope(_MARKED)
+
+
 def marker_strings(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
     """Every string of ``data`` holding ``${ref:``, with its key path (after ``prefix``),
     depth first in the data's order. A key path is built only for such a string: a
-    stack's values are mostly strings without one (load and render each walk them)."""
+    stack's values are mostly strings without one (load and render each walk them).
+    The list is shared inside :func:`sharing_marks`: read it, never change it."""
     found: list[tuple[tuple[Any, ...], str]] = []
     if isinstance(data, (dict, list)):
+        memo = _MARKED.get()
+        known = memo.get((id(data), prefix)) if memo is not None else None
+        if known is not None and known[0] is data:
+            return known[1]
         _walk(data, list(prefix), found)
+        if memo is not None:
+            memo[(id(data), prefix)] = (data, found)
     elif isinstance(data, str) and _MARKER in data:
         found.append((prefix, data))
     return found

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from renderer.load import stack
 from renderer.load.stack import marker_strings
 
 
@@ -33,3 +34,26 @@ def _every_string(data: Any, prefix: tuple[Any, ...]) -> list[tuple[tuple[Any, .
 def test_marker_strings_finds_what_a_full_walk_finds(data: Any) -> None:
     for prefix in ((), ("values",)):
         assert marker_strings(data, prefix) == _every_string(data, prefix)
+
+
+def test_inside_a_scope_the_same_values_are_walked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    walks: list[int] = []
+    real = stack._walk
+
+    def counted(data: Any, path: list[Any], found: list[Any]) -> None:
+        walks.append(id(data))
+        real(data, path, found)
+
+    monkeypatch.setattr(stack, "_walk", counted)
+    values = {"a": {"url": "${ref:db.postgres.host}"}}
+    other = {"a": {"url": "${ref:db.postgres.host}"}}  # equal, not the same: walked on its own
+    with stack.sharing_marks():
+        first = marker_strings(values, ("values",))
+        with stack.sharing_marks():  # a nested scope shares the outer one's walks
+            assert marker_strings(values, ("values",)) is first
+        assert marker_strings(values) == [(("a", "url"), "${ref:db.postgres.host}")]  # another prefix
+        assert marker_strings(other, ("values",)) == first
+    assert walks.count(id(values)) == 2 and walks.count(id(other)) == 1
+    walks.clear()
+    assert marker_strings(values, ("values",)) == first and marker_strings(values, ("values",)) == first
+    assert walks.count(id(values)) == 2  # outside a scope: walked each time
