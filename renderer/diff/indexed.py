@@ -107,38 +107,29 @@ def _filled(
     top, folder = os.fspath(worktree), os.fspath(root)
     vouched = _vouched(repository, entries, top, written, label)
     blobs = {path: entries[path].blob for path in written}
-    keep = set(kept)
-    linked, read_anyway = _linked(folder, top, blobs, keep, vouched)
+    linked = _linked(folder, top, blobs, vouched)
     unlinked = [path for path in written if path not in linked]
     with naming_side(label):
         read = repository.read_blobs({entries[path].path: entries[path].blob for path in unlinked})
     _write(root, read)
-    if output is None:
-        return None
-    read_anyway.update((path, content) for path, content in read.items() if path in keep)
-    return IndexOutput(repository, {path: entries[path] for path in kept}, top, label, read_anyway)
+    return None if output is None else IndexOutput(repository, {path: entries[path] for path in kept}, top, label)
 
 
 class IndexOutput(HashedFiles):
     """The index's output files (and docs) by path relative to the stack folder, each read
-    only when its bytes are asked for: from the working tree where it holds the entry's
-    blob, else from git. Whether a file holds given bytes is told by the blob id alone."""
+    when its bytes are asked for (and not kept: at 10,000 releases the docs alone are
+    ~20 MB): from the working tree where it holds the entry's blob, else from git.
+    Whether a file holds given bytes is told by the blob id alone."""
 
-    def __init__(
-        self, repository: Repository, entries: dict[str, IndexEntry], worktree: str, label: str, read: dict[str, bytes]
-    ) -> None:
+    def __init__(self, repository: Repository, entries: dict[str, IndexEntry], worktree: str, label: str) -> None:
         self._repository, self._entries, self._worktree, self._label = repository, entries, worktree, label
-        self._read = read  # bytes read already (hashed on linking, or asked for), by path
 
     def __getitem__(self, path: str) -> bytes:
-        content = self._read.get(path)
+        entry = self._entries[path]
+        content = _blob_bytes(f"{self._worktree}/{path}", entry.blob)
         if content is None:
-            entry = self._entries[path]
-            content = _blob_bytes(f"{self._worktree}/{path}", entry.blob)
-            if content is None:
-                with naming_side(self._label):
-                    content = self._repository.read_blobs({entry.path: entry.blob})[path]
-            self._read[path] = content
+            with naming_side(self._label):
+                content = self._repository.read_blobs({entry.path: entry.blob})[path]
         return content
 
     def __iter__(self) -> Iterator[str]:
@@ -211,14 +202,11 @@ def _same_inode(info: os.stat_result, before: os.stat_result) -> bool:
     )
 
 
-def _linked(
-    root: str, worktree: str, blobs: dict[str, str], keep: set[str], vouched: dict[str, os.stat_result]
-) -> tuple[set[str], dict[str, bytes]]:
+def _linked(root: str, worktree: str, blobs: dict[str, str], vouched: dict[str, os.stat_result]) -> set[str]:
     """Link each file of ``blobs`` (path -> blob id) from the working tree into ``root``
-    where it is that blob (``vouched`` by git, else by its hash): the paths linked, and the
-    bytes of those in ``keep``. The others are left out of ``root``, to be read from git."""
+    where it is that blob (``vouched`` by git, else by its hash): the paths linked. The
+    others are left out of ``root``, to be read from git."""
     linked: set[str] = set()
-    kept: dict[str, bytes] = {}
     folders: set[str] = set()
     for path, blob in blobs.items():
         source, target = f"{worktree}/{path}", f"{root}/{path}"
@@ -238,14 +226,11 @@ def _linked(
         if before is not None and _links(target, before):
             linked.add(path)  # git vouched for it: not read at all
             continue
-        content = _blob_bytes(target, blob)  # through the link: the very file the side holds
-        if content is None:
+        if _blob_bytes(target, blob) is None:  # through the link: the very file the side holds
             os.unlink(target)
             continue
         linked.add(path)
-        if path in keep:
-            kept[path] = content
-    return linked, kept
+    return linked
 
 
 def _links(target: str, before: os.stat_result) -> bool:

@@ -139,9 +139,10 @@ def test_a_staged_then_edited_file_holds_the_staged_bytes(repo: Path, batches: l
     output = _new(repo)[1]
     assert output is not None
     batches.clear()
-    assert output["out/flux/b.yaml"] == b"kind: HelmRelease # b staged\n"  # asked: from git, once
+    assert output["out/flux/b.yaml"] == b"kind: HelmRelease # b staged\n"  # asked: from git
     assert output["out/flux/b.yaml"] == b"kind: HelmRelease # b staged\n"
-    assert [blob for names in batches for blob in names] == _blobs(repo, "out/flux/b.yaml")
+    assert output["out/flux/a.yaml"] == b"kind: HelmRelease # a\n"  # from the working tree
+    assert [blob for names in batches for blob in names] == _blobs(repo, "out/flux/b.yaml") * 2  # nothing kept
 
 
 def test_a_file_deleted_in_the_working_tree_is_read_from_git(repo: Path, batches: list[list[str]]) -> None:
