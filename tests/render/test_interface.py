@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, rail
 
+from renderer.load import load_stack
 from renderer.model.interface import Interface
-from renderer.yamlio import load_document
+from renderer.render import render_stack
+from renderer.render.interface import interface_of
+from renderer.yamlio import Document, load_document
 
 EXAMPLE = REPO_ROOT / "examples" / "multi-repo"
 SOPS = "secrets/s3/postgresql-ha-credentials.sops.yaml"
@@ -41,6 +44,17 @@ def test_the_shipped_interface_names_exports_secret_names_and_keys() -> None:
         "sr-check-password",
     )
     assert interface.flux is not None and interface.flux.kustomizations == ("s2-cluster", "s3-platform", "s5-apps")
+
+
+@pytest.mark.parametrize("stack", [REPO_ROOT, EXAMPLE / "platform"], ids=["shipped", "multi-repo-platform"])
+def test_the_interface_text_reads_back_as_the_model_it_was_written_from(stack: Path) -> None:
+    loaded = load_stack(stack, refuse_plaintext=False)
+    rendered = render_stack(loaded, loaded.stack.config.targets)
+    written = next(file for file in rendered.files if file.path.endswith("/interface.yaml"))
+    data = interface_of(loaded, rendered.resolution).to_data()
+    read = Interface.from_document(load_document(written.content.decode("utf-8"), "interface.yaml"))
+    assert read.releases and any(release.exports for release in read.releases)
+    assert Interface.from_document(Document(path="interface.yaml", data=data)) == read
 
 
 def test_a_stale_interface_is_drift(tmp_path: Path) -> None:
