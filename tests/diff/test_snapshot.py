@@ -19,6 +19,7 @@ from renderer.diff import cached, snapshot
 from renderer.diff.git import INDEX, Repository
 from renderer.diff.sides import Side
 from renderer.load.stack import secret_document, the_secret
+from renderer.render import target
 
 SOPS_FILE = "secrets/s3/valkey-credentials.sops.yaml"
 VALKEY = "releases/s3/valkey.yaml"
@@ -371,3 +372,16 @@ def test_the_cache_folder_never_holds_ciphertext_or_a_pem_block(stack: Path, cac
         for content in contents:
             assert b"ENC[" not in content and b"-----BEGIN" not in content, path
     assert searched == 2  # both snapshots were read decompressed
+
+
+def test_a_restored_sides_bytes_are_the_bytes_its_renders_share(stack: Path, cache_folder: Path) -> None:
+    _check(stack)
+    repository, head, entry = _entry(stack)
+    with yamlio.sharing_parses(), target.sharing_renders(), snapshot.sharing_skeletons():
+        side = snapshot.restore(entry, "base", repository, head)
+        shared = target._SHARED.get()
+        assert side is not None and side.rendered is not None and shared
+        contents = {id(file.document.text): file.content for file in side.rendered.files if file.document}
+        given = [(content, written) for content, written in shared.values() if id(written.text) in contents]
+        assert given  # one copy: the bytes the other side's render takes are the restored file's own
+        assert all(content is contents[id(written.text)] for content, written in given)
