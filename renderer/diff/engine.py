@@ -16,13 +16,14 @@ from ..lint.rule import LintOptions
 from ..lint.rules import symlink_escape
 from ..load import CONFIG_NAME
 from ..load.imports import imports_at_revision
+from ..load.reuse import Reuse
 from ..load.stack import sharing_marks
 from ..render.target import sharing_renders
 from ..schemacheck import sharing_verdicts
 from ..yamlio import Document, load_document, sharing_parses
 from . import cached, snapshot
 from .compare import MOVED, DiffResult, compare
-from .git import INDEX, WORKTREE, Compared, Repository, compared, naming_side
+from .git import INDEX, WORKTREE, Compared, IndexEntry, Repository, compared, naming_side
 from .graph import LayerGraph, layer_graph
 from .indexed import index_root, plain_entries
 from .moves import config_document, cross_stack
@@ -203,11 +204,13 @@ class _Reader:
             head = None if same_tree else _restored(restore_keys, head_label, repository, head_tree)
         links: list[Problem] = []
         if head is None:
+            entries = _plain_index(repository, sides.head, head_label)
             root, output, links = self.scope.enter_context(
-                _head_root(repository, self.stack_root, sides.head, head_label)
+                _head_root(repository, self.stack_root, sides.head, head_label, entries)
             )
+            reuse = self._reuse(base, entries)
             with imports_at_revision(repository.top, _treeish(sides.head)):
-                head = _read_and_lint(head_label, root, output, links, self.options, self.lint, head_keys)
+                head = _read_and_lint(head_label, root, output, links, self.options, self.lint, head_keys, reuse)
             config = config_document(root) if head[0] is not None else None
         elif config is None:
             config = _stored_config(repository, head_tree)
@@ -216,6 +219,19 @@ class _Reader:
         if base is None:
             base, _ = self._base(base_keys)
         return base, head, config, links
+
+    def _reuse(self, base: ReadSide | None, entries: dict[str, IndexEntry] | None) -> Reuse | None:
+        """What the index's load may take over from the restored base: the releases whose
+        files are the blobs the base read (see :mod:`renderer.load.reuse`). Only for an
+        index of plain files (``entries``), as linked: no symlink whose target could change
+        while the link does not."""
+        if entries is None or base is None or base[0] is None or base[0].loaded is None:
+            return None
+        if self.sides.base in (INDEX, WORKTREE):
+            return None
+        with naming_side(self.labels[1]):
+            changed = self.repository.staged_changes(self.sides.base)
+        return Reuse.of(base[0].loaded, changed)
 
     def _base(self, keys: cached.SideKeys | None) -> tuple[ReadSide, Document | None]:
         """The base read from git, and its rail.yaml."""
@@ -234,13 +250,15 @@ def _read_and_lint(
     options: LintOptions,
     lint: bool,
     keys: cached.SideKeys | None = None,
+    reuse: Reuse | None = None,
 ) -> ReadSide:
     """A side and its lint result, or the problems that stop it loading (never file
     content). ``links``: the side's symlinks that leave the stack, left out when it was
     written out: findings of the side's lint, as ``rail lint`` reports them. ``keys``: where
-    this tree's lint result and the side itself are kept (see :mod:`.cached`), or None."""
+    this tree's lint result and the side itself are kept (see :mod:`.cached`), or None.
+    ``reuse``: what the side's load may take over from a side read before."""
     try:
-        view = read_side(label, root, output)
+        view = read_side(label, root, output, reuse)
         if not lint:
             return _output_released(view), None, []
         if view.loaded is not None and view.loaded.imports:
@@ -337,25 +355,34 @@ def _merged(findings: list[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
+def _plain_index(repository: Repository, side: str, label: str) -> dict[str, IndexEntry] | None:
+    """The index's entries when ``side`` is the index and holds plain files only (see
+    :func:`.indexed.plain_entries`), else None."""
+    if side != INDEX:
+        return None
+    with naming_side(label):
+        return plain_entries(repository)
+
+
 @contextmanager
-def _head_root(repository: Repository, stack_root: Path, side: str, label: str) -> Iterator[Root]:
+def _head_root(
+    repository: Repository, stack_root: Path, side: str, label: str, entries: dict[str, IndexEntry] | None
+) -> Iterator[Root]:
     """The working tree's files (as git lists them: no ignored file) are hard-linked into
     a private folder, not copied: copying thousands of files costs more than a render.
     The index's files are linked too where the working tree holds their bytes (see
-    :mod:`.indexed`); the rest, and revisions, are written out from git objects."""
+    :mod:`.indexed`); the rest, and revisions, are written out from git objects.
+    ``entries``: the index's entries when all are plain files (:func:`.indexed.plain_entries`)."""
     if side == WORKTREE:
         with naming_side(label):
             paths, escaped = repository.worktree_files()
         with linked(paths, stack_root.resolve(), scratch=repository.git_dir()) as root:
             yield root, None, escaped
         return
-    if side == INDEX:
-        with naming_side(label):
-            entries = plain_entries(repository)
-        if entries is not None:  # plain files only: linked where the working tree holds their bytes
-            with index_root(repository, entries, stack_root.resolve(), label) as (folder, output):
-                yield folder, output, []
-            return
+    if side == INDEX and entries is not None:  # plain files only: linked where the working tree holds their bytes
+        with index_root(repository, entries, stack_root.resolve(), label) as (folder, output):
+            yield folder, output, []
+        return
     with _revision_root(repository, side, label, stack_root) as root:
         yield root
 

@@ -100,6 +100,24 @@ class Repository:
                 entries.append(IndexEntry(mode, blob, int(stage), path, tag))
         return entries
 
+    def staged_changes(self, commit: str) -> set[str]:
+        """The paths below the stack folder (relative to it) whose index entry differs from
+        ``commit``'s tree: added, removed, or changed in content or mode (``git diff-index
+        --cached``: the index against the tree, the working tree never looked at)."""
+        listing = _git(
+            self.top,
+            "diff-index",
+            "--cached",
+            "--no-renames",
+            "--name-only",
+            "-z",
+            commit,
+            "--",
+            self.prefix or ".",
+            what="compare the index with the base",
+        )
+        return {self.relative(raw.decode()) for raw in listing.split(b"\0") if raw}
+
     def stat_dirty(self) -> set[str]:
         """The paths below the stack folder (in the repository) whose working-tree file git
         cannot vouch for, from the stat data its index keeps, as holding the entry's bytes:

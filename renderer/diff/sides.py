@@ -22,6 +22,7 @@ from ..lint.inputs import rendered_manifests
 from ..lint.layers import LAYER_LABEL, assign
 from ..lint.manifests import Manifest
 from ..load import CONFIG_NAME
+from ..load.reuse import Reuse
 from ..load.stack import LoadedStack
 from ..model import StackConfig
 from ..render import Rendered
@@ -251,23 +252,27 @@ def _same_file(path: Path, content: bytes) -> bool:
         return False
 
 
-def read_side(label: str, root: Path, output_files: Mapping[str, bytes] | None = None) -> Side:
+def read_side(
+    label: str, root: Path, output_files: Mapping[str, bytes] | None = None, reuse: Reuse | None = None
+) -> Side:
+    """The side whose files are in ``root``; ``reuse``: releases its load may take over
+    from a side read before (:mod:`renderer.load.reuse`)."""
     try:
-        return _read(label, root, output_files)
+        return _read(label, root, output_files, reuse)
     except InputError as error:
         raise InputError(
             [replace(problem, message=f"{label}: {problem.message}") for problem in error.problems]
         ) from None
 
 
-def _read(label: str, root: Path, output_files: Mapping[str, bytes] | None) -> Side:
+def _read(label: str, root: Path, output_files: Mapping[str, bytes] | None, reuse: Reuse | None) -> Side:
     if (root / CONFIG_NAME).is_file():
         from ..load import load_stack
         from ..load.stack import sharing_marks
         from ..render import render_stack
 
         with sharing_marks():  # loading and rendering walk the same values for references
-            loaded = load_stack(root, refuse_plaintext=False)
+            loaded = load_stack(root, refuse_plaintext=False, reuse=reuse)
             config = loaded.stack.config
             rendered = render_stack(loaded, config.targets)
         manifests = rendered_manifests(rendered)

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, Problem, ProblemCollector
 from ..memo import memo_scope
@@ -23,6 +23,9 @@ from ..yamlio import Document, load_document, load_documents
 from .files import escape_problem, escaping_link, inside, read_text, read_yaml
 from .imports import load_imports, load_moves
 from .schema import validate
+
+if TYPE_CHECKING:
+    from .reuse import Reuse
 
 CONFIG_NAME = "rail.yaml"
 
@@ -99,19 +102,22 @@ def find_root(start: Path) -> Path:
     )
 
 
-def load_stack(root: Path, *, refuse_plaintext: bool = True) -> LoadedStack:
+def load_stack(root: Path, *, refuse_plaintext: bool = True, reuse: Reuse | None = None) -> LoadedStack:
     """Read and validate the stack at ``root``.
 
     ``refuse_plaintext``: a literal secret in a spec or values file, or an
     unencrypted SOPS file, is an input error (render). The linter turns it off
-    and reports them as findings instead.
+    and reports them as findings instead. ``reuse``: an earlier load of the same stack
+    whose unchanged releases are taken over, not read (lint and diff only).
     """
+    if reuse is not None and refuse_plaintext:
+        reuse = None  # taken over unchecked: only a lenient load may (it checks nothing per file)
     # Each folder resolved once: a values and a secret file per release check their paths.
     with sharing_resolves():
-        return _load_stack(root.resolve(), refuse_plaintext)
+        return _load_stack(root.resolve(), refuse_plaintext, reuse)
 
 
-def _load_stack(root: Path, refuse_plaintext: bool) -> LoadedStack:
+def _load_stack(root: Path, refuse_plaintext: bool, reuse: Reuse | None) -> LoadedStack:
     config_document = read_yaml(root / CONFIG_NAME, CONFIG_NAME)
     problems = validate(config_document, "stack.schema.json")
     if problems:
@@ -132,6 +138,13 @@ def _load_stack(root: Path, refuse_plaintext: bool) -> LoadedStack:
         target = escaping_link(root, spec_path) if spec_path.is_symlink() else None
         if target is not None:
             escaped.append(escape_problem(display, target))
+            continue
+        taken = reuse.release(display) if reuse is not None else None
+        if taken is not None:
+            spec_documents[display] = taken.spec
+            values_documents.update(taken.values)
+            secret_files.update(taken.secrets)
+            releases.append(taken.release)
             continue
         try:
             document = read_yaml(spec_path, display)

@@ -134,9 +134,9 @@ def count_side_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     seen: list[str] = []
 
-    def counted(label: str, root: Path, output: Mapping[str, bytes] | None = None) -> sides.Side:
+    def counted(label: str, root: Path, output: Mapping[str, bytes] | None = None, reuse: Any = None) -> sides.Side:
         seen.append(label)
-        return sides.read_side(label, root, output)
+        return sides.read_side(label, root, output, reuse)
 
     monkeypatch.setattr(engine, "read_side", counted)
     return seen

@@ -77,3 +77,18 @@ def test_stat_dirty_asks_no_fsmonitor(stack: Path) -> None:
 
     assert Repository.of(stack).stat_dirty() == {"stack/a.yaml"}
     assert not called.exists()
+
+
+def test_staged_changes_are_what_the_index_changed_since_the_commit(stack: Path) -> None:
+    write(stack, "a.yaml", "name: changed\n")  # changed and staged
+    (stack / "b.yaml").unlink()  # removed and staged
+    write(stack, "e.yaml", "name: e\n")  # added and staged
+    (stack / "c.yaml").chmod(0o755)  # its mode only
+    git(stack, "add", "-A", ".")
+    write(stack, "d.yaml", "name: not staged\n")  # the working tree only: not the index's
+    write(stack.parent, "beside.yaml", "other: 2\n")  # outside the stack folder
+    git(stack.parent, "add", "beside.yaml")
+
+    changed = Repository.of(stack).staged_changes(git(stack, "rev-parse", "HEAD").strip())
+
+    assert changed == {"a.yaml", "b.yaml", "c.yaml", "e.yaml"}  # relative to the stack folder

@@ -302,7 +302,11 @@ def _through_the_engine(repo: Path) -> None:
     (a submodule's commit is no blob)."""
     repository = Repository.of(repo)
     try:
-        with engine._head_root(repository, repo, INDEX, "head") as (folder, _, _):
+        with engine._head_root(repository, repo, INDEX, "head", engine._plain_index(repository, INDEX, "head")) as (
+            folder,
+            _,
+            _,
+        ):
             assert folder.is_dir()
     except InputError as error:
         assert "cat-file" in str(error.problems[0].message)
@@ -321,7 +325,11 @@ def test_the_engine_links_a_plain_index(repo: Path, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(engine, "index_root", counted)
     repository = Repository.of(repo)
-    with engine._head_root(repository, repo, INDEX, "head") as (folder, output, escaped):
+    with engine._head_root(repository, repo, INDEX, "head", engine._plain_index(repository, INDEX, "head")) as (
+        folder,
+        output,
+        escaped,
+    ):
         assert (folder / STAGED).read_bytes() == b"name: a\nstaged: true\n"
         assert output == _old(repo)[1] and escaped == []
     assert taken == ["linked"]

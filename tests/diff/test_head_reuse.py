@@ -1,0 +1,118 @@
+"""The index's load takes over what the restored base read where git says nothing changed
+(renderer/load/reuse.py, wired in renderer/diff/engine.py): ``rail check --staged`` says
+the same as with the cache off, and reads again only the releases whose files are staged
+changed, in real git repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from gitstack import edit, git, rail, render, shipped_clone, write
+
+from renderer.load import reuse as reuse_module
+
+PG = "releases/s3/postgresql-ha.yaml"
+PG_VALUES = "values/s3/postgresql-ha.yaml"
+VALKEY = "releases/s3/valkey.yaml"
+GITEA = "releases/s5/gitea.yaml"
+BACKUP = "releases/s3/backup.yaml"  # a Backup, not a release: always read (the backups are checked as a whole)
+ADMIN_SECRET = "secrets/s5/gitea-admin.sops.yaml"
+
+
+@pytest.fixture
+def stack(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return shipped_clone(tmp_path, tmp_path_factory)
+
+
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
+    """Each spec the index's load asked about: whether it was taken over (False: read)."""
+    asked: dict[str, bool] = {}
+    real = reuse_module.Reuse.release
+
+    def spied(self: reuse_module.Reuse, origin: str) -> reuse_module.Taken | None:
+        found = real(self, origin)
+        asked[origin] = found is not None
+        return found
+
+    monkeypatch.setattr(reuse_module.Reuse, "release", spied)
+    return asked
+
+
+def _check(stack: Path) -> tuple[int, str]:
+    run = rail(stack, "check", "--staged", "--format", "json")
+    assert run.exit_code in (0, 1), run.output
+    return run.exit_code, run.stdout
+
+
+def _seen(stack: Path) -> None:
+    """HEAD's side kept: what the hooks before this commit left."""
+    for _ in range(2):
+        _check(stack)
+
+
+def _stage_values(stack: Path) -> None:
+    edit(stack, PG_VALUES, "minAvailable: 2", "minAvailable: 1")
+
+
+def _stage_secret(stack: Path) -> None:
+    edit(stack, ADMIN_SECRET, 'railiance.io/example: "true"', 'railiance.io/example: "false"')
+
+
+def _stage_new_release(stack: Path) -> None:
+    text = (stack / VALKEY).read_text(encoding="utf-8")
+    write(stack, "releases/s3/valkey-two.yaml", text.replace("name: valkey\n", "name: valkey-two\n", 1))
+
+
+def _stage_shrink(stack: Path) -> None:
+    edit(stack, PG, "size: 10Gi", "size: 8Gi")
+
+
+STAGED: dict[str, tuple[Callable[[Path], None], set[str]]] = {
+    # what is staged -> the release specs read again (every other one is taken over)
+    "values file": (_stage_values, {PG}),
+    "a release's Secret": (_stage_secret, {GITEA}),
+    "a new release": (_stage_new_release, {"releases/s3/valkey-two.yaml"}),  # nothing earlier to take over
+    "a volume shrink": (_stage_shrink, {PG}),
+}
+
+
+@pytest.mark.parametrize("change", sorted(STAGED))
+def test_a_staged_change_says_the_same_and_reads_only_what_changed(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch, taken: dict[str, bool], change: str
+) -> None:
+    make, read_again = STAGED[change]
+    _seen(stack)
+    make(stack)
+    render(stack)
+    git(stack, "add", "-A")
+    edit(stack, VALKEY, "size: 2Gi", "size: 1Gi")  # in the working tree only: the index's valkey is HEAD's
+
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")
+    plain = _check(stack)
+    monkeypatch.delenv("RAIL_NO_CACHE")
+    taken.clear()
+    assert _check(stack) == plain
+
+    assert taken, "the index's load took nothing over"
+    assert {origin for origin, took in taken.items() if not took} == {*read_again, BACKUP}
+    assert taken[VALKEY]
+
+
+def test_a_changed_config_takes_nothing_over(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch, taken: dict[str, bool]
+) -> None:
+    _seen(stack)
+    edit(stack, "rail.yaml", "clusterDomain: cluster.local", "clusterDomain: cluster.example")
+    render(stack)
+    git(stack, "add", "-A")
+
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")
+    plain = _check(stack)
+    monkeypatch.delenv("RAIL_NO_CACHE")
+    taken.clear()
+    assert _check(stack) == plain
+
+    assert taken == {}  # no reuse: every release is read with the new config
