@@ -6,7 +6,7 @@ pickling it whole cost half a second of a 1,000-release run and, at 10,000, the 
 memo of millions of objects (~90 MB of the run's peak memory). So a side is kept as a
 :class:`Told`: the differences from a side kept whole (its *root*, :class:`Root`). Each of
 its collections (objects, files, documents, releases, resolved values, parses, renders,
-skeletons) is a table in its own order: an entry the same as the root's entry under the
+skeletons, content digests) is a table in its own order: an entry the same as the root's entry under the
 same key is the root's entry's place there; any other entry is written out. A side that
 differs from its root in more than one entry in :data:`OWN_AT_MOST` is kept whole, and is
 the root of the sides kept after it: a delta always names a side kept whole, never
@@ -50,6 +50,11 @@ class Kept:
     # A secret file's parse without its values (see renderer.yamlio.skeleton): restoring
     # rebuilds it from the file's text, not parsing it again. A file with none is parsed.
     skeletons: dict[str, Skeleton]
+    # The lint's content digest of each document kept (renderer.lint.documents) that the
+    # run keeping it worked out: restoring hands them back, so a side linked to this one
+    # (the next index, sharing most documents) keys its per-object results without
+    # spelling and hashing thousands of documents again.
+    contents: dict[str, Document]
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,7 @@ def _with(collections: dict[str, Entries], kept: Kept) -> Kept:
         parses=dict(collections["parses"]),
         renders=dict(collections["renders"]),
         skeletons=dict(collections["skeletons"]),
+        contents=dict(collections["contents"]),
     )
 
 
@@ -198,4 +204,5 @@ COLLECTIONS: dict[str, Callable[[Kept], Entries]] = {
     "parses": lambda kept: list(kept.parses.items()),
     "renders": lambda kept: list(kept.renders.items()),
     "skeletons": lambda kept: list(kept.skeletons.items()),
+    "contents": lambda kept: list(kept.contents.items()),
 }

@@ -56,6 +56,7 @@ from typing import Any
 
 from .. import __version__, cache
 from ..errors import InputError
+from ..lint.documents import known_content, remember_content
 from ..load.stack import SecretFile, secret_document, the_secret
 from ..memo import memo_scope
 from ..render import Rendered
@@ -78,7 +79,7 @@ from .kept import Kept, Root, Told, join, tell
 from .sides import DiffObject, ObjectKey, Side
 
 KIND = "snapshot"
-FORMAT = "side-snapshot/5"  # bump when what is kept, or how, changes
+FORMAT = "side-snapshot/6"  # bump when what is kept, or how, changes
 _SECRET_AT_MOST = 1 << 22  # bytes: a larger working tree file is not read for a secret file
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
@@ -235,6 +236,8 @@ def restore(entry: str | None, label: str, repository: Repository, side: str) ->
         return None
     restored = _with_secrets(kept, secrets, label)
     if restored is not None:
+        for content, document in kept.contents.items():
+            remember_content(document, content)
         share_parses(kept.parses)
         # The restored side's bytes are its renders' bytes: one copy, shared by the other side.
         files = restored.rendered.files if restored.rendered is not None else ()
@@ -330,7 +333,27 @@ def _without_secrets(side: Side) -> Kept:
     parses = shared_parses_of({text for text in texts if text is not None})
     renders = shared_renders_of({id(file.document.data) for file in files if file.document is not None})
     skeletons = _skeletons(loaded.secret_files, digests)
-    return Kept(kept_side, digests, outputs, frozenset(as_text), objects, parses, renders, skeletons)
+    contents = _contents(kept_side)
+    return Kept(kept_side, digests, outputs, frozenset(as_text), objects, parses, renders, skeletons, contents)
+
+
+def _contents(side: Side) -> dict[str, Document]:
+    """The content digests this run worked out for the documents ``side`` keeps (its
+    Secrets already cut out), each with its document."""
+    loaded, rendered = side.loaded, side.rendered
+    assert loaded is not None and rendered is not None
+    documents = [
+        *(obj.document for obj in side.objects.values()),
+        *(file.document for file in rendered.files),
+        *loaded.spec_documents.values(),
+        *loaded.values_documents.values(),
+    ]
+    contents: dict[str, Document] = {}
+    for document in documents:
+        content = known_content(document) if document is not None else None
+        if content is not None:
+            contents.setdefault(content, document)
+    return contents
 
 
 def _skeletons(secret_files: dict[str, SecretFile], digests: dict[str, str]) -> dict[str, Skeleton]:

@@ -33,6 +33,11 @@ FORMAT = "document-places/1"  # bump when how a place is keyed or stored changes
 # documents). A weak reference, so this memo never keeps a document alive: at 10,000
 # releases a side's documents are let go while the other side is read.
 _CONTENT: dict[int, tuple[weakref.ref[Document], str | None]] = {}
+# The same digests by what they are made of: the identities of a document's data and text,
+# its path and index. A rendered file's document is made afresh for its path in every render
+# (``dataclasses.replace`` of the rendered object), from data and text a restored diff side
+# shares: such a twin of a document kept with its digest has that digest.
+_TWINS: dict[tuple[int, int, str, int], tuple[weakref.ref[Document], str | None]] = {}
 
 
 def content_key(document: Document) -> str | None:
@@ -45,14 +50,48 @@ def content_key(document: Document) -> str | None:
     known = _CONTENT.get(ident)
     if known is not None and known[0]() is document:
         return known[1]
-    content = _content_digest(document)
+    twin = _TWINS.get(_made_of(document))
+    found = twin[0]() if twin is not None else None
+    # Alive, so the identities it was filed under are still its data's and text's.
+    if twin is not None and found is not None and found.data is document.data and found.text is document.text:
+        content = twin[1]
+    else:
+        content = _content_digest(document)
+    _remember(document, content)
+    return content
+
+
+def _made_of(document: Document) -> tuple[int, int, str, int]:
+    return id(document.data), id(document.text), document.path, document.index
+
+
+def known_content(document: Document) -> str | None:
+    """``document``'s content digest if this run has worked it out (or been told it), else
+    None: never worked out here."""
+    known = _CONTENT.get(id(document))
+    return known[1] if known is not None and known[0]() is document else None
+
+
+def remember_content(document: Document, content: str) -> None:
+    """Take ``content`` as ``document``'s content digest: what :func:`content_key` worked
+    out for this very document in an earlier run (a diff side kept with its documents'
+    digests, renderer.diff.snapshot), so it is not worked out again."""
+    if type(document) is Document and document.text is not None and known_content(document) is None:
+        _remember(document, content)
+
+
+def _remember(document: Document, content: str | None) -> None:
+    ident, made_of = id(document), _made_of(document)
 
     def forget(reference: weakref.ref[Document]) -> None:
         if _CONTENT.get(ident, (None,))[0] is reference:
             del _CONTENT[ident]
+        if _TWINS.get(made_of, (None,))[0] is reference:
+            del _TWINS[made_of]
 
-    _CONTENT[ident] = (weakref.ref(document, forget), content)
-    return content
+    reference = weakref.ref(document, forget)
+    _CONTENT[ident] = (reference, content)
+    _TWINS.setdefault(made_of, (reference, content))
 
 
 def _content_digest(document: Document) -> str | None:

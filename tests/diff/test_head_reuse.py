@@ -6,6 +6,7 @@ changed, in real git repositories."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ PG = "releases/s3/postgresql-ha.yaml"
 PG_VALUES = "values/s3/postgresql-ha.yaml"
 VALKEY = "releases/s3/valkey.yaml"
 GITEA = "releases/s5/gitea.yaml"
+INTERFACE = "rendered/interface.yaml"
 BACKUP = "releases/s3/backup.yaml"  # a Backup, not a release: always read (the backups are checked as a whole)
 ADMIN_SECRET = "secrets/s5/gitea-admin.sops.yaml"
 
@@ -116,3 +118,31 @@ def test_a_changed_config_takes_nothing_over(
     assert _check(stack) == plain
 
     assert taken == {}  # no reuse: every release is read with the new config
+
+
+def test_the_index_keys_its_lint_by_digests_its_base_kept(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documents the index shares with its restored base (taken over, or rendered
+    afresh from the base's rendered objects) are not spelt and hashed again: only the
+    changed release's, and Secrets' (no Secret's digest is kept)."""
+    from renderer.lint import documents
+
+    _seen(stack)
+    _stage_values(stack)
+    render(stack)
+    git(stack, "add", "-A")
+    digested: list[str] = []
+    original = documents._content_digest
+
+    def counting(document: Any) -> str | None:
+        data = document.data if isinstance(document.data, dict) else {}
+        if data.get("kind") != "Secret":
+            digested.append(document.path)
+        return original(document)
+
+    monkeypatch.setattr(documents, "_content_digest", counting)
+    _check(stack)
+
+    # The stack's interface file is rendered whole from every release: made afresh each time.
+    assert digested and all("postgresql-ha" in path or path == INTERFACE for path in digested), digested

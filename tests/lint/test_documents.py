@@ -3,6 +3,7 @@ digest, once per document, and a key's place kept on its own, never a Secret's."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import pytest
@@ -62,6 +63,54 @@ def test_a_document_is_digested_once(monkeypatch: pytest.MonkeyPatch) -> None:
     ident = id(document)
     del document, calls[:]  # let it go: the memo holds no document alive
     assert ident not in documents._CONTENT
+
+
+@pytest.fixture
+def digested(monkeypatch: pytest.MonkeyPatch) -> list[Document]:
+    """Every document whose content digest is worked out from now on."""
+    calls: list[Document] = []
+    original = documents._content_digest
+
+    def counting(document: Document) -> str | None:
+        calls.append(document)
+        return original(document)
+
+    monkeypatch.setattr(documents, "_content_digest", counting)
+    return calls
+
+
+def test_a_twin_made_of_the_same_data_and_text_is_not_digested_again(digested: list[Document]) -> None:
+    document = load_documents(TEXT, "f.yaml", shared=False)[0]
+    key = documents.content_key(document)
+    twin = dataclasses.replace(document, path="f.yaml")  # a rendered file's document, made afresh
+    assert twin is not document and documents.content_key(twin) == key
+    assert digested == [document]
+    # Equal is not enough: other data or text objects, another path or index, are digested.
+    others = (
+        Document("f.yaml", dict(document.data), 0, document.text),
+        Document("f.yaml", document.data, 0, "".join(document.text or "")),
+        dataclasses.replace(document, path="g.yaml"),
+        dataclasses.replace(document, index=1),
+    )
+    assert [documents.content_key(other) for other in others][:2] == [key, key]
+    assert digested[1:] == list(others)
+    ident = id(document)
+    del document, twin, others, digested[:]
+    assert not any(ident == made_of[0] for made_of in documents._TWINS)  # nothing held alive
+
+
+def test_a_digest_remembered_is_taken_for_that_document_only(digested: list[Document]) -> None:
+    document = load_documents(TEXT, "f.yaml", shared=False)[0]
+    key = documents._content_digest(document)
+    assert key is not None
+    digested.clear()
+    fresh = load_documents(TEXT, "f.yaml", shared=False)[0]
+    documents.remember_content(document, key)  # as a restored diff side hands it back
+    assert documents.known_content(document) == documents.content_key(document) == key
+    assert documents.known_content(fresh) is None and documents.content_key(fresh) == key
+    assert digested == [fresh]
+    documents.remember_content(document, "another")  # never over what is known
+    assert documents.content_key(document) == key
 
 
 @pytest.fixture
