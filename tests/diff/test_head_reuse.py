@@ -6,8 +6,8 @@ changed, in real git repositories."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitstack import edit, git, rail, render, shipped_clone, write
