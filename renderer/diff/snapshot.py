@@ -351,7 +351,7 @@ def _contents(side: Side) -> dict[str, Document]:
     contents: dict[str, Document] = {}
     for document in documents:
         content = known_content(document) if document is not None else None
-        if content is not None:
+        if document is not None and content is not None:
             contents.setdefault(content, document)
     return contents
 
