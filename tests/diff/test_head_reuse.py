@@ -49,6 +49,16 @@ def _check(stack: Path) -> tuple[int, str]:
     return run.exit_code, run.stdout
 
 
+def _says_what_it_says_without_the_cache(stack: Path, monkeypatch: pytest.MonkeyPatch, taken: dict[str, bool]) -> None:
+    """``rail check --staged`` with the cache says what it says without; ``taken`` then
+    holds what the run with the cache took over."""
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")
+    plain = _check(stack)
+    monkeypatch.delenv("RAIL_NO_CACHE")
+    taken.clear()
+    assert _check(stack) == plain
+
+
 def _seen(stack: Path) -> None:
     """HEAD's side kept: what the hooks before this commit left."""
     for _ in range(2):
@@ -92,11 +102,7 @@ def test_a_staged_change_says_the_same_and_reads_only_what_changed(
     git(stack, "add", "-A")
     edit(stack, VALKEY, "size: 2Gi", "size: 1Gi")  # in the working tree only: the index's valkey is HEAD's
 
-    monkeypatch.setenv("RAIL_NO_CACHE", "1")
-    plain = _check(stack)
-    monkeypatch.delenv("RAIL_NO_CACHE")
-    taken.clear()
-    assert _check(stack) == plain
+    _says_what_it_says_without_the_cache(stack, monkeypatch, taken)
 
     assert taken, "the index's load took nothing over"
     assert {origin for origin, took in taken.items() if not took} == {*read_again, BACKUP}
@@ -111,11 +117,7 @@ def test_a_changed_config_takes_nothing_over(
     render(stack)
     git(stack, "add", "-A")
 
-    monkeypatch.setenv("RAIL_NO_CACHE", "1")
-    plain = _check(stack)
-    monkeypatch.delenv("RAIL_NO_CACHE")
-    taken.clear()
-    assert _check(stack) == plain
+    _says_what_it_says_without_the_cache(stack, monkeypatch, taken)
 
     assert taken == {}  # no reuse: every release is read with the new config
 

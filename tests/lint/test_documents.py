@@ -48,23 +48,6 @@ def test_data_marshal_cannot_spell_is_keyed_by_its_type_and_text() -> None:
     assert dated is not None and text is not None and dated != text
 
 
-def test_a_document_is_digested_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[Document] = []
-    original = documents._content_digest
-
-    def counting(document: Document) -> str | None:
-        calls.append(document)
-        return original(document)
-
-    monkeypatch.setattr(documents, "_content_digest", counting)
-    document = load_documents(TEXT, "f.yaml", shared=False)[0]
-    assert documents.content_key(document) == documents.content_key(document)
-    assert len(calls) == 1
-    ident = id(document)
-    del document, calls[:]  # let it go: the memo holds no document alive
-    assert ident not in documents._CONTENT
-
-
 @pytest.fixture
 def digested(monkeypatch: pytest.MonkeyPatch) -> list[Document]:
     """Every document whose content digest is worked out from now on."""
@@ -77,6 +60,15 @@ def digested(monkeypatch: pytest.MonkeyPatch) -> list[Document]:
 
     monkeypatch.setattr(documents, "_content_digest", counting)
     return calls
+
+
+def test_a_document_is_digested_once(digested: list[Document]) -> None:
+    document = load_documents(TEXT, "f.yaml", shared=False)[0]
+    assert documents.content_key(document) == documents.content_key(document)
+    assert len(digested) == 1
+    ident = id(document)
+    del document, digested[:]  # let it go: the memo holds no document alive
+    assert ident not in documents._CONTENT
 
 
 def test_a_twin_made_of_the_same_data_and_text_is_not_digested_again(digested: list[Document]) -> None:
