@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from ..model import Release
 from ..yamlio import Document
@@ -37,7 +38,6 @@ class Reuse:
 
     previous: LoadedStack
     changed: frozenset[str]
-    by_origin: Mapping[str, Release] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, previous: LoadedStack, changed: Iterable[str]) -> Reuse | None:
@@ -45,7 +45,12 @@ class Reuse:
         paths = frozenset(changed)
         if CONFIG_NAME in paths or previous.imports or previous.escaped or not previous.lenient:
             return None
-        return cls(previous, paths, {release.origin: release for release in previous.stack.releases})
+        return cls(previous, paths)
+
+    @cached_property
+    def by_origin(self) -> Mapping[str, Release]:
+        """The earlier load's releases by the spec each was read from."""
+        return {release.origin: release for release in self.previous.stack.releases}
 
     def release(self, origin: str) -> Taken | None:
         """The earlier load's release read from spec ``origin`` with its documents, when
