@@ -31,7 +31,7 @@ from .rule import Accepted, DiffContext
 from .rules import DIFF_RULES
 from .rules._migrations import accept as accept_migrations
 from .rules.subchart_enabled import COUPLING_RULE
-from .sides import Side, linked, materialized, read_side, split_output
+from .sides import Side, linked, materialized, read_side, sharing_objects, split_output
 
 # A side's folder, its output files if kept in memory, and its symlinks that leave the stack (left out).
 Root = tuple[Path, Mapping[str, bytes] | None, list[Problem]]
@@ -102,6 +102,7 @@ def run(
             sharing_verdicts(),
             sharing_marks(),
             snapshot.sharing_skeletons(),
+            sharing_objects(),
         ):
             # most files and releases are the same on both sides: read and render them once
             scope.enter_context(sharing)

@@ -8,14 +8,15 @@ are read below the stack's folder only, as bytes.
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ..errors import InputError, Problem
 from ..load.files import escape_problem, escaping_link
@@ -24,6 +25,7 @@ WORKTREE = ":worktree"
 INDEX = ":index"
 LINK_MODE = "120000"
 MAX_HOPS = 40  # as the system's own limit on links followed in one path
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 and SHA-256 repositories
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class IndexEntry:
 class Repository:
     top: Path  # the work tree's top folder
     prefix: str  # the stack's folder inside it ("" or "stacks/prod/")
+    # What git said once, by question (an object id's commit, the git folder): what cannot
+    # change while rail runs. A hook run asks the same again and again, each a git process.
+    _answers: dict[tuple[str, ...], Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
     def of(cls, stack_root: Path) -> Repository:
@@ -145,10 +150,13 @@ class Repository:
 
     def git_dir(self) -> Path | None:
         """The repository's git folder (on the working tree's file system, as a rule)."""
-        done = subprocess.run(
-            ["git", "rev-parse", "--absolute-git-dir"], cwd=self.top, capture_output=True, check=False
-        )
-        return Path(done.stdout.decode().strip()) if done.returncode == 0 else None
+        if ("git-dir",) not in self._answers:
+            done = subprocess.run(
+                ["git", "rev-parse", "--absolute-git-dir"], cwd=self.top, capture_output=True, check=False
+            )
+            self._answers[("git-dir",)] = Path(done.stdout.decode().strip()) if done.returncode == 0 else None
+        answer: Path | None = self._answers[("git-dir",)]
+        return answer
 
     def resolve(self, revision: str) -> str:
         commit = self._commit(revision)
@@ -204,13 +212,17 @@ class Repository:
         word is not passed to git at all."""
         if revision.startswith("-"):
             return None
-        done = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-            cwd=self.top,
-            capture_output=True,
-            check=False,
-        )
-        return done.stdout.decode().strip() if done.returncode == 0 else None
+        question = ("commit", revision)
+        if question not in self._answers or not _OBJECT_ID.fullmatch(revision):  # only an id names one commit for good
+            done = subprocess.run(
+                ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+                cwd=self.top,
+                capture_output=True,
+                check=False,
+            )
+            self._answers[question] = done.stdout.decode().strip() if done.returncode == 0 else None
+        commit: str | None = self._answers[question]
+        return commit
 
     def _unborn(self) -> bool:
         """HEAD names a branch that has no commit yet (a new repository, an orphan branch)."""

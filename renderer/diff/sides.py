@@ -11,7 +11,8 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ..lint.manifests import Manifest
 from ..load import CONFIG_NAME
 from ..load.reuse import Reuse
 from ..load.stack import LoadedStack
+from ..memo import memo_scope
 from ..model import StackConfig
 from ..render import Rendered
 from ..render.docs import DOCS_FOLDER
@@ -287,9 +289,43 @@ def _read(label: str, root: Path, output_files: Mapping[str, bytes] | None, reus
     return Side(label, root, config, False, objects_of(manifests, config))
 
 
+# The objects of the sides this scope read or restored, by the identity of their data,
+# each with the config that placed it: most objects of the head of a pre-commit check are
+# its base's, rendered from the very same data (renderer.render.target shares renders),
+# so their key and layer are known without reading the data again.
+_KNOWN: ContextVar[dict[int, tuple[DiffObject, StackConfig]] | None] = ContextVar("rail_known_objects", default=None)
+
+
+def sharing_objects() -> AbstractContextManager[None]:
+    """Inside, an object with the data, path and config of one already made is made from it."""
+    return memo_scope(_KNOWN)
+
+
+def remember_objects(objects: Mapping[ObjectKey, DiffObject], config: StackConfig) -> None:
+    """Make ``objects`` known to this scope (the memo holds them, so no id is reused)."""
+    known = _KNOWN.get()
+    if known is None:
+        return
+    for obj in objects.values():
+        known.setdefault(id(obj.data), (obj, config))
+
+
 def objects_of(manifests: list[Manifest], config: StackConfig) -> dict[ObjectKey, DiffObject]:
     objects: dict[ObjectKey, DiffObject] = {}
+    known = _KNOWN.get() or {}
+    same_config: dict[int, bool] = {}  # by the id of a known object's config: equal to ``config``?
     for manifest in manifests:
+        hit = known.get(id(manifest.data))
+        if hit is not None and hit[0].data is manifest.data and hit[0].path == manifest.path:
+            seen, placed_by = hit
+            equal = same_config.get(id(placed_by))
+            if equal is None:
+                equal = same_config[id(placed_by)] = placed_by is config or placed_by == config
+            if equal:  # the key and layer are the data's, path's and config's: the same
+                objects[seen.key] = DiffObject(
+                    seen.key, manifest.data, manifest.path, seen.layer, manifest.document, manifest.origin
+                )
+                continue
         if not manifest.kind or not manifest.name or not manifest.api_version:
             continue
         if manifest.kind == "Kustomization" and manifest.group == "kustomize.config.k8s.io":
@@ -301,4 +337,5 @@ def objects_of(manifests: list[Manifest], config: StackConfig) -> dict[ObjectKey
         objects[key] = DiffObject(
             key, manifest.data, manifest.path, layer.id if layer else None, manifest.document, manifest.origin
         )
+    remember_objects(objects, config)
     return objects

@@ -76,16 +76,18 @@ from ..yamlio import (
 from .git import Repository
 from .indexed import regular_bytes
 from .kept import Kept, Root, Told, join, tell
-from .sides import DiffObject, ObjectKey, Side
+from .sides import DiffObject, ObjectKey, Side, remember_objects
 
 KIND = "snapshot"
-FORMAT = "side-snapshot/6"  # bump when what is kept, or how, changes
+FORMAT = "side-snapshot/7"  # bump when what is kept, or how, changes
 _SECRET_AT_MOST = 1 << 22  # bytes: a larger working tree file is not read for a secret file
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
 _JUDGED_AT_MOST = 256  # documents the guard judges when a side is kept (~1 ms each)
 _LONGEST_MARKER = max(len(marker) for marker in _AT_REST) - 1
 _PIECE = 1 << 20  # compressed bytes decompressed at a time
+_RAW = b"R"  # the first byte of a payload kept uncompressed (a zlib stream starts with 0x78)
+_RAW_AT_MOST = 32 << 20  # a side pickled larger is compressed: some 2,000 releases
 _UNREADABLE = (
     zlib.error,
     pickle.UnpicklingError,
@@ -144,8 +146,10 @@ def store(entry: str | None, side: Side) -> None:
     roots = _ROOTS.get()
     root = roots.get("") if roots is not None else None
     told = tell(kept, root) if root is not None and root.entry != entry else None
-    # Pickled straight into the compressor: at 10,000 releases a side kept whole pickles to
-    # some 240 MB, which is never held whole (peak memory is a target); level 1 keeps a seventh.
+    # Pickled into a sink that keeps a small side as it is (decompressing 17 MB, a side of
+    # 1,000 releases, is ~50 ms of a pre-commit hook) and compresses a large one as it goes:
+    # at 10,000 releases a side kept whole pickles to some 240 MB, which is never held whole
+    # (peak memory is a target); level 1 keeps a seventh.
     sink = _Compressed()
     try:
         pickle.Pickler(sink, protocol=pickle.HIGHEST_PROTOCOL).dump((FORMAT, told or kept))
@@ -159,8 +163,12 @@ def store(entry: str | None, side: Side) -> None:
 def read_kept(payload: bytes) -> Kept | Told | None:
     """What :func:`store` kept, or None: an entry of another build, or not one at all."""
     try:
-        # Read as it is decompressed, never whole: the cache's own private, self-checking entry.
-        version, kept = pickle.load(io.BufferedReader(_Decompressed(payload), _PIECE))
+        # The cache's own private, self-checking entry. A compressed one is read as it is
+        # decompressed, never whole.
+        if payload[:1] == _RAW:
+            version, kept = pickle.loads(memoryview(payload)[1:])
+        else:
+            version, kept = pickle.load(io.BufferedReader(_Decompressed(payload), _PIECE))
     except _UNREADABLE:  # an entry of another build of rail: read the side as usual
         return None
     return kept if version == FORMAT and isinstance(kept, (Kept, Told)) else None
@@ -201,11 +209,15 @@ def read_entry(entry: str) -> Kept | None:
 
 
 class _Compressed:
-    """A file to pickle into: compresses what is written and watches it for :data:`_AT_REST`."""
+    """A file to pickle into: watches what is written for :data:`_AT_REST`, and keeps it
+    as it is (after :data:`_RAW`) up to :data:`_RAW_AT_MOST` bytes; past that, compresses
+    all of it (a zlib stream, whose first byte is never :data:`_RAW`)."""
 
-    def __init__(self) -> None:
-        self._compressor = zlib.compressobj(1)
-        self._parts: list[bytes] = []
+    def __init__(self, raw_at_most: int | None = None) -> None:
+        self._raw_at_most = _RAW_AT_MOST if raw_at_most is None else raw_at_most
+        self._compressor: Any = None  # a zlib compressor, once the payload is too large to keep raw
+        self._parts: list[bytes] = [_RAW]
+        self._size = 0
         self._tail = b""  # the end of the last write: a marker may straddle two
         self._tainted = False
 
@@ -215,13 +227,21 @@ class _Compressed:
         if any(marker in seen for marker in _AT_REST):
             self._tainted = True
         self._tail = seen[-_LONGEST_MARKER:]
-        self._parts.append(self._compressor.compress(chunk))
+        self._size += len(chunk)
+        if self._compressor is None and self._size > self._raw_at_most:
+            self._compressor = zlib.compressobj(1)
+            raw, self._parts = self._parts[1:], []
+            raw.reverse()
+            while raw:  # each raw piece freed as it is compressed
+                self._parts.append(self._compressor.compress(raw.pop()))
+        self._parts.append(chunk if self._compressor is None else self._compressor.compress(chunk))
         return len(chunk)
 
     def close(self) -> list[bytes] | None:
-        """The compressed payload's pieces in order (written as they are: a join would
-        hold it twice), or None if a marker went by."""
-        self._parts.append(self._compressor.flush())
+        """The payload's pieces in order (written as they are: a join would hold it twice),
+        or None if a marker went by."""
+        if self._compressor is not None:
+            self._parts.append(self._compressor.flush())
         return None if self._tainted else self._parts
 
 
@@ -239,6 +259,7 @@ def restore(entry: str | None, label: str, repository: Repository, side: str) ->
         for content, document in kept.contents.items():
             remember_content(document, content)
         share_parses(kept.parses)
+        remember_objects(restored.objects, restored.config)
         # The restored side's bytes are its renders' bytes: one copy, shared by the other side.
         files = restored.rendered.files if restored.rendered is not None else ()
         share_renders(kept.renders, {id(f.document.text): f.content for f in files if f.document is not None})

@@ -195,8 +195,13 @@ def _apply_suppressions(
     suppressions, invalid = _suppressions(context)
     used: set[Suppression] = set()
     kept, silenced = [], []
+    # The first suppression of each rule and object, as a scan in order finds it: findings
+    # times suppressions would be quadratic (a stack suppresses per release).
+    first: dict[tuple[str, Any], Suppression] = {}
+    for suppression in suppressions:
+        first.setdefault((suppression.rule, suppression.object), suppression)
     for finding in findings:
-        match = next((s for s in suppressions if s.rule == finding.rule and s.object == finding.object), None)
+        match = first.get((finding.rule, finding.object))
         if match is None:
             kept.append(finding)
         else:

@@ -170,6 +170,13 @@ def document_key(document: Document, *extra: str) -> str | None:
 
 
 def _settings(context: LintContext, rule_id: str) -> str:
+    spelt = context.spelt_settings.get(rule_id)
+    if spelt is None:
+        spelt = context.spelt_settings[rule_id] = _spelt_settings(context, rule_id)
+    return spelt
+
+
+def _spelt_settings(context: LintContext, rule_id: str) -> str:
     options = context.rule_options.get(rule_id, {})
     return json.dumps(
         {

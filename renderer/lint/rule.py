@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,12 @@ class LintContext:
 
     def option(self, rule: str, name: str, default: Any) -> Any:
         return self.rule_options.get(rule, {}).get(name, default)
+
+    @cached_property
+    def spelt_settings(self) -> dict[str, str]:
+        """A memo for :mod:`.results`: each rule's settings as its cache keys spell them,
+        worked out once a run, not once a document."""
+        return {}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ..errors import InputError, Problem
@@ -154,7 +155,15 @@ class Interface:
     imports: tuple[tuple[str, Mapping[str, str], tuple[Consumed, ...]], ...] = ()
 
     def release(self, name: str) -> InterfaceRelease | None:
-        return next((item for item in self.releases if item.name == name), None)
+        return self._releases_by_name.get(name)
+
+    @cached_property
+    def _releases_by_name(self) -> dict[str, InterfaceRelease]:
+        # export-changed asks for every release by name: a scan each would be quadratic.
+        by_name: dict[str, InterfaceRelease] = {}
+        for item in self.releases:
+            by_name.setdefault(item.name, item)  # the first of a name, as a scan finds it
+        return by_name
 
     def layer(self, layer_id: str) -> InterfaceLayer | None:
         return next((item for item in self.layers if item.id == layer_id), None)

@@ -5,6 +5,7 @@ ever writing the index."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,24 @@ def test_staged_changes_are_what_the_index_changed_since_the_commit(stack: Path)
     changed = Repository.of(stack).staged_changes(git(stack, "rev-parse", "HEAD").strip())
 
     assert changed == {"a.yaml", "b.yaml", "c.yaml", "e.yaml"}  # relative to the stack folder
+
+
+def test_an_object_id_is_asked_of_git_once_and_a_ref_every_time(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repository = Repository.of(stack)
+    first = repository.resolve("HEAD")
+    asked: list[tuple[str, ...]] = []
+    real = subprocess.run
+
+    def counted(args: list[str], *rest: object, **options: object) -> object:
+        asked.append(tuple(args))
+        return real(args, *rest, **options)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counted)
+    assert repository.resolve(first) == repository.resolve(first) == first
+    assert len([args for args in asked if first + "^{commit}" in args]) == 1
+    (stack / "more.txt").write_text("more\n")
+    git(stack, "add", "-A")
+    git(stack, "commit", "-q", "-m", "more")
+    assert repository.resolve("HEAD") != first  # a ref moves: never remembered
+    assert repository.git_dir() == repository.git_dir()
+    assert len([args for args in asked if "--absolute-git-dir" in args]) == 1

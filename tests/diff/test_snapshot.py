@@ -53,9 +53,12 @@ def _stage_a_change(stack: Path) -> None:
     git(stack, "add", "-A")
 
 
+@pytest.mark.parametrize("compressed", [False, True], ids=["raw", "compressed"])
 def test_a_seen_tree_is_restored_and_says_the_same(
-    stack: Path, cache_folder: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+    stack: Path, cache_folder: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch, compressed: bool
 ) -> None:
+    if compressed:  # as a side too large to keep raw is
+        monkeypatch.setattr(snapshot, "_RAW_AT_MOST", 0)
     edit(stack, PG, "size: 10Gi", "size: 8Gi")  # a change the diff blocks: its finding is in the report
     render(stack)
     git(stack, "add", "-A")
@@ -70,6 +73,8 @@ def test_a_seen_tree_is_restored_and_says_the_same(
     assert reads == []  # both trees restored: nothing written out, loaded or rendered
     assert plain == cold == warm
     assert "persistence-shrink" in warm
+    payloads = [cache.get(snapshot.KIND, path.name) or b"" for path in _snapshots(cache_folder)]
+    assert all((payload[:1] == snapshot._RAW) is not compressed for payload in payloads)
 
 
 def test_the_commit_a_hook_checked_is_the_next_base(stack: Path, cache_folder: Path, reads: list[str]) -> None:
@@ -147,18 +152,24 @@ def test_read_paths_reads_a_side_and_refuses_a_missing_file_or_a_link(stack: Pat
     assert repository.read_paths(INDEX, [SOPS_FILE]) == {SOPS_FILE: (stack / SOPS_FILE).read_bytes()}
 
 
-def test_a_marker_split_across_two_writes_is_caught_and_a_payload_reads_back() -> None:
-    split = snapshot._Compressed()
+@pytest.mark.parametrize("raw_at_most", [0, 10, 70_005, 1 << 20], ids=["compressed", "switched", "late", "raw"])
+def test_a_marker_split_across_two_writes_is_caught_and_a_payload_reads_back(raw_at_most: int) -> None:
+    split = snapshot._Compressed(raw_at_most)
     split.write(b"data: ENC")
     split.write(b"[AES256_GCM,data:...]")
     assert split.close() is None
-    clean = snapshot._Compressed()
+    clean = snapshot._Compressed(raw_at_most)
     for piece in (b"a" * 70_000, b"ENCODED [", b"b" * 10):
         clean.write(piece)
     pieces = clean.close()
     assert pieces is not None
-    reader = io.BufferedReader(snapshot._Decompressed(b"".join(pieces)), 4096)
-    assert reader.read() == b"a" * 70_000 + b"ENCODED [" + b"b" * 10
+    payload = b"".join(pieces)
+    written = b"a" * 70_000 + b"ENCODED [" + b"b" * 10
+    if raw_at_most >= len(written):
+        assert payload == snapshot._RAW + written
+    else:
+        assert len(payload) < 1_000  # compressed from its first byte on
+        assert io.BufferedReader(snapshot._Decompressed(payload), 4096).read() == written
 
 
 def test_a_side_the_guard_has_mostly_not_seen_is_not_kept_this_time(
@@ -349,7 +360,12 @@ def test_a_side_kept_after_its_base_was_restored_makes_no_skeleton_again(
     assert set(kept.skeletons) == set(kept.secrets)
 
 
-def test_the_cache_folder_never_holds_ciphertext_or_a_pem_block(stack: Path, cache_folder: Path) -> None:
+@pytest.mark.parametrize("compressed", [False, True], ids=["raw", "compressed"])
+def test_the_cache_folder_never_holds_ciphertext_or_a_pem_block(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch, compressed: bool
+) -> None:
+    if compressed:
+        monkeypatch.setattr(snapshot, "_RAW_AT_MOST", 0)
     _check(stack)
     _stage_a_change(stack)
     _check(stack)
@@ -363,7 +379,10 @@ def test_the_cache_folder_never_holds_ciphertext_or_a_pem_block(stack: Path, cac
         contents = [path.read_bytes()]
         is_entry = path.parent.parent.parent == layout and all(c in "0123456789abcdef" for c in path.name)
         payload = cache.get(path.parent.parent.name, path.name) if is_entry else None
-        if payload is not None:
+        if payload is not None and payload[:1] == snapshot._RAW:
+            contents.append(payload)  # a side kept raw: its pickle, searched as it is
+            searched += path.parent.parent.name == snapshot.KIND
+        elif payload is not None:
             try:
                 contents.append(zlib.decompressobj().decompress(payload))
                 searched += path.parent.parent.name == snapshot.KIND
@@ -371,7 +390,7 @@ def test_the_cache_folder_never_holds_ciphertext_or_a_pem_block(stack: Path, cac
                 pass  # not compressed: searched as it is
         for content in contents:
             assert b"ENC[" not in content and b"-----BEGIN" not in content, path
-    assert searched == 2  # both snapshots were read decompressed
+    assert searched == 2  # both snapshots were read, decompressed if they were compressed
 
 
 def test_a_restored_sides_bytes_are_the_bytes_its_renders_share(stack: Path, cache_folder: Path) -> None:

@@ -115,7 +115,11 @@ def _stack_folders(loaded: LoadedStack, extra: list[str]) -> list[str]:
     secrets (``releases/``, ``values/``, ``secrets/``), plus the rule's ``paths`` option."""
     folders = set(extra)
     for path in (loaded.stack.config.releases_dir + "/", *loaded.secret_files, *loaded.values_documents):
-        parts = PurePosixPath(path).parts
+        segments = path.split("/")
+        # A plain relative path is its own parts (thousands of them: no PurePosixPath each).
+        parts = segments if "" not in segments[:-1] and "." not in segments and ".." not in segments else None
+        if parts is None or parts[-1] == "":
+            parts = list(PurePosixPath(path).parts)
         if len(parts) > 1 or path.endswith("/"):
             folders.add(parts[0])
     return sorted(folder for folder in folders if folder not in ("", ".", ".."))
@@ -124,9 +128,12 @@ def _stack_folders(loaded: LoadedStack, extra: list[str]) -> list[str]:
 def _strays(root: Path, folders: list[str], output: str, checked: set[str]) -> Iterator[Finding]:
     """``*.sops.yaml`` files in the stack's folders (and at its root) that nothing else looked at."""
     output_dir = (root / output).resolve()
-    # Only a SOPS-named file can be one: the others (thousands) never become paths.
-    candidates = [path for path in sorted(root.iterdir()) if _sops_name(path.name) and path.is_file()]
+    # Only a SOPS-named file can be one: the others (thousands) never become paths. Each
+    # is its display path (relative, "/"-separated) and its file: plain strings, as a
+    # stack's SOPS files are a thousand or more.
+    candidates = [(path.name, path) for path in sorted(root.iterdir()) if _sops_name(path.name) and path.is_file()]
     seen: set[Path] = set()
+    top = os.fspath(root)
     for folder in folders:
         start = (root / folder).resolve()
         if start in seen or not start.is_dir() or start == output_dir or not start.is_relative_to(root.resolve()):
@@ -139,10 +146,10 @@ def _strays(root: Path, folders: list[str], output: str, checked: set[str]) -> I
                 for d in dirs
                 if d not in _PRUNED and not d.startswith(".venv") and (current / d).resolve() != output_dir
             )
-            candidates.extend(current / name for name in sorted(files) if _sops_name(name))
-    for path in candidates:
-        display = path.relative_to(root).as_posix()
-        if not is_sops_path(display) or display in checked:
+            shown = os.path.relpath(current_name, top).replace(os.sep, "/")
+            candidates.extend((f"{shown}/{name}", current / name) for name in sorted(files) if _sops_name(name))
+    for display, path in candidates:
+        if display in checked:
             continue
         checked.add(display)
         try:

@@ -84,11 +84,16 @@ def check(context: LintContext) -> Iterator[Finding]:
     graph = context.graph
     folders = _folders(context.root)
     schemas: dict[Path, _Schema | None] = {}  # each schema read and its validator built once a run
+    paths: dict[str, Path | None] = {}  # each chart's schema looked up once a run, not once a release
     for node in graph.releases.values():
         name = node.chart.name
         if not name or not _SAFE_NAME.match(name) or ".." in name:
             continue
-        path = next((f / f"{name}{SCHEMA_SUFFIX}" for f in folders if (f / f"{name}{SCHEMA_SUFFIX}").is_file()), None)
+        if name not in paths:
+            paths[name] = next(
+                (f / f"{name}{SCHEMA_SUFFIX}" for f in folders if (f / f"{name}{SCHEMA_SUFFIX}").is_file()), None
+            )
+        path = paths[name]
         if path is None:
             continue
         if path not in schemas:
