@@ -132,8 +132,7 @@ def _load_stack(root: Path, refuse_plaintext: bool, reuse: Reuse | None) -> Load
     secret_files: dict[str, SecretFile] = {}
     escaped: list[Problem] = []
     backup_documents: list[Document] = []
-    for spec_path in _spec_files(root, config.releases_dir, required=config.releases_named):
-        display = spec_path.relative_to(root).as_posix()
+    for display, spec_path in _spec_files(root, config.releases_dir, required=config.releases_named):
         # rglob never walks into a linked folder: only the file itself can be a link (an lstat).
         target = escaping_link(root, spec_path) if spec_path.is_symlink() else None
         if target is not None:
@@ -216,7 +215,9 @@ def _load_stack(root: Path, refuse_plaintext: bool, reuse: Reuse | None) -> Load
     )
 
 
-def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[Path]:
+def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[tuple[str, Path]]:
+    """The release specs below ``releases_dir``, each with its display path (relative to
+    ``root``), in that path's order."""
     folder = inside(root, releases_dir)
     if not required and folder is not None and not folder.exists():
         return []  # a lint-only stack: its rail.yaml maps an existing tree onto layers
@@ -228,15 +229,16 @@ def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[Path]:
                 hint="create it, with one folder per layer, or set 'releases' in the stack config",
             )
         )
-    files = [
-        path
-        for path in folder.rglob("*")
-        if path.suffix in (".yaml", ".yml")
-        and path.is_file()
-        and not any(p.startswith(".") for p in path.relative_to(folder).parts)
-    ]
+    # Each path made relative once (thousands of specs): its display path is its sort key.
+    depth = len(folder.parts)  # rglob's paths are the folder's, then theirs below it
+    files = []
+    for path in folder.rglob("*"):
+        if path.suffix not in (".yaml", ".yml") or any(part.startswith(".") for part in path.parts[depth:]):
+            continue
+        if path.is_file():
+            files.append((path.relative_to(root).as_posix(), path))
     # rglob follows the file system's listing order; the render must not.
-    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+    return sorted(files, key=lambda file: file[0])
 
 
 def _values_file(root: Path, relative: str, spec: Document, index: int, escaped: list[Problem]) -> Document:
