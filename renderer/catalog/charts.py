@@ -308,7 +308,16 @@ def chart_facts(name: str | None, repository: str | None = None) -> ChartFacts |
     mine = _published(own, repository) or next((f for f in own if not f.repositories or not repository), None)
     if mine is not None:
         return mine
-    return _published((facts for facts in shipped() if facts.name == name), repository) or CHARTS.get(name)
+    return _published(_shipped_by_name().get(name, ()), repository) or CHARTS.get(name)
+
+
+@cache
+def _shipped_by_name() -> Mapping[str, tuple[ChartFacts, ...]]:
+    """The shipped entries of each chart, in the catalog's order: every release asks."""
+    named: dict[str, list[ChartFacts]] = {}
+    for facts in shipped():
+        named.setdefault(facts.name, []).append(facts)
+    return {name: tuple(entries) for name, entries in named.items()}
 
 
 def _published(entries: Iterable[ChartFacts], repository: str | None) -> ChartFacts | None:

@@ -14,7 +14,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,9 @@ class Applier:
 
 @dataclass(frozen=True)
 class Manifest:
-    """One Kubernetes object and the document it sits in."""
+    """One Kubernetes object and the document it sits in. What it reads of its data is
+    worked out once (a lint asks each object's kind, group and name dozens of times): a
+    document's data is never changed in place."""
 
     document: Document
     origin: str | None = None  # the spec rail rendered it from
@@ -67,17 +69,17 @@ class Manifest:
     def path(self) -> str:
         return self.document.path
 
-    @property
+    @cached_property
     def data(self) -> dict[str, Any]:
         data = self.document.data
         return data if isinstance(data, dict) else {}
 
-    @property
+    @cached_property
     def api_version(self) -> str:
         value = self.data.get("apiVersion")
         return value if isinstance(value, str) else ""
 
-    @property
+    @cached_property
     def group(self) -> str:
         return self.api_version.rpartition("/")[0]
 
@@ -85,22 +87,22 @@ class Manifest:
     def version(self) -> str:
         return self.api_version.rpartition("/")[2]
 
-    @property
+    @cached_property
     def kind(self) -> str:
         value = self.data.get("kind")
         return value if isinstance(value, str) else ""
 
-    @property
+    @cached_property
     def metadata(self) -> dict[str, Any]:
         value = self.data.get("metadata")
         return value if isinstance(value, dict) else {}
 
-    @property
+    @cached_property
     def name(self) -> str:
         value = self.metadata.get("name")
         return value if isinstance(value, str) else ""
 
-    @property
+    @cached_property
     def namespace(self) -> str | None:
         value = self.metadata.get("namespace")
         return value if isinstance(value, str) else None
