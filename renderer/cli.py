@@ -98,6 +98,10 @@ def main(ctx: click.Context, debug: bool, no_cache: bool) -> None:
     else:
         cache.settings.switch_on()  # one command's switch, not the next one's (tests run many in a process)
     if ctx.invoked_subcommand not in (None, "cache", "explain") and cache.enabled():
+        from .cache.classcode import kept_class_code
+
+        # Before the pipelines are imported: their dataclasses' code comes from the cache.
+        ctx.with_resource(kept_class_code())
         from .app import caching
 
         ctx.with_resource(caching())

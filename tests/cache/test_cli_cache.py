@@ -86,15 +86,16 @@ def test_prune_applies_the_cap(run_rail: RunRail, stack: Path, tmp_path: Path) -
     for _ in range(2):  # seen, then stored
         assert run_rail("render", "--check", cwd=stack, env=env_for(folder)).returncode == 0
     before = entries(folder)
+    cap = sum(path.stat().st_size for path in before) // 2
     stale = folder / "v0-0.0.0" / "parse" / "ab"
     stale.mkdir(parents=True)
     (stale / ("ab" * 32)).write_bytes(b"old")
-    result = run_rail("cache", "prune", cwd=stack, env=env_for(folder, RAIL_CACHE_MAX_BYTES="20000"))
+    result = run_rail("cache", "prune", cwd=stack, env=env_for(folder, RAIL_CACHE_MAX_BYTES=str(cap)))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"pruned {folder}: removed ")
     after = entries(folder)
     assert 0 < len(after) < len(before)
-    assert sum(path.stat().st_size for path in after) <= 20000
+    assert sum(path.stat().st_size for path in after) <= cap
     assert not (folder / "v0-0.0.0").exists()
 
 
