@@ -70,6 +70,12 @@ class LintContext:
         worked out once a run, not once a document."""
         return {}
 
+    @cached_property
+    def spelt_heads(self) -> dict[str, bytes]:
+        """A memo for :mod:`.results`: the leading parts of each rule's cache keys, spelt
+        once a run (``renderer.cache.spelt``)."""
+        return {}
+
 
 @dataclass(frozen=True)
 class Rule:

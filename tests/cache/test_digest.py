@@ -30,3 +30,10 @@ def test_no_two_splits_of_the_same_bytes_share_a_digest() -> None:
     assert cache.digest("ab", "c") != cache.digest("a", "bc")
     assert cache.digest("abc") != cache.digest("abc", "")
     assert cache.digest("a", "b") == cache.digest(b"a", b"b")
+
+
+@pytest.mark.parametrize("split", [0, 1, 2, 3])
+def test_a_digest_after_spelt_leading_parts_is_the_digest_of_all(split: int) -> None:
+    parts = ("rule-results/2", "0.1.0", b"\x00", "é" * 3)
+    assert cache.digest_after(cache.spelt(*parts[:split]), *parts[split:]) == cache.digest(*parts)
+    assert cache.digest_after(cache.spelt(*parts[:split]), *parts[split:], "") != cache.digest(*parts)

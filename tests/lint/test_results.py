@@ -291,3 +291,22 @@ def test_of_a_clean_only_unit_only_no_findings_is_kept_as_a_marker(fake: FakeCac
     judged.clear()
     list(results.each_object(context, "r", units, check_one))
     assert judged == ["found", "clean", "noted"] and "planted" not in context.graph.notes
+
+
+def test_the_entries_read_back_without_parsing_are_the_ones_an_empty_result_writes(fake: FakeCache) -> None:
+    from renderer.lint.graph import ReleaseGraph
+    from renderer.lint.rule import LintContext
+    from renderer.model import StackConfig
+
+    context = LintContext(graph=ReleaseGraph(config=StackConfig.default(), manifests=[]), cached=True)
+    assert results.key_paths(context, "r", "k", lambda: []) == []
+    units = [results.Unit("clean", "key-clean")]
+    assert list(results.each_object(context, "r", units, lambda item: [])) == []
+    written = sorted(fake.entries.values())
+    assert written == sorted([results._NO_PATHS, results._NOTHING])
+    assert results._decode(results._NOTHING) == ([], [])
+    assert results._paths_from(results._NO_PATHS) == []
+    fake.reset_counts()
+    assert results.key_paths(context, "r", "k", lambda: pytest.fail("judged again")) == []
+    assert list(results.each_object(context, "r", units, lambda item: pytest.fail("judged again"))) == []
+    assert fake.hits == 2
