@@ -6,7 +6,7 @@ pickling it whole cost half a second of a 1,000-release run and, at 10,000, the 
 memo of millions of objects (~90 MB of the run's peak memory). So a side is kept as a
 :class:`Told`: the differences from a side kept whole (its *root*, :class:`Root`). Each of
 its collections (objects, files, documents, releases, resolved values, parses, renders,
-skeletons, content digests) is a table in its own order: an entry the same as the root's entry under the
+skeletons, content digests, walks) is a table in its own order: an entry the same as the root's entry under the
 same key is the root's entry's place there; any other entry is written out. A side that
 differs from its root in more than one entry in :data:`OWN_AT_MOST` is kept whole, and is
 the root of the sides kept after it: a delta always names a side kept whole, never
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..load.stack import SecretFile
+from ..load.stack import Marks, SecretFile
 from ..render import Rendered
 from ..render.target import OutputFile
 from ..yamlio import Document, ParseEntries, Skeleton
@@ -55,6 +55,9 @@ class Kept:
     # (the next index, sharing most documents) keys its per-object results without
     # spelling and hashing thousands of documents again.
     contents: dict[str, Document]
+    # The walks of its values for references (renderer.load.stack.marks_of): the other
+    # side's load and render, sharing most values, walk only the changed ones.
+    marks: Marks
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ def _with(collections: dict[str, Entries], kept: Kept) -> Kept:
         renders=dict(collections["renders"]),
         skeletons=dict(collections["skeletons"]),
         contents=dict(collections["contents"]),
+        marks=dict(collections["marks"]),
     )
 
 
@@ -205,4 +209,5 @@ COLLECTIONS: dict[str, Callable[[Kept], Entries]] = {
     "renders": lambda kept: list(kept.renders.items()),
     "skeletons": lambda kept: list(kept.skeletons.items()),
     "contents": lambda kept: list(kept.contents.items()),
+    "marks": lambda kept: list(kept.marks.items()),
 }

@@ -58,7 +58,7 @@ from typing import Any
 from .. import __version__, cache
 from ..errors import InputError
 from ..lint.documents import known_content, remember_content
-from ..load.stack import SecretFile, secret_document, the_secret
+from ..load.stack import SecretFile, marks_of, secret_document, share_marks, the_secret
 from ..memo import memo_scope
 from ..render import Rendered
 from ..render.target import OutputFile, share_renders, shared_renders_of
@@ -80,7 +80,7 @@ from .kept import Kept, Root, Told, join, tell
 from .sides import DiffObject, ObjectKey, Side, remember_objects
 
 KIND = "snapshot"
-FORMAT = "side-snapshot/7"  # bump when what is kept, or how, changes
+FORMAT = "side-snapshot/8"  # bump when what is kept, or how, changes
 _SECRET_AT_MOST = 1 << 22  # bytes: a larger working tree file is not read for a secret file
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
@@ -260,6 +260,7 @@ def restore(entry: str | None, label: str, repository: Repository, side: str) ->
         for content, document in kept.contents.items():
             remember_content(document, content)
         share_parses(kept.parses)
+        share_marks(kept.marks)
         remember_objects(restored.objects, restored.config)
         # The restored side's bytes are its renders' bytes: one copy, shared by the other side.
         files = restored.rendered.files if restored.rendered is not None else ()
@@ -356,7 +357,8 @@ def _without_secrets(side: Side) -> Kept:
     renders = shared_renders_of({id(file.document.data) for file in files if file.document is not None})
     skeletons = _skeletons(loaded.secret_files, digests)
     contents = _contents(kept_side)
-    return Kept(kept_side, digests, outputs, frozenset(as_text), objects, parses, renders, skeletons, contents)
+    marks = marks_of(loaded)
+    return Kept(kept_side, digests, outputs, frozenset(as_text), objects, parses, renders, skeletons, contents, marks)
 
 
 def _contents(side: Side) -> dict[str, Document]:

@@ -445,6 +445,39 @@ def sharing_marks() -> AbstractContextManager[None]:
     return nullcontext() if _MARKED.get() is not None else memo_scope(_MARKED)
 
 
+# The walks of one stack's values, by the file each is of (a spec's origin, a values
+# file's path) and the prefix walked under: each with the data walked and what was found.
+Marks = dict[tuple[str, tuple[Any, ...]], tuple[Any, list[tuple[tuple[Any, ...], str]]]]
+
+
+def marks_of(loaded: LoadedStack) -> Marks:
+    """The walks this scope made of ``loaded``'s values (see :func:`sharing_marks`): a diff
+    side keeps them (renderer.diff.snapshot), so the run that restores it, and reads the
+    other side's mostly unchanged values, walks only what changed."""
+    memo = _MARKED.get()
+    if not memo:
+        return {}
+    found: Marks = {}
+    for release in loaded.stack.releases:
+        sources = [(path, (), loaded.values_documents[path].data) for path in release.values_files]
+        sources.append((release.origin, ("values",), release.values))
+        for where, prefix, data in sources:
+            known = memo.get((id(data), prefix))
+            if known is not None and known[0] is data:
+                found[(where, prefix)] = known
+    return found
+
+
+def share_marks(marks: Marks) -> None:
+    """Take walks an earlier run made (:func:`marks_of`) as this scope's own: the data they
+    name is walked no more while it lives (a restored side holds it)."""
+    memo = _MARKED.get()
+    if memo is None:
+        return
+    for (_, prefix), (data, walked) in marks.items():
+        memo.setdefault((id(data), prefix), (data, walked))
+
+
 def marker_strings(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
     """Every string of ``data`` holding ``${ref:``, with its key path (after ``prefix``),
     depth first in the data's order. A key path is built only for such a string: a

@@ -18,6 +18,7 @@ from renderer.cache import store
 from renderer.diff import cached, snapshot
 from renderer.diff.git import INDEX, Repository
 from renderer.diff.sides import Side
+from renderer.load import stack as stack_module
 from renderer.load.stack import secret_document, the_secret
 from renderer.render import target
 
@@ -404,3 +405,33 @@ def test_a_restored_sides_bytes_are_the_bytes_its_renders_share(stack: Path, cac
         given = [(content, written) for content, written in shared.values() if id(written.text) in contents]
         assert given  # one copy: the bytes the other side's render takes are the restored file's own
         assert all(content is contents[id(written.text)] for content, written in given)
+
+
+def test_a_restored_side_gives_the_walks_of_its_values_for_references(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check(stack)
+    repository, head, entry = _entry(stack)
+    assert _kept(entry).marks  # gitea and zulip hold references: walked, and kept
+    with stack_module.sharing_marks(), yamlio.sharing_parses(), target.sharing_renders(), snapshot.sharing_skeletons():
+        side = snapshot.restore(entry, "base", repository, head)
+        assert side is not None and side.loaded is not None
+
+        def walked(*args: Any) -> None:
+            raise AssertionError("a restored side's values were walked again")
+
+        monkeypatch.setattr(stack_module, "_walk", walked)
+        loaded = side.loaded
+        found: dict[str, list[Any]] = {}
+        for release in loaded.stack.releases:  # what loading and rendering walk: a file that may hold one
+            sources = [
+                (loaded.values_documents[path], (), loaded.values_documents[path].data) for path in release.values_files
+            ]
+            sources.append((loaded.spec_documents[release.origin], ("values",), release.values))
+            found[release.name] = [
+                hit
+                for document, prefix, data in sources
+                if document.may_hold("${ref:")
+                for hit in stack_module.marker_strings(data, prefix)
+            ]
+    assert found["gitea"] and all("${ref:" in text for _, text in found["gitea"])
