@@ -459,7 +459,9 @@ def marks_of(loaded: LoadedStack) -> Marks:
         return {}
     found: Marks = {}
     for release in loaded.stack.releases:
-        sources = [(path, (), loaded.values_documents[path].data) for path in release.values_files]
+        sources: list[tuple[str, tuple[Any, ...], Any]] = [
+            (path, (), loaded.values_documents[path].data) for path in release.values_files
+        ]
         sources.append((release.origin, ("values",), release.values))
         for where, prefix, data in sources:
             known = memo.get((id(data), prefix))
