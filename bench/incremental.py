@@ -7,7 +7,9 @@ At each size, beside bench/run.py's committed stack (``stack``) and its ``render
 (rendered/ emptied before each render), two more clones:
 
 - ``staged``: one release's values changed (bench/generate.py's ``change_one``),
-  re-rendered and staged (``git add -A``): what the pre-commit hooks see on a commit;
+  re-rendered and staged (``git add -A``): what the pre-commit hooks see on a commit
+  (before each run there, its index is refreshed, as ``git commit`` does before its hooks:
+  :func:`committing`);
 - ``diff16``: ``--changed``% of the releases changed and re-rendered, uncommitted.
 
 A cache-on command has a cache folder of its own under the workspace (``RAIL_CACHE_DIR``;
@@ -150,13 +152,14 @@ def commands(stack: Path, render: Path, space: Incremental, rail: str, precommit
 
     def seen(name: str, argv: tuple[str, ...], cwd: Path) -> Command:
         folder = space.caches / name
-        return Command(name, argv, cwd, VERDICT, restore(space.seeds / name, folder), cache_env(folder))
+        prepare = _then(restore(space.seeds / name, folder), committing(cwd, space.staged))
+        return Command(name, argv, cwd, VERDICT, prepare, cache_env(folder))
 
     def rerun(name: str, argv: tuple[str, ...], cwd: Path, expect: frozenset[int] = VERDICT) -> Command:
-        return Command(name, argv, cwd, expect, env=cache_env(space.caches / name))
+        return Command(name, argv, cwd, expect, committing(cwd, space.staged), cache_env(space.caches / name))
 
     def off(name: str, argv: tuple[str, ...], cwd: Path, expect: frozenset[int] = VERDICT) -> Command:
-        return Command(name, argv, cwd, expect, env=CACHE_OFF)
+        return Command(name, argv, cwd, expect, committing(cwd, space.staged), CACHE_OFF)
 
     hook = precommit_argv(rail, precommit)
     diff = (rail, "diff", "--base", "HEAD")
@@ -174,6 +177,30 @@ def commands(stack: Path, render: Path, space: Incremental, rail: str, precommit
         rerun("check-warm", (rail, "check"), stack, frozenset({0})),
         off("check-nocache", (rail, "check"), stack, frozenset({0})),
     ]
+
+
+def committing(cwd: Path, staged: Path) -> Callable[[], None] | None:
+    """Before a run in the ``staged`` clone (untimed): the index refreshed, as ``git commit``
+    refreshes and writes it before it runs the pre-commit hook. Without it every file is
+    stat-dirty to git after the first run (rail links the files it reads, which changes
+    their ctime) and each run hashes the whole tree, which a hook under ``git commit`` never
+    does. The same for every command there, cache on or off."""
+    if cwd != staged:
+        return None
+
+    def refresh() -> None:
+        git(staged, "update-index", "-q", "--refresh")
+
+    return refresh
+
+
+def _then(*steps: Callable[[], None] | None) -> Callable[[], None]:
+    def both() -> None:
+        for step in steps:
+            if step is not None:
+                step()
+
+    return both
 
 
 def folder_bytes(folder: Path) -> int:

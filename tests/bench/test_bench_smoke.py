@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,30 @@ def test_a_failing_command_is_an_error_not_a_number(tmp_path: Path) -> None:
     assert incremental.label(1000) == "1k" and incremental.label(10000) == "10k" and incremental.label(20) == "20"
     report = bench_module("report")
     assert "error: exited 2" in report._cell(found["precommit"])
+
+
+def test_runs_in_the_staged_clone_find_the_index_refreshed_as_git_commit_leaves_it(tmp_path: Path) -> None:
+    """rail links the files it reads, which changes their ctime: to git's stat data every
+    file is then changed. ``git commit`` refreshes the index before its hooks run, so each
+    run in the staged clone does too (untimed); elsewhere nothing is done."""
+    incremental = bench_module("incremental")
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    git = ["git", "-c", "user.email=bench@example.invalid", "-c", "user.name=bench"]
+    subprocess.run([*git, "init", "-q"], cwd=staged, check=True)
+    (staged / "values.yaml").write_text("a: 1\n", encoding="utf-8")
+    subprocess.run([*git, "add", "-A"], cwd=staged, check=True)
+    subprocess.run([*git, "commit", "-qm", "one file"], cwd=staged, check=True)
+    time.sleep(1.1)  # git keeps ctime in seconds: a link in the second of the commit changes none
+    os.link(staged / "values.yaml", tmp_path / "linked.yaml")  # as rail's read of the index does
+
+    def dirty() -> str:
+        return subprocess.run(
+            ["git", "diff-files", "--name-only"], cwd=staged, check=True, capture_output=True, text=True
+        ).stdout
+
+    assert dirty() == "values.yaml\n"
+    refresh = incremental.committing(staged, staged)
+    assert refresh is not None and incremental.committing(tmp_path, staged) is None
+    refresh()
+    assert dirty() == ""
