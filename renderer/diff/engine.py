@@ -12,6 +12,7 @@ from ..catalog import stack_charts
 from ..errors import InputError, Problem
 from ..lint.engine import LintResult
 from ..lint.finding import ERROR, Finding, Location, Verdict
+from ..lint.results import Resolved, recording, sharing_resolved
 from ..lint.rule import LintOptions
 from ..lint.rules import symlink_escape
 from ..load import CONFIG_NAME
@@ -103,6 +104,7 @@ def run(
             sharing_marks(),
             snapshot.sharing_skeletons(),
             sharing_objects(),
+            sharing_resolved(),
         ):
             # most files and releases are the same on both sides: read and render them once
             scope.enter_context(sharing)
@@ -265,15 +267,17 @@ def _read_and_lint(
         if view.loaded is not None and view.loaded.imports:
             keys = None  # imported stacks are read from outside the tree: not keyed by it
         stored = cached.load(keys.lint if keys else None)
+        resolved: Resolved | None = None
         if stored is None:
-            result = _lint(view, options)
+            with recording() as resolved:
+                result = _lint(view, options)
             escaped = tuple(symlink_escape.finding(problem) for problem in links)
             stored = replace(result, findings=tuple(sorted((*result.findings, *escaped), key=Finding.sort_key)))
             cached.store(keys.lint if keys else None, stored)
         # The output folder's bytes let go first: the side is kept without them, and at
         # 10,000 releases they are held while it is pickled (the run's peak memory).
         view = _output_released(view)
-        snapshot.store(keys.snapshot if keys else None, view)
+        snapshot.store(keys.snapshot if keys else None, view, resolved)
         return view, stored, []
     except InputError as error:
         prefix = f"{label}: "

@@ -6,11 +6,11 @@ pickling it whole cost half a second of a 1,000-release run and, at 10,000, the 
 memo of millions of objects (~90 MB of the run's peak memory). So a side is kept as a
 :class:`Told`: the differences from a side kept whole (its *root*, :class:`Root`). Each of
 its collections (objects, files, documents, releases, resolved values, parses, renders,
-skeletons, content digests, walks) is a table in its own order: an entry the same as the root's entry under the
-same key is the root's entry's place there; any other entry is written out. A side that
-differs from its root in more than one entry in :data:`OWN_AT_MOST` is kept whole, and is
-the root of the sides kept after it: a delta always names a side kept whole, never
-another delta.
+skeletons, content digests, walks, rule entries) is a table in its own order: an entry the
+same as the root's entry under the same key is the root's entry's place there; any other
+entry is written out. A side that differs from its root in more than one entry in
+:data:`OWN_AT_MOST` is kept whole, and is the root of the sides kept after it: a delta
+always names a side kept whole, never another delta.
 
 "The same" is equality that misses nothing: dataclass equality leaves a document's text
 and first line out (:class:`renderer.yamlio.Document`), which say where a finding points,
@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..lint.results import Resolved
 from ..load.stack import Marks, SecretFile
 from ..render import Rendered
 from ..render.target import OutputFile
@@ -58,6 +59,9 @@ class Kept:
     # The walks of its values for references (renderer.load.stack.marks_of): the other
     # side's load and render, sharing most values, walk only the changed ones.
     marks: Marks
+    # The per-object rule entries its lint resolved (renderer.lint.results.recording): the
+    # next index's lint finds its unchanged objects' results with no digest made.
+    results: Resolved
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,7 @@ def _with(collections: dict[str, Entries], kept: Kept) -> Kept:
         skeletons=dict(collections["skeletons"]),
         contents=dict(collections["contents"]),
         marks=dict(collections["marks"]),
+        results=dict(collections["results"]),
     )
 
 
@@ -210,4 +215,5 @@ COLLECTIONS: dict[str, Callable[[Kept], Entries]] = {
     "skeletons": lambda kept: list(kept.skeletons.items()),
     "contents": lambda kept: list(kept.contents.items()),
     "marks": lambda kept: list(kept.marks.items()),
+    "results": lambda kept: list(kept.results.items()),
 }

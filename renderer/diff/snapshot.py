@@ -58,6 +58,7 @@ from typing import Any
 from .. import __version__, cache
 from ..errors import InputError
 from ..lint.documents import known_content, remember_content
+from ..lint.results import Resolved, share_resolved
 from ..load.stack import SecretFile, marks_of, secret_document, share_marks, the_secret
 from ..memo import memo_scope
 from ..render import Rendered
@@ -80,7 +81,7 @@ from .kept import Kept, Root, Told, join, tell
 from .sides import DiffObject, ObjectKey, Side, remember_objects
 
 KIND = "snapshot"
-FORMAT = "side-snapshot/8"  # bump when what is kept, or how, changes
+FORMAT = "side-snapshot/9"  # bump when what is kept, or how, changes
 _SECRET_AT_MOST = 1 << 22  # bytes: a larger working tree file is not read for a secret file
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
@@ -134,12 +135,13 @@ class _NotKept(Exception):
     """A part of the side may hold a secret: the side is not kept."""
 
 
-def store(entry: str | None, side: Side) -> None:
-    """Keep ``side`` under ``entry`` (None: not kept), without a secret."""
+def store(entry: str | None, side: Side, resolved: Resolved | None = None) -> None:
+    """Keep ``side`` under ``entry`` (None: not kept), without a secret; ``resolved``: the
+    per-object rule entries its lint used (renderer.lint.results.recording)."""
     if entry is None or not cache.enabled() or not side.from_specs or side.loaded is None or side.rendered is None:
         return
     try:
-        kept = _without_secrets(side)
+        kept = _without_secrets(side, resolved or {})
     except _NotKept:
         return
     # Kept at the first sighting, as the side's lint result is (renderer.diff.cached): as
@@ -261,6 +263,7 @@ def restore(entry: str | None, label: str, repository: Repository, side: str) ->
             remember_content(document, content)
         share_parses(kept.parses)
         share_marks(kept.marks)
+        share_resolved(kept.results)
         remember_objects(restored.objects, restored.config)
         # The restored side's bytes are its renders' bytes: one copy, shared by the other side.
         files = restored.rendered.files if restored.rendered is not None else ()
@@ -294,7 +297,7 @@ class _Decompressed(io.RawIOBase):
         return size
 
 
-def _without_secrets(side: Side) -> Kept:
+def _without_secrets(side: Side, resolved: Resolved) -> Kept:
     loaded, rendered = side.loaded, side.rendered
     assert loaded is not None and rendered is not None
     if loaded.imports:
@@ -358,7 +361,8 @@ def _without_secrets(side: Side) -> Kept:
     skeletons = _skeletons(loaded.secret_files, digests)
     contents = _contents(kept_side)
     marks = marks_of(loaded)
-    return Kept(kept_side, digests, outputs, frozenset(as_text), objects, parses, renders, skeletons, contents, marks)
+    kept = (kept_side, digests, outputs, frozenset(as_text), objects, parses, renders, skeletons, contents)
+    return Kept(*kept, marks, resolved)
 
 
 def _contents(side: Side) -> dict[str, Document]:

@@ -30,12 +30,16 @@ with the cache gives the same report, byte for byte, as one without.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .. import __version__, cache
+from ..memo import memo_scope
 from ..schemacheck import covered_by_findings
 from ..secrets import contains_secret
 from ..yamlio import Document
@@ -46,7 +50,7 @@ from .notes import Note
 from .rule import LintContext
 
 KIND = "rule"
-FORMAT = "rule-results/2"  # bump when what is stored, or how a key is made, changes
+FORMAT = "rule-results/3"  # bump when what is stored, or how a key is made, changes
 
 T = TypeVar("T")
 
@@ -67,21 +71,98 @@ class Unit(Generic[T]):
 CLEAN = b"clean"
 
 
+# The entries this scope resolved (read from the cache or a kept diff side, or worked out
+# and fit to keep), by the digest of the rule's leading parts and the unit's key: what a
+# unit's entry holds, found with no digest made. A diff side keeps those its lint resolved
+# (:func:`recording`, renderer.diff.snapshot), and the run restoring it gives them back
+# (:func:`share_resolved`): the next index, sharing nearly every object with that side,
+# then hashes and looks up only the changed ones. Each holds what the cache would (an
+# entry's payload: findings and notes, a clean marker, key paths), never a value.
+Resolved = dict[tuple[str, str], bytes]
+_RESOLVED: ContextVar[Resolved | None] = ContextVar("rail_resolved_results", default=None)
+_RECORDING: ContextVar[Resolved | None] = ContextVar("rail_recorded_results", default=None)
+
+
+def sharing_resolved() -> AbstractContextManager[None]:
+    """Inside, an entry resolved once is not looked up in the cache again."""
+    return memo_scope(_RESOLVED)
+
+
+@contextmanager
+def recording() -> Iterator[Resolved]:
+    """Inside, the entries each lookup resolves are also recorded in the dict yielded: the
+    ones a lint of one diff side used, kept with it."""
+    found: Resolved = {}
+    token = _RECORDING.set(found)
+    try:
+        yield found
+    finally:
+        _RECORDING.reset(token)
+
+
+def share_resolved(entries: Resolved) -> None:
+    """Take ``entries`` (a kept side's, see :func:`recording`) as resolved in this scope."""
+    memo = _RESOLVED.get()
+    if memo is not None:
+        for slot, payload in entries.items():
+            memo.setdefault(slot, payload)
+
+
+class _Entries:
+    """One rule's entries in this run: what ``head`` (the spelling of the rule's leading key
+    parts) and a unit's key name, from this scope's resolved entries, else the cache."""
+
+    def __init__(self, head: bytes) -> None:
+        self._head = head
+        self._ident = hashlib.sha256(head).hexdigest()
+        self._known = _RESOLVED.get()
+        self._recorded = _RECORDING.get()
+
+    def get(self, unit_key: str) -> bytes | None:
+        if self._known is not None:
+            found = self._known.get((self._ident, unit_key))
+            if found is not None:
+                return found
+        return cache.get(KIND, self.cache_key(unit_key))
+
+    def cache_key(self, unit_key: str) -> str:
+        return cache.digest_after(self._head, unit_key)
+
+    def resolved(self, unit_key: str, payload: bytes) -> None:
+        """``payload`` (fit to keep: read from the cache, or passed its checks) is the entry."""
+        slot = (self._ident, unit_key)
+        if self._known is not None:
+            self._known[slot] = payload
+        if self._recorded is not None:
+            self._recorded[slot] = payload
+
+    def put(self, unit_key: str, payload: bytes) -> None:
+        """Keep a result worked out now: resolved here, and in the cache if it admits it."""
+        self.resolved(unit_key, payload)
+        key = self.cache_key(unit_key)
+        if cache.admit(KIND, key):
+            cache.put(KIND, key, payload)
+
+
 def each_object(
     context: LintContext, rule_id: str, units: Iterable[Unit[T]], check_one: Callable[[T], Iterable[Finding]]
 ) -> Iterator[Finding]:
     """``check_one`` over ``units`` in order, each unit's findings (and the notes it adds to
     the graph) from the cache when ``context.cached`` and its entry is there."""
     notes = context.graph.notes
-    head = cache.spelt(FORMAT, __version__, rule_id, _settings(context, rule_id)) if context.cached else b""
+    if not context.cached:
+        for unit in units:
+            yield from check_one(unit.item)
+        return
+    entries = _Entries(cache.spelt(FORMAT, __version__, rule_id, _settings(context, rule_id)))
     for unit in units:
-        if not context.cached or unit.key is None:
+        if unit.key is None:
             yield from check_one(unit.item)
             continue
-        key = cache.digest_after(head, unit.key)
-        payload = cache.get(KIND, key)
+        payload = entries.get(unit.key)
         stored = ([], []) if unit.clean_only and payload == CLEAN else None if unit.clean_only else _decode(payload)
-        if stored is not None:
+        if stored is not None and payload is not None:
+            entries.resolved(unit.key, payload)
             found, added = stored
             notes.extend(added)
             yield from found
@@ -89,10 +170,9 @@ def each_object(
         before = len(notes)
         with covered_by_findings():  # this entry keeps the result: no verdict entry of its own
             found = list(check_one(unit.item))  # whole, so the notes it adds are its own
-        if cache.admit(KIND, key):
-            payload = _clean(found, notes[before:]) if unit.clean_only else _stored(found, notes[before:])
-            if payload is not None:
-                cache.put(KIND, key, payload)
+        payload = _clean(found, notes[before:]) if unit.clean_only else _stored(found, notes[before:])
+        if payload is not None:
+            entries.put(unit.key, payload)
         yield from found
 
 
@@ -113,27 +193,33 @@ def key_paths(
     kept. A graph-wide rule's per-document part: the rule builds its findings from them."""
     if not context.cached or key is None:
         return list(compute())
-    entry = cache.digest_after(_key_paths_head(context, rule_id), key)
-    stored = _paths_from(cache.get(KIND, entry))
-    if stored is not None:
+    entries = _key_paths_entries(context, rule_id)
+    payload = entries.get(key)
+    stored = _paths_from(payload)
+    if stored is not None and payload is not None:
+        entries.resolved(key, payload)
         return stored
     found = list(compute())
-    if not cache.admit(KIND, entry):  # a first sighting: only remembered
+    if not found:
+        entries.put(key, _NO_PATHS)
         return found
     data = [[list(path), why] for path, why in found]
     plain = all(isinstance(part, (str, int)) and not isinstance(part, bool) for path, _ in found for part in path)
     if plain and not contains_secret({"paths": data}):  # a key of another type would come back as a string
-        cache.put(KIND, entry, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+        entries.put(key, json.dumps(data, separators=(",", ":")).encode("utf-8"))
     return found
 
 
-def _key_paths_head(context: LintContext, rule_id: str) -> bytes:
-    """The leading parts of a rule's key-paths keys, spelt once a run (~2,000 keys at 1,000 releases)."""
+def _key_paths_entries(context: LintContext, rule_id: str) -> _Entries:
+    """A rule's key-paths entries, its key's leading parts spelt once a run (~2,000 keys at
+    1,000 releases)."""
     heads = context.spelt_heads
-    head = heads.get(rule_id)
-    if head is None:
-        head = heads[rule_id] = cache.spelt(FORMAT, __version__, rule_id, "key-paths", _settings(context, rule_id))
-    return head
+    found = heads.get(rule_id)
+    if not isinstance(found, _Entries):
+        found = heads[rule_id] = _Entries(
+            cache.spelt(FORMAT, __version__, rule_id, "key-paths", _settings(context, rule_id))
+        )
+    return found
 
 
 def _paths_from(payload: bytes | None) -> KeyPaths | None:
@@ -174,10 +260,16 @@ def object_unit(manifest: Manifest, *extra: str) -> Unit[Manifest]:
 
 
 def document_key(document: Document, *extra: str) -> str | None:
-    """The digest of ``document``'s path, index, text and data (see :func:`manifest_key`)
-    and of ``extra``; None for a document it cannot be (see :func:`.documents.content_key`)."""
+    """What keys the results of ``document``: the digest of its path, index, text and data
+    (see :func:`manifest_key`) and ``extra``, spelt out (:class:`_Entries` hashes it once,
+    with the rule's leading parts); None for a document it cannot be (see
+    :func:`.documents.content_key`). ``extra``: short words of the calling rule, no NUL."""
     content = content_key(document)
-    return None if content is None else cache.digest("document", content, *extra)
+    if content is None:
+        return None
+    if any("\0" in part for part in extra):
+        raise ValueError("a key's extra part holds a NUL: it would not spell one key")
+    return "\0".join(("document", content, *extra))
 
 
 def _settings(context: LintContext, rule_id: str) -> str:
@@ -206,6 +298,8 @@ def _spelt_settings(context: LintContext, rule_id: str) -> str:
 def _stored(findings: list[Finding], notes: list[str | Note]) -> bytes | None:
     """The entry's bytes, or None when the secret classifier calls anything in it secret
     (it never should: findings and notes name keys and places; then it is not stored)."""
+    if not findings and not notes:
+        return _NOTHING
     data = {"findings": [finding_data(f) for f in findings], "notes": [_note_data(n) for n in notes]}
     if contains_secret(data):
         return None

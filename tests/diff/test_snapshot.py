@@ -18,6 +18,7 @@ from renderer.cache import store
 from renderer.diff import cached, snapshot
 from renderer.diff.git import INDEX, Repository
 from renderer.diff.sides import Side
+from renderer.lint import results
 from renderer.load import stack as stack_module
 from renderer.load.stack import secret_document, the_secret
 from renderer.render import target
@@ -435,3 +436,31 @@ def test_a_restored_side_gives_the_walks_of_its_values_for_references(
                 for hit in stack_module.marker_strings(data, prefix)
             ]
     assert found["gitea"] and all("${ref:" in text for _, text in found["gitea"])
+
+
+def test_the_next_index_finds_its_unchanged_objects_results_in_the_kept_base(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base is kept with the per-object rule entries its lint resolved: the index's lint
+    after a one-release change asks the cache only for what the change touched."""
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")
+    _stage_a_change(stack)
+    plain = _check(stack)
+    git(stack, "reset", "-q", "--hard")
+    monkeypatch.delenv("RAIL_NO_CACHE")
+    _check(stack)  # the clean tree: read, linted, kept
+    _, _, entry = _entry(stack)
+    kept = _kept(entry).results
+    assert kept and all(b"ENC[" not in payload for payload in kept.values())
+    asked: list[str] = []
+    real = cache.get
+
+    def counted(kind: str, key: str) -> bytes | None:
+        if kind == results.KIND:
+            asked.append(key)
+        return real(kind, key)
+
+    monkeypatch.setattr(cache, "get", counted)
+    _stage_a_change(stack)
+    assert _check(stack) == plain
+    assert 0 < len(asked) <= len(kept) // 5, (len(asked), len(kept))

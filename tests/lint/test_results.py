@@ -310,3 +310,51 @@ def test_the_entries_read_back_without_parsing_are_the_ones_an_empty_result_writ
     assert results.key_paths(context, "r", "k", lambda: pytest.fail("judged again")) == []
     assert list(results.each_object(context, "r", units, lambda item: pytest.fail("judged again"))) == []
     assert fake.hits == 2
+
+
+def test_entries_a_side_resolved_answer_the_next_run_with_no_lookup(fake: FakeCache) -> None:
+    """What one lint resolved (recorded, as a kept diff side keeps it) answers the next run's
+    lint, which shares it: no cache lookup, no rule run, the same findings and key paths.
+    An entry not fit to keep (a finding the classifier calls secret) is not recorded."""
+    from renderer.lint.graph import ReleaseGraph
+    from renderer.lint.rule import LintContext
+    from renderer.model import StackConfig
+
+    def context() -> LintContext:
+        return LintContext(graph=ReleaseGraph(config=StackConfig.default(), manifests=[]), cached=True)
+
+    finding = Finding(rule="r", message="unknown key 'intervall'", location=Location("a.yaml", 3, 1))
+    leaky = Finding(rule="r", message="ghp_" + "a1B2" * 9, location=Location("b.yaml", 1, 1))
+    by_item = {"found": [finding], "clean": [], "leaky": [leaky]}
+    units = [results.Unit(item, f"key-{item}") for item in by_item]
+    hits = [(("values", "password"), "a literal under a key that names a secret")]
+    with results.sharing_resolved(), results.recording() as recorded:
+        assert list(results.each_object(context(), "r", units, lambda item: by_item[item])) == [finding, leaky]
+        assert results.key_paths(context(), "r", "k", lambda: hits) == hits
+    assert len(recorded) == 3  # found, clean and the key paths: the leaky one is not kept anywhere
+    assert all(b"ghp_" not in payload for payload in recorded.values())
+
+    fake.entries.clear()
+    fake.reset_counts()
+    judged: list[str] = []
+
+    def judge(item: str) -> list[Finding]:
+        judged.append(item)
+        return by_item[item]
+
+    with results.sharing_resolved():
+        results.share_resolved(recorded)
+        assert list(results.each_object(context(), "r", units, judge)) == [finding, leaky]
+        assert results.key_paths(context(), "r", "k", lambda: pytest.fail("judged again")) == hits
+    assert judged == ["leaky"] and fake.hits == 0 and fake.misses == 1  # the leaky one, judged again
+    with results.sharing_resolved():  # another scope: nothing shared, the cache is asked
+        list(results.each_object(context(), "r", units, judge))
+    assert fake.misses == 4
+
+
+def test_a_key_spells_the_content_and_the_rules_words_and_refuses_a_nul() -> None:
+    document = load_document("a: 1\n", "a.yaml")
+    one, other = results.document_key(document, "patch=True"), results.document_key(document, "patch=False")
+    assert one is not None and other is not None and one != other
+    with pytest.raises(ValueError):
+        results.document_key(document, "patch\0=True")
