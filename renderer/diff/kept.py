@@ -62,6 +62,9 @@ class Kept:
     # The per-object rule entries its lint resolved (renderer.lint.results.recording): the
     # next index's lint finds its unchanged objects' results with no digest made.
     results: Resolved
+    # The content digests (renderer.lint.documents) of its Secrets' documents, by path and
+    # index: the documents are cut out, and rebuilt when it is restored; a digest is kept.
+    secret_contents: dict[tuple[str, int], str]
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ def _with(collections: dict[str, Entries], kept: Kept) -> Kept:
         contents=dict(collections["contents"]),
         marks=dict(collections["marks"]),
         results=dict(collections["results"]),
+        secret_contents=dict(collections["secret_contents"]),
     )
 
 
@@ -216,4 +220,5 @@ COLLECTIONS: dict[str, Callable[[Kept], Entries]] = {
     "contents": lambda kept: list(kept.contents.items()),
     "marks": lambda kept: list(kept.marks.items()),
     "results": lambda kept: list(kept.results.items()),
+    "secret_contents": lambda kept: list(kept.secret_contents.items()),
 }

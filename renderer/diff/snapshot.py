@@ -81,7 +81,7 @@ from .kept import Kept, Root, Told, join, tell
 from .sides import DiffObject, ObjectKey, Side, remember_objects
 
 KIND = "snapshot"
-FORMAT = "side-snapshot/9"  # bump when what is kept, or how, changes
+FORMAT = "side-snapshot/10"  # bump when what is kept, or how, changes
 _SECRET_AT_MOST = 1 << 22  # bytes: a larger working tree file is not read for a secret file
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
@@ -264,6 +264,7 @@ def restore(entry: str | None, label: str, repository: Repository, side: str) ->
         share_parses(kept.parses)
         share_marks(kept.marks)
         share_resolved(kept.results)
+        _remember_secret_contents(restored, kept)
         remember_objects(restored.objects, restored.config)
         # The restored side's bytes are its renders' bytes: one copy, shared by the other side.
         files = restored.rendered.files if restored.rendered is not None else ()
@@ -309,6 +310,9 @@ def _without_secrets(side: Side, resolved: Resolved) -> Kept:
     for document in (*loaded.spec_documents.values(), *loaded.values_documents.values()):
         guard.check(document)
     outputs: dict[int, str] = {}
+    secret_contents: dict[tuple[str, int], str] = {}
+    for secret in loaded.secret_files.values():
+        _digest_of(secret.document, secret_contents)
     as_text: set[int] = set()
     files: list[OutputFile] = []
     for index, file in enumerate(rendered.files):
@@ -318,6 +322,7 @@ def _without_secrets(side: Side, resolved: Resolved) -> Kept:
         if source is not None:
             outputs[index] = source
             files.append(OutputFile(file.path, b"", _where(file.document)))
+            _digest_of(file.document, secret_contents)
             continue
         if file.document is not None:
             guard.check(file.document)
@@ -362,7 +367,29 @@ def _without_secrets(side: Side, resolved: Resolved) -> Kept:
     contents = _contents(kept_side)
     marks = marks_of(loaded)
     kept = (kept_side, digests, outputs, frozenset(as_text), objects, parses, renders, skeletons, contents)
-    return Kept(*kept, marks, resolved)
+    return Kept(*kept, marks, resolved, secret_contents)
+
+
+def _digest_of(document: Document | None, found: dict[tuple[str, int], str]) -> None:
+    """A Secret's document's content digest (renderer.lint.documents), if this run worked
+    it out, by its path and index: a digest is all of a Secret that is ever kept."""
+    content = known_content(document) if document is not None else None
+    if document is not None and content is not None:
+        found[(document.path, document.index)] = content
+
+
+def _remember_secret_contents(side: Side, kept: Kept) -> None:
+    """The content digests of a restored side's Secret documents, as kept: each rebuilt
+    from the very bytes it was kept from (checked by their digest)."""
+    loaded, rendered = side.loaded, side.rendered
+    if loaded is None or rendered is None or not kept.secret_contents:
+        return
+    documents: list[Document | None] = [secret.document for secret in loaded.secret_files.values()]
+    documents += [rendered.files[index].document for index in kept.outputs]
+    for document in documents:
+        content = kept.secret_contents.get((document.path, document.index)) if document is not None else None
+        if document is not None and content is not None:
+            remember_content(document, content)
 
 
 def _contents(side: Side) -> dict[str, Document]:

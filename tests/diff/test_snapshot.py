@@ -5,6 +5,7 @@ for byte, and no Secret is kept (its SOPS file is read again from git)."""
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from renderer.cache import store
 from renderer.diff import cached, snapshot
 from renderer.diff.git import INDEX, Repository
 from renderer.diff.sides import Side
-from renderer.lint import results
+from renderer.lint import documents, results
 from renderer.load import stack as stack_module
 from renderer.load.stack import secret_document, the_secret
 from renderer.render import target
@@ -464,3 +465,21 @@ def test_the_next_index_finds_its_unchanged_objects_results_in_the_kept_base(
     _stage_a_change(stack)
     assert _check(stack) == plain
     assert 0 < len(asked) <= len(kept) // 5, (len(asked), len(kept))
+
+
+def test_a_restored_sides_secrets_have_their_content_digests_back(stack: Path, cache_folder: Path) -> None:
+    """The Secrets' documents are cut out of a kept side and rebuilt when it is restored; the
+    content digests the lint keys them by are kept (digests only) and given back, each the
+    digest of the rebuilt document, so the next lint does not hash a Secret again."""
+    _check(stack)
+    repository, head, entry = _entry(stack)
+    kept = _kept(entry)
+    assert kept.secret_contents and all(re.fullmatch(r"[0-9a-f]{64}", value) for value in kept.secret_contents.values())
+    with yamlio.sharing_parses(), target.sharing_renders(), snapshot.sharing_skeletons():
+        side = snapshot.restore(entry, "base", repository, head)
+    assert side is not None and side.rendered is not None and side.loaded is not None
+    rendered = [side.rendered.files[index].document for index in kept.outputs]
+    assert rendered and all(documents.known_content(doc) is not None for doc in rendered if doc is not None)
+    for doc in [*rendered, *(secret.document for secret in side.loaded.secret_files.values())]:
+        known = documents.known_content(doc) if doc is not None else None
+        assert doc is None or known is None or known == documents._content_digest(doc)
