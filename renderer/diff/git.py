@@ -50,10 +50,15 @@ class Repository:
 
     @classmethod
     def of(cls, stack_root: Path) -> Repository:
-        done = _git(stack_root, "rev-parse", "--show-toplevel", what="find the git repository")
-        top = Path(done.decode().strip())
+        # The git folder asked in the same process (a hook run asks it later: one git fewer).
+        done = _git(stack_root, "rev-parse", "--show-toplevel", "--absolute-git-dir", what="find the git repository")
+        lines = done.decode().splitlines()
+        top = Path(lines[0].strip())
         relative = stack_root.resolve().relative_to(top.resolve()).as_posix()
-        return cls(top=top, prefix="" if relative == "." else relative + "/")
+        repository = cls(top=top, prefix="" if relative == "." else relative + "/")
+        if len(lines) == 2 and lines[1].strip():
+            repository._answers[("git-dir",)] = Path(lines[1].strip())
+        return repository
 
     def files(self, side: str) -> dict[str, bytes]:
         """Every file of ``side`` below the stack folder, by path relative to it."""
@@ -184,6 +189,8 @@ class Repository:
         """The commit a pull request from ``head`` into ``base`` is compared with: their
         best common ancestor. Both are commits (already resolved). A shallow clone that
         lacks it, or two unrelated histories, is an input error saying what to do."""
+        if base == head:
+            return base  # a commit is its own best common ancestor (a hook's HEAD against HEAD)
         done = subprocess.run(["git", "merge-base", base, head], cwd=self.top, capture_output=True, check=False)
         found = done.stdout.decode().strip().splitlines()
         if done.returncode == 0 and found:

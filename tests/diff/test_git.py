@@ -98,6 +98,7 @@ def test_staged_changes_are_what_the_index_changed_since_the_commit(stack: Path)
 def test_an_object_id_is_asked_of_git_once_and_a_ref_every_time(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repository = Repository.of(stack)
     first = repository.resolve("HEAD")
+    git_dir = Path(git(stack, "rev-parse", "--absolute-git-dir").strip())
     asked: list[tuple[str, ...]] = []
     real = subprocess.run
 
@@ -112,5 +113,7 @@ def test_an_object_id_is_asked_of_git_once_and_a_ref_every_time(stack: Path, mon
     git(stack, "add", "-A")
     git(stack, "commit", "-q", "-m", "more")
     assert repository.resolve("HEAD") != first  # a ref moves: never remembered
-    assert repository.git_dir() == repository.git_dir()
-    assert len([args for args in asked if "--absolute-git-dir" in args]) == 1
+    assert repository.git_dir() == repository.git_dir() == git_dir
+    assert not [args for args in asked if "--absolute-git-dir" in args]  # answered with the top folder, in one git
+    assert repository.merge_base(first, first) == first  # a commit is its own merge base: no git asked
+    assert not [args for args in asked if "merge-base" in args]
