@@ -96,8 +96,9 @@ def resolve(loaded: LoadedStack) -> Resolution:
         name: data if name in unreferring else _substitute_at(data, marked[name], endpoints)
         for name, data in merged.items()
     }
+    spelt_endpoints: dict[tuple[str, str], str | None] = {}  # many releases read the same endpoint
     for name, inputs in made_of.items():
-        endpoints_read = (_endpoint_read(text, endpoints) for text in sorted(read.get(name, ())))
+        endpoints_read = (_endpoint_read(text, endpoints, spelt_endpoints) for text in sorted(read.get(name, ())))
         spell_by_digest(values[name], *inputs, *(part for pair in endpoints_read for part in pair))
     return Resolution(values=values, referenced=referenced, endpoints=endpoints, cross=tuple(cross))
 
@@ -121,12 +122,18 @@ def _digest_inputs(loaded: LoadedStack) -> dict[str, tuple[str | None, ...]]:
     return made_of
 
 
-def _endpoint_read(text: str, endpoints: dict[tuple[str, str], Endpoint]) -> tuple[str, str | None]:
-    """A reference's text and a digest of the endpoint :func:`_lookup` reads for it."""
+def _endpoint_read(
+    text: str, endpoints: dict[tuple[str, str], Endpoint], spelt: dict[tuple[str, str], str | None]
+) -> tuple[str, str | None]:
+    """A reference's text and a digest of the endpoint :func:`_lookup` reads for it;
+    ``spelt``: the digests worked out so far, by endpoint."""
     parts = text.split(".")
     if len(parts) != 3:
         return text, None
-    return text, digest_of_spelling(endpoints.get((parts[0], parts[1])))
+    where = (parts[0], parts[1])
+    if where not in spelt:
+        spelt[where] = digest_of_spelling(endpoints.get(where))
+    return text, spelt[where]
 
 
 def _cross(used: CrossUse | Problem, cross: list[CrossUse], problems: ProblemCollector) -> bool:

@@ -316,3 +316,26 @@ def test_substituting_at_the_marked_places_is_substituting_everywhere(origins: l
     for key, value in merged.items():  # parts without a reference are the same objects
         if not marker_strings(value):
             assert marked[key] is value
+
+
+def test_each_endpoint_read_is_spelt_once_for_the_render_keys(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A render key spells the endpoints a release's references read by their digests:
+    many references read one endpoint (gitea reads the database's host, port and more),
+    each endpoint is spelt once a resolve."""
+    from renderer.render import references
+    from renderer.render.target import sharing_renders
+
+    spelt: list[object] = []
+    real = references.digest_of_spelling
+
+    def counted(value: object) -> str | None:
+        if isinstance(value, Endpoint) or value is None:
+            spelt.append(value)
+        return real(value)
+
+    monkeypatch.setattr(references, "digest_of_spelling", counted)
+    loaded = load_stack(stack)
+    with sharing_renders():
+        resolve(loaded)
+    endpoints = [value for value in spelt if value is not None]
+    assert endpoints and len({id(value) for value in endpoints}) == len(endpoints)  # none twice
