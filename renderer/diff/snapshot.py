@@ -365,9 +365,20 @@ def _without_secrets(side: Side, resolved: Resolved) -> Kept:
     renders = shared_renders_of({id(file.document.data) for file in files if file.document is not None})
     skeletons = _skeletons(loaded.secret_files, digests)
     contents = _contents(kept_side)
-    marks = marks_of(loaded)
-    kept = (kept_side, digests, outputs, frozenset(as_text), objects, parses, renders, skeletons, contents)
-    return Kept(*kept, marks, resolved, secret_contents)
+    return Kept(
+        side=kept_side,
+        secrets=digests,
+        outputs=outputs,
+        as_text=frozenset(as_text),
+        objects=objects,
+        parses=parses,
+        renders=renders,
+        skeletons=skeletons,
+        contents=contents,
+        marks=marks_of(loaded),
+        results=resolved,
+        secret_contents=secret_contents,
+    )
 
 
 def _digest_of(document: Document | None, found: dict[tuple[str, int], str]) -> None:

@@ -213,10 +213,10 @@ def key_paths(
 def _key_paths_entries(context: LintContext, rule_id: str) -> _Entries:
     """A rule's key-paths entries, its key's leading parts spelt once a run (~2,000 keys at
     1,000 releases)."""
-    heads = context.spelt_heads
-    found = heads.get(rule_id)
-    if not isinstance(found, _Entries):
-        found = heads[rule_id] = _Entries(
+    made = context.key_paths_entries
+    found: _Entries | None = made.get(rule_id)
+    if found is None:
+        found = made[rule_id] = _Entries(
             cache.spelt(FORMAT, __version__, rule_id, "key-paths", _settings(context, rule_id))
         )
     return found

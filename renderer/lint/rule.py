@@ -71,9 +71,9 @@ class LintContext:
         return {}
 
     @cached_property
-    def spelt_heads(self) -> dict[str, Any]:
-        """A memo for :mod:`.results`: each rule's key-paths entries, the leading parts of
-        their cache keys spelt once a run (``renderer.cache.spelt``)."""
+    def key_paths_entries(self) -> dict[str, Any]:
+        """A memo for :mod:`.results`: each rule's key-paths entries (``results._Entries``),
+        the leading parts of their cache keys spelt and hashed once a run."""
         return {}
 
 
