@@ -105,13 +105,16 @@ def resolve(loaded: LoadedStack) -> Resolution:
 
 def _digest_inputs(loaded: LoadedStack) -> dict[str, tuple[str | None, ...]]:
     """What each release's merged values are made of, as texts, when render keys spell
-    them by a digest (:mod:`.digests`); the releases and the stack config are recorded
-    so here. A file without a text (none read) is None: spelt in full."""
+    them by a digest (:mod:`.digests`); the releases, the stack config and its sources
+    and layers are recorded so here. A file without a text (none read) is None: spelt in full."""
     if not wanted():
         return {}
     config = loaded.stack.config
     config_digest = digest_of_spelling(config)
     spell_by_digest(config, "config", config_digest)
+    # A chart source and a layer are in most objects' contexts: spelt once each, not once an object.
+    for part in (*config.sources, *config.layers):
+        spell_by_digest(part, "part", digest_of_spelling(part))
     made_of: dict[str, tuple[str | None, ...]] = {}
     for release in loaded.stack.releases:
         spec_text = loaded.spec_documents[release.origin].text
