@@ -6,7 +6,7 @@ pickling it whole cost half a second of a 1,000-release run and, at 10,000, the 
 memo of millions of objects (~90 MB of the run's peak memory). So a side is kept as a
 :class:`Told`: the differences from a side kept whole (its *root*, :class:`Root`). Each of
 its collections (objects, files, documents, releases, resolved values, parses, renders,
-skeletons, content digests, walks, rule entries) is a table in its own order: an entry the
+skeletons, content digests, walks, rule entries, release renders) is a table in its own order: an entry the
 same as the root's entry under the same key is the root's entry's place there; any other
 entry is written out. A side that differs from its root in more than one entry in
 :data:`OWN_AT_MOST` is kept whole, and is the root of the sides kept after it: a delta
@@ -26,7 +26,7 @@ from typing import Any
 from ..lint.results import Resolved
 from ..load.stack import Marks, SecretFile
 from ..render import Rendered
-from ..render.target import OutputFile
+from ..render.target import OutputFile, ReleaseRenders
 from ..yamlio import Document, ParseEntries, Skeleton
 from .sides import DiffObject, ObjectKey, Side
 
@@ -65,6 +65,9 @@ class Kept:
     # The content digests (renderer.lint.documents) of its Secrets' documents, by path and
     # index: the documents are cut out, and rebuilt when it is restored; a digest is kept.
     secret_contents: dict[tuple[str, int], str]
+    # What each release rendered, by its inputs (renderer.render.target.recorded): file names
+    # and render keys (of ``renders``): the other side renders only the changed releases.
+    release_renders: ReleaseRenders
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,7 @@ def _with(collections: dict[str, Entries], kept: Kept) -> Kept:
         marks=dict(collections["marks"]),
         results=dict(collections["results"]),
         secret_contents=dict(collections["secret_contents"]),
+        release_renders=dict(collections["release_renders"]),
     )
 
 
@@ -221,4 +225,5 @@ COLLECTIONS: dict[str, Callable[[Kept], Entries]] = {
     "marks": lambda kept: list(kept.marks.items()),
     "results": lambda kept: list(kept.results.items()),
     "secret_contents": lambda kept: list(kept.secret_contents.items()),
+    "release_renders": lambda kept: list(kept.release_renders.items()),
 }

@@ -62,7 +62,13 @@ from ..lint.results import Resolved, share_resolved
 from ..load.stack import SecretFile, marks_of, secret_document, share_marks, the_secret
 from ..memo import memo_scope
 from ..render import Rendered
-from ..render.target import OutputFile, share_renders, shared_renders_of
+from ..render.target import (
+    OutputFile,
+    share_release_renders,
+    share_renders,
+    shared_release_renders,
+    shared_renders_of,
+)
 from ..yamlio import (
     Document,
     Skeleton,
@@ -81,7 +87,7 @@ from .kept import Kept, Root, Told, join, tell
 from .sides import DiffObject, ObjectKey, Side, remember_objects
 
 KIND = "snapshot"
-FORMAT = "side-snapshot/10"  # bump when what is kept, or how, changes
+FORMAT = "side-snapshot/11"  # bump when what is kept, or how, changes
 _SECRET_AT_MOST = 1 << 22  # bytes: a larger working tree file is not read for a secret file
 _SECRET_KINDS = frozenset({"Secret", "SealedSecret"})
 _AT_REST = (b"ENC[", b"-----BEGIN")  # never in a payload, whatever let it through
@@ -269,6 +275,7 @@ def restore(entry: str | None, label: str, repository: Repository, side: str) ->
         # The restored side's bytes are its renders' bytes: one copy, shared by the other side.
         files = restored.rendered.files if restored.rendered is not None else ()
         share_renders(kept.renders, {id(f.document.text): f.content for f in files if f.document is not None})
+        share_release_renders(kept.release_renders)
     return restored
 
 
@@ -378,6 +385,7 @@ def _without_secrets(side: Side, resolved: Resolved) -> Kept:
         marks=marks_of(loaded),
         results=resolved,
         secret_contents=secret_contents,
+        release_renders=shared_release_renders(renders.keys()),
     )
 
 

@@ -9,11 +9,12 @@ refuses what the linter forbids.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from ..model import Backup, Layer, Release
 from .crossrefs import by_name
+from .digests import digests_of
 from .target import Entries, OutputFile, Target, header
 
 LAYERS_FOLDER = "layers"
@@ -34,7 +35,9 @@ class FluxTarget(Target):
                 entries.extend(self._cluster_objects(present))
             for release in self.stack.releases:
                 if release.layer == layer.id:
-                    entries.extend(self._release_objects(release, layer))
+                    own = self.recorded(self._release_inputs(release, layer), partial(self._rendered, release, layer))
+                    entries.extend(own)
+                    entries.extend(self._secret_entries(release.secrets))
             entries.extend(self.claim_objects(layer))
             entries.extend(self._claim_secrets(layer))
             entries.extend(self.backup_objects(layer))
@@ -109,7 +112,28 @@ class FluxTarget(Target):
         }
         return (file_name, self.document("helmrepository.yaml.j2", context, self.config.path))
 
-    def _release_objects(self, release: Release, layer: Layer) -> list[tuple[str, bytes]]:
+    def _release_inputs(self, release: Release, layer: Layer) -> tuple[Any, ...] | None:
+        """What :meth:`_rendered` reads, by digests where the render keys know them (the
+        release by its spec and the config, its resolved values by their files and the
+        endpoints they read); None when one is not known so."""
+        values = self.resolution.values[release.name]
+        known = digests_of({"release": release, "values": values, "config": self.config})
+        if len(known) != 3:
+            return None
+        depends_on = tuple(tuple(sorted(item.items())) for item in self._depends_on(release))
+        return (
+            self.name,
+            self.templates.fingerprint,
+            known["release"],
+            known["values"],
+            known["config"],
+            layer.id,
+            self._first_in_namespace(release),
+            depends_on,
+        )
+
+    def _rendered(self, release: Release, layer: Layer) -> Entries:
+        """A release's own objects (its Secrets are passed through, see :meth:`_secret_entries`)."""
         source = self.config.source(release.chart.source)
         assert source is not None, "Release.from_data checked the source"
         labels = self.labels(layer.id, **{"railiance.io/service-class": release.service_class})
@@ -143,7 +167,6 @@ class FluxTarget(Target):
         entries.append(
             (f"helmrelease-{release.name}.yaml", self.document("helmrelease.yaml.j2", context, release.origin))
         )
-        entries.extend(self._secret_entries(release.secrets))
         return entries
 
     def _secret_entries(self, paths: tuple[str, ...]) -> Entries:

@@ -483,3 +483,35 @@ def test_a_restored_sides_secrets_have_their_content_digests_back(stack: Path, c
     for doc in [*rendered, *(secret.document for secret in side.loaded.secret_files.values())]:
         known = documents.known_content(doc) if doc is not None else None
         assert doc is None or known is None or known == documents._content_digest(doc)
+
+
+def test_the_next_index_renders_only_the_changed_release_of_the_kept_base(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base is kept with what each release rendered, by its inputs: the index's render
+    after a one-release change spells the changed release's objects, no other's."""
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")
+    _stage_a_change(stack)
+    plain = _check(stack)
+    git(stack, "reset", "-q", "--hard")
+    monkeypatch.delenv("RAIL_NO_CACHE")
+    _check(stack)  # the clean tree: read, linted, kept
+    _, _, entry = _entry(stack)
+    kept = _kept(entry)
+    assert kept.side.loaded is not None
+    assert len(kept.release_renders) == len(kept.side.loaded.stack.releases) and all(
+        render_key in kept.renders for made in kept.release_renders.values() for _, render_key in made
+    )
+    spelt: list[str] = []
+    real = target._render_key
+
+    def counted(templates: str, template: str, context: dict[str, Any], origin: str) -> str | None:
+        if template == "helmrelease.yaml.j2":
+            spelt.append(origin)
+        return real(templates, template, context, origin)
+
+    monkeypatch.setattr(target, "_render_key", counted)
+    _stage_a_change(stack)
+    spelt.clear()  # rail render's own, above
+    assert _check(stack) == plain
+    assert spelt == [VALKEY]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from renderer.load import load_stack
-from renderer.render import render_stack, templating
+from renderer.render import render_stack, target, templating
+from renderer.render.flux import FluxTarget
 from renderer.render.target import sharing_renders
 from renderer.yamlio import sharing_parses
 
@@ -69,3 +70,60 @@ def test_a_changed_release_or_template_is_rendered_anew(stack_copy: Path, tmp_pa
     assert releases and all(b"edited" in shared[path] for path in releases)  # the template's change
     valkey = next(path for path in releases if path.endswith("helmrelease-valkey.yaml"))
     assert b"3Gi" in shared[valkey]
+
+
+def _keys_spelt(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    spelt: list[str] = []
+    original = target._render_key
+
+    def spy(templates: str, template: str, context: dict[str, object], origin: str) -> str | None:
+        spelt.append(template)
+        return original(templates, template, context, origin)
+
+    monkeypatch.setattr(target, "_render_key", spy)
+    return spelt
+
+
+def test_an_unchanged_release_takes_its_objects_without_spelling_them(
+    stack_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(stack_copy, other)
+    spec = other / "releases" / "s3" / "valkey.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("2Gi", "3Gi"), encoding="utf-8")
+    expected = _render(other)
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")
+    spelt = _keys_spelt(monkeypatch)
+    with sharing_parses(), sharing_renders():
+        _render(stack_copy)
+        first = list(spelt)
+        spelt.clear()
+        shared = _render(other)
+    assert shared == expected
+    assert first.count("helmrelease.yaml.j2") > 1
+    assert spelt.count("helmrelease.yaml.j2") == 1  # valkey's, changed; the other releases' taken as they were
+
+
+@pytest.mark.parametrize("changed", ["_depends_on", "_first_in_namespace"])
+def test_what_a_release_reads_of_the_others_is_part_of_its_inputs(
+    stack_copy: Path, monkeypatch: pytest.MonkeyPatch, changed: str
+) -> None:
+    """Its dependencies (their namespaces come from their own specs) and whether it is the
+    first of its namespace to use its source (multi-tenancy: a source per namespace):
+    neither is in its spec nor its values."""
+    config = stack_copy / "rail.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert text.count("\nflux:\n") == 1
+    config.write_text(text.replace("\nflux:\n", "\nflux:\n  serviceAccounts: true\n"), encoding="utf-8")
+    monkeypatch.setenv("RAIL_NO_CACHE", "1")
+    original = getattr(FluxTarget, changed)
+    altered = {
+        "_depends_on": lambda self, release: [*original(self, release), {"name": "elsewhere", "namespace": "moved"}],
+        "_first_in_namespace": lambda self, release: not original(self, release),
+    }[changed]
+    with sharing_parses(), sharing_renders():
+        before = _render(stack_copy)
+        monkeypatch.setattr(FluxTarget, changed, altered)
+        shared = _render(stack_copy)
+    assert shared == _render(stack_copy)  # as rendered anew, outside any sharing
+    assert shared != before
