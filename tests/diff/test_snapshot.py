@@ -439,11 +439,9 @@ def test_a_restored_side_gives_the_walks_of_its_values_for_references(
     assert found["gitea"] and all("${ref:" in text for _, text in found["gitea"])
 
 
-def test_the_next_index_finds_its_unchanged_objects_results_in_the_kept_base(
-    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The base is kept with the per-object rule entries its lint resolved: the index's lint
-    after a one-release change asks the cache only for what the change touched."""
+def _kept_clean_base(stack: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Any]:
+    """The report of a one-release change with the cache off, and the side the clean tree
+    is kept as after a check (the base that change's next check restores)."""
     monkeypatch.setenv("RAIL_NO_CACHE", "1")
     _stage_a_change(stack)
     plain = _check(stack)
@@ -451,7 +449,16 @@ def test_the_next_index_finds_its_unchanged_objects_results_in_the_kept_base(
     monkeypatch.delenv("RAIL_NO_CACHE")
     _check(stack)  # the clean tree: read, linted, kept
     _, _, entry = _entry(stack)
-    kept = _kept(entry).results
+    return plain, _kept(entry)
+
+
+def test_the_next_index_finds_its_unchanged_objects_results_in_the_kept_base(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base is kept with the per-object rule entries its lint resolved: the index's lint
+    after a one-release change asks the cache only for what the change touched."""
+    plain, whole = _kept_clean_base(stack, monkeypatch)
+    kept = whole.results
     assert kept and all(b"ENC[" not in payload for payload in kept.values())
     asked: list[str] = []
     real = cache.get
@@ -490,14 +497,7 @@ def test_the_next_index_renders_only_the_changed_release_of_the_kept_base(
 ) -> None:
     """The base is kept with what each release rendered, by its inputs: the index's render
     after a one-release change spells the changed release's objects, no other's."""
-    monkeypatch.setenv("RAIL_NO_CACHE", "1")
-    _stage_a_change(stack)
-    plain = _check(stack)
-    git(stack, "reset", "-q", "--hard")
-    monkeypatch.delenv("RAIL_NO_CACHE")
-    _check(stack)  # the clean tree: read, linted, kept
-    _, _, entry = _entry(stack)
-    kept = _kept(entry)
+    plain, kept = _kept_clean_base(stack, monkeypatch)
     assert kept.side.loaded is not None
     assert len(kept.release_renders) == len(kept.side.loaded.stack.releases) and all(
         render_key in kept.renders for made in kept.release_renders.values() for _, render_key in made

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,16 +20,21 @@ def _render(root: Path) -> dict[str, bytes]:
     return {f.path: f.content for f in render_stack(loaded, loaded.stack.config.targets).files}
 
 
+def _templates_named(monkeypatch: pytest.MonkeyPatch, owner: object, name: str, template_at: int) -> list[str]:
+    """The template names ``owner.name`` is called with (argument ``template_at``), in order."""
+    named: list[str] = []
+    original = getattr(owner, name)
+
+    def spy(*args: Any) -> Any:
+        named.append(args[template_at])
+        return original(*args)
+
+    monkeypatch.setattr(owner, name, spy)
+    return named
+
+
 def _calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    rendered: list[str] = []
-    original = templating.Templates.documents
-
-    def spy(self: templating.Templates, name: str, context: dict[str, object]) -> object:
-        rendered.append(name)
-        return original(self, name, context)
-
-    monkeypatch.setattr(templating.Templates, "documents", spy)
-    return rendered
+    return _templates_named(monkeypatch, templating.Templates, "documents", 1)  # (self, name, context)
 
 
 def test_a_second_equal_stack_is_not_rendered_again(
@@ -73,15 +79,7 @@ def test_a_changed_release_or_template_is_rendered_anew(stack_copy: Path, tmp_pa
 
 
 def _keys_spelt(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    spelt: list[str] = []
-    original = target._render_key
-
-    def spy(templates: str, template: str, context: dict[str, object], origin: str) -> str | None:
-        spelt.append(template)
-        return original(templates, template, context, origin)
-
-    monkeypatch.setattr(target, "_render_key", spy)
-    return spelt
+    return _templates_named(monkeypatch, target, "_render_key", 1)  # (templates, template, context, origin)
 
 
 def test_an_unchanged_release_takes_its_objects_without_spelling_them(
