@@ -27,6 +27,8 @@ the link too.
 Linking changes each file's ctime, so git's stat data no longer vouches for it until the
 index is refreshed (``git commit`` refreshes it before running the pre-commit hook; so do
 ``git add`` and ``git status``): a second run without one hashes every file, as before.
+With the cache on, the folder is kept for the next run (:mod:`.standing`), which keeps the
+links git still vouches for and links only the rest.
 
 The output folder's files are not written (:func:`.sides.split_output`), nor read: the
 drift check compares a rendered file with one by its blob id (the index has it), so a
@@ -42,6 +44,7 @@ attributes or config convert content (:func:`.clean.converts`: no file would has
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -56,6 +59,7 @@ from ..render.output import HashedFiles
 from .clean import converts
 from .git import IndexEntry, Repository, naming_side
 from .sides import is_written, kept_in_memory, output_folder, private_folder
+from .standing import keep, take_over, tidy
 
 _PLAIN = frozenset({"100644", "100755"})  # a regular file; 120000 is a symlink, 160000 a submodule
 # Git's object ids by their length: SHA-1 (the default) and SHA-256 repositories.
@@ -87,17 +91,23 @@ def index_root(
     an output folder), read when asked, exactly as :func:`.sides.split_output` and
     :func:`.sides.materialized` make them from :meth:`.Repository.tree`. ``label``
     names the side in an error reading git."""
-    folder = private_folder(repository.git_dir())
+    git_dir, top = repository.git_dir(), os.fspath(worktree)
+    taken = take_over(git_dir, top)  # the folder an earlier run kept (the cache on), see .standing
+    folder = taken or private_folder(git_dir)
+    kept = False
     try:
-        yield Path(folder), _filled(Path(folder), repository, entries, worktree, label)
+        yield Path(folder), _filled(Path(folder), repository, entries, worktree, label, taken is not None)
+        kept = keep(folder, git_dir, top)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)  # plain removal: linked files are the working tree's own
+        if not kept:
+            shutil.rmtree(folder, ignore_errors=True)  # plain removal: linked files are the working tree's own
 
 
 def _filled(
-    root: Path, repository: Repository, entries: dict[str, IndexEntry], worktree: Path, label: str
+    root: Path, repository: Repository, entries: dict[str, IndexEntry], worktree: Path, label: str, reused: bool
 ) -> IndexOutput | None:
-    """Fill ``root`` with the files written out; the output files, read when asked."""
+    """Fill ``root`` with the files written out; the output files, read when asked.
+    ``reused``: ``root`` is a folder an earlier run kept (:mod:`.standing`)."""
     output = output_folder(_config(repository, entries, worktree, label))
     # As split_output and materialized: a path with ``..`` (git refuses one) is never written.
     written = [path for path in entries if is_written(path, output) and ".." not in path.split("/")]
@@ -107,7 +117,9 @@ def _filled(
     top, folder = os.fspath(worktree), os.fspath(root)
     vouched = _vouched(repository, entries, top, written, label)
     blobs = {path: entries[path].blob for path in written}
-    linked = _linked(folder, top, blobs, vouched)
+    if reused:
+        tidy(folder, blobs)
+    linked = _linked(folder, top, blobs, vouched, reused)
     unlinked = [path for path in written if path not in linked]
     with naming_side(label):
         read = repository.read_blobs({entries[path].path: entries[path].blob for path in unlinked})
@@ -202,14 +214,20 @@ def _same_inode(info: os.stat_result, before: os.stat_result) -> bool:
     )
 
 
-def _linked(root: str, worktree: str, blobs: dict[str, str], vouched: dict[str, os.stat_result]) -> set[str]:
+def _linked(
+    root: str, worktree: str, blobs: dict[str, str], vouched: dict[str, os.stat_result], reused: bool = False
+) -> set[str]:
     """Link each file of ``blobs`` (path -> blob id) from the working tree into ``root``
     where it is that blob (``vouched`` by git, else by its hash): the paths linked. The
-    others are left out of ``root``, to be read from git."""
+    others are left out of ``root``, to be read from git. ``reused``: ``root`` is a kept
+    folder (:mod:`.standing`), tidied: a link it holds is kept where git vouches for it."""
     linked: set[str] = set()
     folders: set[str] = set()
     for path, blob in blobs.items():
         source, target = f"{worktree}/{path}", f"{root}/{path}"
+        if reused and _kept_link(target, vouched.get(path)):
+            linked.add(path)
+            continue
         folder = os.path.dirname(target)
         if folder not in folders:
             os.makedirs(folder, exist_ok=True)
@@ -231,6 +249,19 @@ def _linked(root: str, worktree: str, blobs: dict[str, str], vouched: dict[str, 
             continue
         linked.add(path)
     return linked
+
+
+def _kept_link(target: str, before: os.stat_result | None) -> bool:
+    """A kept folder's entry at ``target`` is the file git vouched for (lstat'd as
+    ``before``, None: not vouched); any other is removed, to be linked or read anew."""
+    try:
+        info = os.lstat(target)
+    except OSError:
+        return False
+    if before is not None and _same_inode(info, before):
+        return True
+    os.unlink(target)
+    return False
 
 
 def _links(target: str, before: os.stat_result) -> bool:
@@ -293,4 +324,8 @@ def _write(root: Path, files: dict[str, bytes]) -> None:
     for path, content in files.items():
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
+        # A new file, never one already there: in a kept folder (.standing) that may be a
+        # link into the working tree, which writing would change.
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
         target.write_bytes(content)
