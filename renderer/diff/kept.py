@@ -6,9 +6,9 @@ pickling it whole cost half a second of a 1,000-release run and, at 10,000, the 
 memo of millions of objects (~90 MB of the run's peak memory). So a side is kept as a
 :class:`Told`: the differences from a side kept whole (its *root*, :class:`Root`). Each of
 its collections (objects, files, documents, releases, resolved values, parses, renders,
-skeletons, content digests, walks, rule entries, release renders) is a table in its own order: an entry the
-same as the root's entry under the same key is the root's entry's place there; any other
-entry is written out. A side that differs from its root in more than one entry in
+skeletons, content digests, walks, rule entries, release renders) is a table in its own
+order: an entry the same as the root's entry under the same key is the root's entry's
+place there; any other entry is written out. A side that differs from its root in more than one entry in
 :data:`OWN_AT_MOST` is kept whole, and is the root of the sides kept after it: a delta
 always names a side kept whole, never another delta.
 

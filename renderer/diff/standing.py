@@ -8,10 +8,10 @@ git folder after the run, under a name of its stack folder's (``rail-index-<dige
 the next run takes it over: renamed to a name of its own first, so two runs at once never
 share one. Nothing in it is trusted. It is taken over only if it is a private folder of this
 user's; every entry the index does not have is removed (a file it no longer holds, a symlink,
-a folder where a file is now); a link is kept only if it names the very file git or the
-hash vouches for this time (:func:`.indexed.kept_link`), else it is removed before anything
-is linked or written at its path, so nothing is ever written through a link into the
-working tree. With the cache off the folder is neither kept nor taken over, and
+a folder where a file is now); a link is kept only if it names the very file git vouches for
+this time (lstat'd before git looked, as :mod:`.indexed` links), else it is removed before
+anything is linked or written at its path, so nothing is ever written through a link into
+the working tree. With the cache off the folder is neither kept nor taken over, and
 ``rail cache clear`` does not reach it: it may be removed at any time.
 """
 

@@ -55,7 +55,8 @@ def sharing_renders() -> AbstractContextManager[None]:
 # passed through, never rendered), by everything those objects read: each object's file
 # name and render key. A release rendered again from the same inputs (most of a diff's
 # head, whose base was restored with these) takes its objects from the shared renders:
-# no context built, no render key spelt (~50 ms of a 1,000-release pre-commit hook).
+# no context built, no render key spelt (1,789 keys -> 27 in a 1,000-release pre-commit
+# hook's index: its target's files ~66 -> ~47 ms).
 ReleaseRenders = dict[tuple[Any, ...], tuple[tuple[str, str], ...]]
 _RELEASES: ContextVar[ReleaseRenders | None] = ContextVar("rail_release_renders", default=None)
 
