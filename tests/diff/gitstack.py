@@ -60,6 +60,16 @@ def commit(repo: Path, message: str) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
+def mini_stack(root: Path, names: str) -> Path:
+    """A stack of specs (``releases/<name>.yaml``) and an output folder (``out/``), one
+    file of each per letter of ``names``; not committed."""
+    write(root, "rail.yaml", "name: mini\noutput: out\n")
+    for name in names:
+        write(root, f"releases/{name}.yaml", f"name: {name}\n")
+        write(root, f"out/flux/{name}.yaml", f"kind: HelmRelease # {name}\n")
+    return root
+
+
 def write(repo: Path, relative: str, text: str) -> Path:
     path = repo / relative
     path.parent.mkdir(parents=True, exist_ok=True)

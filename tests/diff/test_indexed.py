@@ -16,6 +16,7 @@ from gitstack import (
     edit,
     git,
     init,
+    mini_stack,
     no_machine_config,  # noqa: F401 (a fixture, taken by pytestmark)
     rail,
     render,
@@ -40,11 +41,7 @@ pytestmark = pytest.mark.usefixtures("no_machine_config")
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A committed mini stack: inputs, an output folder (kept in memory), docs (both)."""
-    root = tmp_path / "repo"
-    write(root, "rail.yaml", CONFIG)
-    for name in "abcdef":
-        write(root, f"releases/{name}.yaml", f"name: {name}\n")
-        write(root, f"out/flux/{name}.yaml", f"kind: HelmRelease # {name}\n")
+    root = mini_stack(tmp_path / "repo", "abcdef")
     write(root, "docs/a.md", "# a\n")
     write(root, "tools/run.sh", "#!/bin/sh\n")
     (root / "tools" / "run.sh").chmod(0o755)

@@ -8,13 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
-from gitstack import git, init, no_machine_config, write  # noqa: F401 (a fixture, taken by pytestmark)
+from gitstack import git, init, mini_stack, no_machine_config, write  # noqa: F401 (a fixture, taken by pytestmark)
 
 from renderer.diff import indexed, standing
 from renderer.diff.git import INDEX, Repository
 from renderer.diff.sides import split_output
 
-CONFIG = "name: mini\noutput: out\n"
 STAGED = "releases/a.yaml"
 
 pytestmark = pytest.mark.usefixtures("no_machine_config", "cache_folder")
@@ -22,12 +21,7 @@ pytestmark = pytest.mark.usefixtures("no_machine_config", "cache_folder")
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    write(root, "rail.yaml", CONFIG)
-    for name in "abc":
-        write(root, f"releases/{name}.yaml", f"name: {name}\n")
-        write(root, f"out/flux/{name}.yaml", f"kind: HelmRelease # {name}\n")
-    return init(root)
+    return init(mini_stack(tmp_path / "repo", "abc"))
 
 
 @pytest.fixture
