@@ -96,7 +96,13 @@ def index_root(
     folder = taken or private_folder(git_dir)
     kept = False
     try:
-        yield Path(folder), _filled(Path(folder), repository, entries, worktree, label, taken is not None)
+        output, from_git = _filled(Path(folder), repository, entries, worktree, label, taken is not None)
+        yield Path(folder), output
+        # Kept with links only: the files written from git objects (a partly staged file,
+        # say) are not left at rest outside git's own store.
+        for path in from_git:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{folder}/{path}")
         kept = keep(folder, git_dir, top)
     finally:
         if not kept:
@@ -105,9 +111,10 @@ def index_root(
 
 def _filled(
     root: Path, repository: Repository, entries: dict[str, IndexEntry], worktree: Path, label: str, reused: bool
-) -> IndexOutput | None:
-    """Fill ``root`` with the files written out; the output files, read when asked.
-    ``reused``: ``root`` is a folder an earlier run kept (:mod:`.standing`)."""
+) -> tuple[IndexOutput | None, list[str]]:
+    """Fill ``root`` with the files written out; the output files, read when asked, and
+    the paths written from git objects (the others are links). ``reused``: ``root`` is a
+    folder an earlier run kept (:mod:`.standing`)."""
     output = output_folder(_config(repository, entries, worktree, label))
     # As split_output and materialized: a path with ``..`` (git refuses one) is never written.
     written = [path for path in entries if is_written(path, output) and ".." not in path.split("/")]
@@ -124,7 +131,8 @@ def _filled(
     with naming_side(label):
         read = repository.read_blobs({entries[path].path: entries[path].blob for path in unlinked})
     _write(root, read)
-    return None if output is None else IndexOutput(repository, {path: entries[path] for path in kept}, top, label)
+    files = None if output is None else IndexOutput(repository, {path: entries[path] for path in kept}, top, label)
+    return files, unlinked
 
 
 class IndexOutput(HashedFiles):

@@ -85,6 +85,8 @@ def test_a_kept_link_to_a_file_the_index_no_longer_holds_is_never_written_throug
     write(repo, STAGED, "name: a\nunstaged: true\n")  # the same inode the kept folder links
     assert _side(repo)[STAGED] == b"name: a\nstaged: true\n"  # from git
     assert (repo / STAGED).read_text() == "name: a\nunstaged: true\n"
+    assert not (_standing(repo) / STAGED).exists()  # kept with links only: nothing from git at rest
+    assert (_standing(repo) / "releases/b.yaml").stat().st_ino == (repo / "releases/b.yaml").stat().st_ino
     assert _side(repo)[STAGED] == b"name: a\nstaged: true\n"
 
 
