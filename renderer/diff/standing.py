@@ -11,8 +11,10 @@ user's; every entry the index does not have is removed (a file it no longer hold
 a folder where a file is now); a link is kept only if it names the very file git vouches for
 this time (lstat'd before git looked, as :mod:`.indexed` links), else it is removed before
 anything is linked or written at its path, so nothing is ever written through a link into
-the working tree. With the cache off the folder is neither kept nor taken over, and
-``rail cache clear`` does not reach it: it may be removed at any time.
+the working tree. It is kept with links only: the files a run wrote from git objects are
+removed first, so no bytes stay at rest that the working tree and git's store do not hold.
+With the cache off the folder is neither kept nor taken over, and ``rail cache clear`` does
+not reach it: it may be removed at any time.
 """
 
 from __future__ import annotations
