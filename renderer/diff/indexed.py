@@ -223,7 +223,7 @@ def _same_inode(info: os.stat_result, before: os.stat_result) -> bool:
 
 
 def _linked(
-    root: str, worktree: str, blobs: dict[str, str], vouched: dict[str, os.stat_result], reused: bool = False
+    root: str, worktree: str, blobs: dict[str, str], vouched: dict[str, os.stat_result], reused: bool
 ) -> set[str]:
     """Link each file of ``blobs`` (path -> blob id) from the working tree into ``root``
     where it is that blob (``vouched`` by git, else by its hash): the paths linked. The
