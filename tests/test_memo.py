@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 import pytest
 
-from renderer.memo import memo_scope
+from renderer.memo import cached_property, memo_scope
 
 MEMO: ContextVar[dict[str, int] | None] = ContextVar("test_memo", default=None)
 
@@ -21,3 +22,41 @@ def test_fresh_inside_and_restored_after_an_error() -> None:
             raise RuntimeError
         assert MEMO.get() is outer
     assert MEMO.get() is None
+
+
+class _Counted:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @cached_property
+    def value(self) -> int:
+        self.calls += 1
+        return self.calls * 10
+
+
+def test_cached_property_works_out_once_then_is_an_attribute() -> None:
+    counted = _Counted()
+    assert (counted.value, counted.value) == (10, 10)
+    assert counted.calls == 1
+    assert vars(counted)["value"] == 10  # read from the instance from now on, not through the descriptor
+    del counted.value  # as functools': deleting it makes the next read work it out again
+    assert counted.value == 20
+
+
+def test_cached_property_on_the_class_is_the_descriptor() -> None:
+    assert isinstance(_Counted.value, cached_property)
+
+
+def test_cached_property_on_a_frozen_dataclass() -> None:
+    @dataclass(frozen=True)
+    class Frozen:
+        number: int
+
+        @cached_property
+        def double(self) -> int:
+            return self.number * 2
+
+    frozen = Frozen(3)
+    assert frozen.double == 6
+    assert frozen == Frozen(3)  # equality and hashing ignore the cached value
+    assert hash(frozen) == hash(Frozen(3))

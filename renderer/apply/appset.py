@@ -65,11 +65,11 @@ import stat
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import InputError
+from ..memo import cached_property
 from ..yamlio import Document, KeyPath, format_key_path, load_documents
 from . import gotemplate
 from .model import AppliedObject, BuildNote, Location, Overlay

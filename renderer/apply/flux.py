@@ -79,12 +79,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..load.files import sharing_reads
+from ..memo import cached_property
 from ..realpath import real, sharing_resolves
 from ..yamlio import Document, KeyPath, load_documents, sharing_parses
 from . import kustomize, patches, transformers

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
+from functools import partial
 from pathlib import Path
 
 from ..catalog import stack_charts
@@ -19,6 +19,7 @@ from ..load import CONFIG_NAME
 from ..load.imports import imports_at_revision
 from ..load.reuse import Reuse
 from ..load.stack import sharing_marks
+from ..memo import cached_property
 from ..render.target import sharing_renders
 from ..schemacheck import sharing_verdicts
 from ..yamlio import Document, load_document, sharing_parses

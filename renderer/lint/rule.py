@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
 from ..load.stack import LoadedStack
+from ..memo import cached_property
 from ..render.output import Plan
 from ..yamlio import Document
 from .finding import Finding

@@ -24,8 +24,8 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 
+from ..memo import cached_property
 from ..model import Release
 from ..yamlio import Document
 from .stack import CONFIG_NAME, LoadedStack, SecretFile

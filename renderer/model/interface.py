@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from ..errors import InputError, Problem
+from ..memo import cached_property
 from ..yamlio import Document
 
 INTERFACE_VERSION = 1

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ProblemCollector
+from ..memo import cached_property
 from ..yamlio import Document
 
 if TYPE_CHECKING:  # backup.py imports this module

@@ -9,9 +9,10 @@ refuses what the linter forbids.
 
 from __future__ import annotations
 
-from functools import cached_property, partial
+from functools import partial
 from typing import Any
 
+from ..memo import cached_property
 from ..model import Backup, Layer, Release
 from .crossrefs import by_name
 from .digests import digests_of

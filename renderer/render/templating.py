@@ -9,11 +9,12 @@ import json
 import os
 from contextvars import ContextVar
 from dataclasses import replace
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
+from ..memo import cached_property
 from ..yamlio import Document, load_documents
 from .bytecode import bytecode_cache
 
