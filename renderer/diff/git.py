@@ -227,7 +227,11 @@ class Repository:
                 capture_output=True,
                 check=False,
             )
-            self._answers[question] = done.stdout.decode().strip() if done.returncode == 0 else None
+            found = done.stdout.decode().strip() if done.returncode == 0 else None
+            self._answers[question] = found
+            if found is not None and _OBJECT_ID.fullmatch(found):
+                self._answers[("commit", found)] = found  # a commit is its own: is_commit asks no git
+
         commit: str | None = self._answers[question]
         return commit
 

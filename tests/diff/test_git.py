@@ -108,7 +108,10 @@ def test_an_object_id_is_asked_of_git_once_and_a_ref_every_time(stack: Path, mon
 
     monkeypatch.setattr(subprocess, "run", counted)
     assert repository.resolve(first) == repository.resolve(first) == first
-    assert len([args for args in asked if first + "^{commit}" in args]) == 1
+    assert not [args for args in asked if first + "^{commit}" in args]  # HEAD's answer is a commit: its own
+    other = git(stack, "rev-parse", "HEAD^{tree}").strip()
+    assert not repository.is_commit(other) and not repository.is_commit(other)
+    assert len([args for args in asked if other + "^{commit}" in args]) == 1
     (stack / "more.txt").write_text("more\n")
     git(stack, "add", "-A")
     git(stack, "commit", "-q", "-m", "more")
