@@ -310,6 +310,17 @@ def remember_objects(objects: Mapping[ObjectKey, DiffObject], config: StackConfi
         known.setdefault(id(obj.data), (obj, config))
 
 
+def _same_place(known: Document | None, document: Document | None) -> bool:
+    """Two documents of one object that say the same about it: equal (path, index, data),
+    the same text and first line. A render makes its file's document afresh, of the very
+    data and text."""
+    if known is document:
+        return True
+    if known is None or document is None:
+        return False
+    return known.text is document.text and known.start_line == document.start_line and known == document
+
+
 def objects_of(manifests: list[Manifest], config: StackConfig) -> dict[ObjectKey, DiffObject]:
     objects: dict[ObjectKey, DiffObject] = {}
     known = _KNOWN.get() or {}
@@ -321,6 +332,9 @@ def objects_of(manifests: list[Manifest], config: StackConfig) -> dict[ObjectKey
             equal = same_config.get(id(placed_by))
             if equal is None:
                 equal = same_config[id(placed_by)] = placed_by is config or placed_by == config
+            if equal and seen.origin == manifest.origin and _same_place(seen.document, manifest.document):
+                objects[seen.key] = seen  # the very object: a side kept after this one is told so at a glance
+                continue
             if equal:  # the key and layer are the data's, path's and config's: the same
                 objects[seen.key] = DiffObject(
                     seen.key, manifest.data, manifest.path, seen.layer, manifest.document, manifest.origin

@@ -102,3 +102,18 @@ def test_outside_a_scope_nothing_is_remembered() -> None:
     made = _single(objects_of([_manifest(data)], config))
     remember_objects({made.key: made}, config)
     assert _single(objects_of([_manifest(data)], _moved_platform(config))).layer == "S5"
+
+
+def test_a_document_of_the_same_text_and_place_takes_the_very_object() -> None:
+    """A render makes its file's document afresh, of the same data and text: the object is
+    the known one itself (a side kept after this one is then told so by identity)."""
+    config, data, text = StackConfig.default(), _data(), "kind: HelmRelease\n"
+    with sharing_objects():
+        first = _single(objects_of([_manifest(data, text=text)], config))
+        same = _single(objects_of([_manifest(data, text=text)], config))
+        other_text = _single(objects_of([_manifest(data, text=text + "# more\n")], config))
+        later = Manifest(Document(path=PATH, data=data, text=text, start_line=3), origin="releases/s3/valkey.yaml")
+        other_line = _single(objects_of([later], config))
+    assert same is first
+    assert other_text is not first and other_text.document is not None and other_text.document.text != text
+    assert other_line is not first and other_line.document is later.document
