@@ -50,13 +50,18 @@ def entry() -> None:
     young collection walks ~200,000 survivors (~0.25 s of a 1,000-release pre-commit
     hook with mypy's thresholds, ~0.9 s with Python's defaults). At the end, skip the
     interpreter's teardown (freeing every object costs ~20 ms): by then every file rail
-    wrote is closed, and rail registers no exit handler. Tests call ``main`` in-process and get the ordinary behaviour.
+    wrote is closed, and rail registers no exit handler. For the same reason the memos
+    whose scope ends are held to the end, not freed (:func:`renderer.memo.hold_ended_memos`).
+    Tests call ``main`` in-process and get the ordinary behaviour.
     """
     import contextlib
     import gc
     import os
 
+    from .memo import hold_ended_memos
+
     gc.disable()
+    hold_ended_memos()
     try:
         main()
         code: object = EXIT_OK

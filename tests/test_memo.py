@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from renderer import memo
 from renderer.memo import cached_property, memo_scope
 
 MEMO: ContextVar[dict[str, int] | None] = ContextVar("test_memo", default=None)
@@ -60,3 +61,19 @@ def test_cached_property_on_a_frozen_dataclass() -> None:
     assert frozen.double == 6
     assert frozen == Frozen(3)  # equality and hashing ignore the cached value
     assert hash(frozen) == hash(Frozen(3))
+
+
+def test_ended_memos_are_held_once_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memo, "_ENDED", None)
+    with memo_scope(MEMO):
+        freed = MEMO.get()
+    assert memo._ENDED is None and freed is not None  # by default a memo is freed as its scope ends
+    memo.hold_ended_memos()
+    with memo_scope(MEMO):
+        held = MEMO.get()
+        assert held is not None
+        held["a"] = 1
+    assert MEMO.get() is None
+    assert memo._ENDED is not None and any(ended is held for ended in memo._ENDED)
+    memo.hold_ended_memos()  # asked again: the same list, nothing lost
+    assert any(ended is held for ended in memo._ENDED)
