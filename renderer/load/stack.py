@@ -4,6 +4,7 @@ values files and SOPS secrets. All problems of a run are collected and raised on
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
@@ -132,9 +133,9 @@ def _load_stack(root: Path, refuse_plaintext: bool, reuse: Reuse | None) -> Load
     secret_files: dict[str, SecretFile] = {}
     escaped: list[Problem] = []
     backup_documents: list[Document] = []
-    for display, spec_path in _spec_files(root, config.releases_dir, required=config.releases_named):
-        # rglob never walks into a linked folder: only the file itself can be a link (an lstat).
-        target = escaping_link(root, spec_path) if spec_path.is_symlink() else None
+    for display, spec_path, linked in _spec_files(root, config.releases_dir, required=config.releases_named):
+        # No linked folder is walked into: only the file itself can be a link.
+        target = escaping_link(root, spec_path) if linked else None
         if target is not None:
             escaped.append(escape_problem(display, target))
             continue
@@ -215,9 +216,10 @@ def _load_stack(root: Path, refuse_plaintext: bool, reuse: Reuse | None) -> Load
     )
 
 
-def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[tuple[str, Path]]:
+def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[tuple[str, Path, bool]]:
     """The release specs below ``releases_dir``, each with its display path (relative to
-    ``root``), in that path's order."""
+    ``root``) and whether it is a link, in that path's order. Hidden files and folders are
+    skipped; a linked folder is never walked into, an unreadable one is passed over."""
     folder = inside(root, releases_dir)
     if not required and folder is not None and not folder.exists():
         return []  # a lint-only stack: its rail.yaml maps an existing tree onto layers
@@ -229,15 +231,27 @@ def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[tuple[
                 hint="create it, with one folder per layer, or set 'releases' in the stack config",
             )
         )
-    # Each path made relative once (thousands of specs): its display path is its sort key.
-    depth = len(folder.parts)  # rglob's paths are the folder's, then theirs below it
-    files = []
-    for path in folder.rglob("*"):
-        if path.suffix not in (".yaml", ".yml") or any(part.startswith(".") for part in path.parts[depth:]):
+    top = folder.relative_to(root).as_posix()
+    # A walk of directory entries, not pathlib's rglob: each entry says whether it is a
+    # folder or a link without a stat (thousands of specs: ~25 ms at 1,000 releases).
+    files: list[tuple[str, Path, bool]] = []
+    pending = [(os.fspath(folder), "" if top == "." else f"{top}/")]
+    while pending:
+        current, shown = pending.pop()
+        try:
+            with os.scandir(current) as entries:
+                listed = list(entries)
+        except (PermissionError, NotADirectoryError):
             continue
-        if path.is_file():
-            files.append((path.relative_to(root).as_posix(), path))
-    # rglob follows the file system's listing order; the render must not.
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            display = f"{shown}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, f"{display}/"))
+            elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
+                files.append((display, Path(entry.path), entry.is_symlink()))
+    # The file system's listing order is its own; the render's must not be.
     return sorted(files, key=lambda file: file[0])
 
 
