@@ -135,7 +135,7 @@ def _load_stack(root: Path, refuse_plaintext: bool, reuse: Reuse | None) -> Load
     backup_documents: list[Document] = []
     for display, spec_path, linked in _spec_files(root, config.releases_dir, required=config.releases_named):
         # No linked folder is walked into: only the file itself can be a link.
-        target = escaping_link(root, spec_path) if linked else None
+        target = escaping_link(root, Path(spec_path)) if linked else None
         if target is not None:
             escaped.append(escape_problem(display, target))
             continue
@@ -147,7 +147,7 @@ def _load_stack(root: Path, refuse_plaintext: bool, reuse: Reuse | None) -> Load
             releases.append(taken.release)
             continue
         try:
-            document = read_yaml(spec_path, display)
+            document = read_yaml(Path(spec_path), display)
             spec_documents[display] = document
             if isinstance(document.data, dict) and document.data.get("kind") == BACKUP_KIND:
                 backup_documents.append(document)  # read once every release is known
@@ -216,9 +216,10 @@ def _load_stack(root: Path, refuse_plaintext: bool, reuse: Reuse | None) -> Load
     )
 
 
-def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[tuple[str, Path, bool]]:
+def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[tuple[str, str, bool]]:
     """The release specs below ``releases_dir``, each with its display path (relative to
-    ``root``) and whether it is a link, in that path's order. Hidden files and folders are
+    ``root``), its path and whether it is a link, in the display path's order (a spec taken
+    over from a side read before is never opened: no Path is made for it). Hidden files and folders are
     skipped; a linked folder is never walked into, an unreadable one is passed over."""
     folder = inside(root, releases_dir)
     if not required and folder is not None and not folder.exists():
@@ -234,7 +235,7 @@ def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[tuple[
     top = folder.relative_to(root).as_posix()
     # A walk of directory entries, not pathlib's rglob: each entry says whether it is a
     # folder or a link without a stat (thousands of specs: ~25 ms at 1,000 releases).
-    files: list[tuple[str, Path, bool]] = []
+    files: list[tuple[str, str, bool]] = []
     pending = [(os.fspath(folder), "" if top == "." else f"{top}/")]
     while pending:
         current, shown = pending.pop()
@@ -250,7 +251,7 @@ def _spec_files(root: Path, releases_dir: str, *, required: bool) -> list[tuple[
             if entry.is_dir(follow_symlinks=False):
                 pending.append((entry.path, f"{display}/"))
             elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
-                files.append((display, Path(entry.path), entry.is_symlink()))
+                files.append((display, entry.path, entry.is_symlink()))
     # The file system's listing order is its own; the render's must not be.
     return sorted(files, key=lambda file: file[0])
 

@@ -107,7 +107,7 @@ def test_the_spec_walk_finds_what_rglob_found(tmp_path: Path) -> None:
         "releases/s5/linked.yaml",
         "releases/top.yaml",
     ]
-    assert all(path == root / display for display, path, _ in found)
+    assert all(Path(path) == root / display for display, path, _ in found)
     assert [display for display, _, _ in stack._spec_files(releases, ".", required=True)][:1] == [
         "s3/deep/er/still.yaml"
     ]
