@@ -16,7 +16,6 @@ blob's bytes.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from ..errors import InputError
@@ -61,17 +60,25 @@ def _as_indexed(repository: Repository) -> bool:
     return all(entry[1:2] == b" " and entry[:2] not in (b"??", b"!!") for entry in entries)
 
 
+# What :func:`converts` asks git (to ask it ahead).
+CONVERTS_ASKS = (
+    ("config", "--get", "core.autocrlf"),
+    ("ls-files", "-z", "--", ":(glob,top)**/.gitattributes"),
+    ("config", "--path", "--get", "core.attributesFile"),
+)
+
+
 def converts(repository: Repository) -> bool:
     """Whether git may change bytes between the index and the working tree here."""
-    autocrlf = _git(repository, "config", "--get", "core.autocrlf")
+    autocrlf = _git(repository, *CONVERTS_ASKS[0])
     if autocrlf is not None and autocrlf.strip().lower() not in (b"", b"false"):
         return True
-    listed = _git(repository, "ls-files", "-z", "--", ":(glob,top)**/.gitattributes")
+    listed = _git(repository, *CONVERTS_ASKS[1])
     sources = [repository.top / path.decode() for path in (listed or b"").split(b"\0") if path]
     git_dir = repository.git_dir()
     if git_dir is not None:
         sources.append(git_dir / "info" / "attributes")
-    configured = _git(repository, "config", "--path", "--get", "core.attributesFile")
+    configured = _git(repository, *CONVERTS_ASKS[2])
     if configured and configured.strip():
         sources.append(Path(configured.strip().decode()))
     else:  # git's default: $XDG_CONFIG_HOME/git/attributes
@@ -89,5 +96,5 @@ def converts(repository: Repository) -> bool:
 
 
 def _git(repository: Repository, *args: str) -> bytes | None:
-    done = subprocess.run(["git", *args], cwd=repository.top, capture_output=True, check=False)
+    done = repository.run(*args)
     return done.stdout if done.returncode == 0 else None

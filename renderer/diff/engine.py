@@ -24,6 +24,7 @@ from ..render.target import sharing_renders
 from ..schemacheck import sharing_verdicts
 from ..yamlio import Document, load_document, sharing_parses
 from . import cached, snapshot
+from .clean import CONVERTS_ASKS
 from .compare import MOVED, DiffResult, compare
 from .git import INDEX, WORKTREE, Compared, IndexEntry, Repository, compared, naming_side
 from .graph import LayerGraph, layer_graph
@@ -197,6 +198,8 @@ class _Reader:
             head_tree, restore_keys = (INDEX, clean[1]) if clean is not None else (WORKTREE, None)
         same_tree = base_keys is not None and restore_keys == base_keys
         base_label, head_label = self.labels
+        if sides.head == INDEX and not same_tree:
+            self._ask_index_ahead(reuse=base_keys is not None)
 
         base = _restored(base_keys, base_label, repository, sides.base)
         config: Document | None = None
@@ -223,6 +226,19 @@ class _Reader:
         if base is None:
             base, _ = self._base(base_keys)
         return base, head, config, links
+
+    def _ask_index_ahead(self, reuse: bool) -> None:
+        """What reading the index asks git (its converting config and attributes, its
+        entries; with ``reuse``, a base that may be restored, its changes since the base),
+        started before the base is restored: git answers meanwhile, on another processor.
+        Answers never asked for (the index's side was kept, the base was not) are dropped
+        when the diff ends."""
+        repository = self.repository
+        asks = [*CONVERTS_ASKS, repository.index_listing()]
+        if reuse and self.sides.base not in (INDEX, WORKTREE):
+            asks.append(repository.staged_listing(self.sides.base))
+        repository.ask_ahead(*asks)
+        self.scope.callback(repository.drop_ahead)
 
     def _reuse(self, base: ReadSide | None, entries: dict[str, IndexEntry] | None) -> Reuse | None:
         """What the index's load may take over from the restored base: the releases whose

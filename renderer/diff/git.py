@@ -13,7 +13,7 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -98,10 +98,18 @@ class Repository:
                         (links if mode == LINK_MODE else blobs)[path.decode()] = sha
         return blobs, links
 
+    def index_listing(self) -> tuple[str, ...]:
+        """The git command :meth:`index_entries` reads (to ask it ahead)."""
+        return ("ls-files", "-z", "-s", "-v", "--", self.prefix or ".")
+
+    def staged_listing(self, commit: str) -> tuple[str, ...]:
+        """The git command :meth:`staged_changes` reads (to ask it ahead)."""
+        return ("diff-index", "--cached", "--no-renames", "--name-only", "-z", commit, "--", self.prefix or ".")
+
     def index_entries(self) -> list[IndexEntry]:
         """The index's entries below the stack folder, as ``git ls-files -s -v`` lists them
         (sorted by path; an unmerged path once per stage), each with its tag."""
-        listing = _git(self.top, "ls-files", "-z", "-s", "-v", "--", self.prefix or ".", what="read the index")
+        listing = _git(self, *self.index_listing(), what="read the index")
         entries: list[IndexEntry] = []
         for raw in listing.decode().split("\0"):  # decoded at once: thousands of entries
             if raw:
@@ -114,18 +122,7 @@ class Repository:
         """The paths below the stack folder (relative to it) whose index entry differs from
         ``commit``'s tree: added, removed, or changed in content or mode (``git diff-index
         --cached``: the index against the tree, the working tree never looked at)."""
-        listing = _git(
-            self.top,
-            "diff-index",
-            "--cached",
-            "--no-renames",
-            "--name-only",
-            "-z",
-            commit,
-            "--",
-            self.prefix or ".",
-            what="compare the index with the base",
-        )
+        listing = _git(self, *self.staged_listing(commit), what="compare the index with the base")
         return {self.relative(raw.decode()) for raw in listing.split(b"\0") if raw}
 
     def stat_dirty(self) -> set[str]:
@@ -152,6 +149,46 @@ class Repository:
             what="compare the index with the working tree",
         )
         return {raw.decode() for raw in listing.split(b"\0") if raw}
+
+    def ask_ahead(self, *commands: tuple[str, ...]) -> None:
+        """Start each git command now, its answer taken when :meth:`run` asks the same: git
+        works on one processor while rail restores a side on another (a pre-commit hook's
+        questions of its index, ~20 ms one after another). Each writes to an unnamed file,
+        not a pipe, so a long answer never waits for its reader. One that cannot start is
+        simply asked later. Those never asked for are ended by :meth:`drop_ahead`."""
+        for args in commands:
+            key = ("ahead", *args)
+            if key in self._answers:
+                continue
+            with ExitStack() as opened:
+                try:
+                    out = opened.enter_context(tempfile.TemporaryFile())
+                    err = opened.enter_context(tempfile.TemporaryFile())
+                    process = subprocess.Popen(["git", *args], cwd=self.top, stdout=out, stderr=err)
+                except OSError:
+                    continue
+                opened.pop_all()  # held until the answer is taken (run) or dropped (drop_ahead)
+                self._answers[key] = (process, out, err)
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        """``git args`` in the working tree's top folder: its answer if it was asked ahead."""
+        started = self._answers.pop(("ahead", *args), None)
+        if started is None:
+            return subprocess.run(["git", *args], cwd=self.top, capture_output=True, check=False)
+        process, out, err = started
+        with out, err:
+            code = process.wait()
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(process.args, code, out.read(), err.read())
+
+    def drop_ahead(self) -> None:
+        """End the commands asked ahead and never asked for (a run that took another way)."""
+        for key in [key for key in self._answers if key[0] == "ahead"]:
+            process, out, err = self._answers.pop(key)
+            with out, err:
+                process.kill()
+                process.wait()
 
     def git_dir(self) -> Path | None:
         """The repository's git folder (on the working tree's file system, as a rule)."""
@@ -377,15 +414,21 @@ def _unknown_hint(revision: str, shallow: bool) -> str:
     return f"check the name with `git log --oneline {words} --`"
 
 
-def _git(cwd: Path, *args: str, what: str) -> bytes:
+def _git(cwd: Path | Repository, *args: str, what: str) -> bytes:
+    """``git args``' output (in ``cwd``, or a repository's top folder, where an answer
+    asked ahead is taken); an input error saying what could not be done."""
+    path = cwd.top if isinstance(cwd, Repository) else cwd
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+        if isinstance(cwd, Repository):
+            done = cwd.run(*args)
+        else:
+            done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
     except FileNotFoundError:
-        raise InputError(Problem(path=str(cwd), message="git is not installed", hint="install git")) from None
+        raise InputError(Problem(path=str(path), message="git is not installed", hint="install git")) from None
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["git failed"]
         raise InputError(
-            Problem(path=str(cwd), message=f"cannot {what}: {reason[0]}", hint="run rail diff inside a git repository")
+            Problem(path=str(path), message=f"cannot {what}: {reason[0]}", hint="run rail diff inside a git repository")
         )
     return done.stdout
 

@@ -120,3 +120,56 @@ def test_an_object_id_is_asked_of_git_once_and_a_ref_every_time(stack: Path, mon
     assert not [args for args in asked if "--absolute-git-dir" in args]  # answered with the top folder, in one git
     assert repository.merge_base(first, first) == first  # a commit is its own merge base: no git asked
     assert not [args for args in asked if "merge-base" in args]
+
+
+def _counting_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    asked: list[tuple[str, ...]] = []
+    real = subprocess.run
+
+    def counted(args: list[str], *rest: object, **options: object) -> object:
+        asked.append(tuple(args))
+        return real(args, *rest, **options)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counted)
+    return asked
+
+
+def test_an_answer_asked_ahead_is_the_answer_asked_now(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(stack, "a.yaml", "name: a, staged\n")
+    git(stack, "add", "a.yaml")
+    direct = Repository.of(stack)
+    entries, changed = direct.index_entries(), direct.staged_changes(direct.resolve("HEAD"))
+    unset = direct.run("config", "--get", "rail.no-such-key")  # exit 1, nothing said: a common answer
+
+    ahead = Repository.of(stack)
+    head = ahead.resolve("HEAD")
+    ahead.ask_ahead(ahead.index_listing(), ahead.staged_listing(head), ("config", "--get", "rail.no-such-key"))
+    asked = _counting_runs(monkeypatch)
+    assert ahead.index_entries() == entries
+    assert ahead.staged_changes(head) == changed == {"a.yaml"}
+    late = ahead.run("config", "--get", "rail.no-such-key")
+    assert (late.returncode, late.stdout) == (unset.returncode, unset.stdout) == (1, b"")
+    assert asked == []  # every answer was the one started ahead
+    assert ahead.index_entries() == entries and len(asked) == 1  # taken once: asked again, git is asked
+
+
+def test_a_failure_asked_ahead_says_what_git_said(stack: Path) -> None:
+    repository = Repository.of(stack)
+    wrong = ("diff-index", "--cached", "--name-only", "no-such-revision", "--")
+    direct = repository.run(*wrong)
+    repository.ask_ahead(wrong)
+    late = repository.run(*wrong)
+    assert late.returncode == direct.returncode != 0
+    assert late.stderr == direct.stderr and b"no-such-revision" in late.stderr
+
+
+def test_answers_never_asked_for_are_dropped(stack: Path) -> None:
+    repository = Repository.of(stack)
+    repository.ask_ahead(("cat-file", "--batch"))  # waits for its input: never ends by itself
+    started = [value for key, value in repository._answers.items() if key[0] == "ahead"]
+    assert len(started) == 1
+    process, out, err = started[0]
+    repository.drop_ahead()
+    assert process.returncode is not None  # ended and reaped, not left waiting
+    assert out.closed and err.closed
+    assert not [key for key in repository._answers if key[0] == "ahead"]

@@ -148,3 +148,43 @@ def test_the_index_keys_its_lint_by_digests_its_base_kept(
 
     # The stack's interface file is rendered whole from every release: made afresh each time.
     assert digested and all("postgresql-ha" in path or path == INTERFACE for path in digested), digested
+
+
+def test_the_index_is_asked_of_git_ahead_and_each_answer_taken(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch, taken: dict[str, bool]
+) -> None:
+    """What reading the index asks git is started before the base is restored: each of
+    those answers is then taken, none asked of git a second time, none left running."""
+    from renderer.diff.git import Repository
+
+    _seen(stack)
+    _stage_values(stack)
+    render(stack)
+    git(stack, "add", "-A")
+    started: list[tuple[str, ...]] = []
+    taken_ahead: list[tuple[str, ...]] = []
+    dropped: list[tuple[str, ...]] = []
+    ask_ahead, run, drop_ahead = Repository.ask_ahead, Repository.run, Repository.drop_ahead
+
+    def asking(self: Repository, *commands: tuple[str, ...]) -> None:
+        started.extend(commands)
+        ask_ahead(self, *commands)
+
+    def running(self: Repository, *args: str) -> Any:
+        if ("ahead", *args) in self._answers:
+            taken_ahead.append(args)
+        return run(self, *args)
+
+    def dropping(self: Repository) -> None:
+        dropped.extend(key[1:] for key in self._answers if key[0] == "ahead")
+        drop_ahead(self)
+
+    monkeypatch.setattr(Repository, "ask_ahead", asking)
+    monkeypatch.setattr(Repository, "run", running)
+    monkeypatch.setattr(Repository, "drop_ahead", dropping)
+
+    _says_what_it_says_without_the_cache(stack, monkeypatch, taken)
+
+    assert any(args[0] == "ls-files" and "-s" in args for args in started)
+    assert any(args[0] == "diff-index" for args in started)
+    assert sorted(taken_ahead) == sorted(started) and not dropped
