@@ -339,11 +339,22 @@ def _literal(node: Any, value: str, text: str) -> tuple[int, int, int]:
 
 
 def _rebuilt(shape: Any, text: str) -> Any:
-    if type(shape) is dict:
-        return {sys.intern(key): _rebuilt(value, text) for key, value in shape.items()}
-    if type(shape) is list:
+    kind = type(shape)
+    if kind is dict:
+        # A mapping's plain strings (most of a SOPS file's values) are sliced here, not in a
+        # call each: 1,200 files of a 1,000-release stack are rebuilt every run.
+        rebuilt = {}
+        intern = sys.intern
+        for key, value in shape.items():
+            if type(value) is tuple and len(value) == 2:
+                piece = text[value[0] : value[1]]
+                rebuilt[intern(key)] = intern(piece) if len(piece) <= _INTERNED_LENGTH else piece
+            else:
+                rebuilt[intern(key)] = _rebuilt(value, text)
+        return rebuilt
+    if kind is list:
         return [_rebuilt(item, text) for item in shape]
-    if type(shape) is not tuple:
+    if kind is not tuple:
         return shape
     if len(shape) == 2:
         value = text[shape[0] : shape[1]]
