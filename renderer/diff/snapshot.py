@@ -64,6 +64,7 @@ from ..memo import memo_scope
 from ..render import Rendered
 from ..render.target import (
     OutputFile,
+    share_placed,
     share_release_renders,
     share_renders,
     shared_release_renders,
@@ -275,6 +276,7 @@ def restore(entry: str | None, label: str, repository: Repository, side: str) ->
         # The restored side's bytes are its renders' bytes: one copy, shared by the other side.
         files = restored.rendered.files if restored.rendered is not None else ()
         share_renders(kept.renders, {id(f.document.text): f.content for f in files if f.document is not None})
+        share_placed(files)
         share_release_renders(kept.release_renders)
     return restored
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -61,10 +61,41 @@ ReleaseRenders = dict[tuple[Any, ...], tuple[tuple[str, str], ...]]
 _RELEASES: ContextVar[ReleaseRenders | None] = ContextVar("rail_release_renders", default=None)
 
 
+# The documents of the output files of a side this scope restored, by path: an object
+# rendered again of the very data and text is that file's document, not a copy made for
+# its path (the head of a pre-commit hook shares nearly every file with its base, and a
+# document shared is a digest, a place and an object known at a glance downstream).
+_PLACED: ContextVar[dict[str, Document] | None] = ContextVar("rail_placed_documents", default=None)
+
+
 @contextmanager
 def _render_scope() -> Iterator[None]:
-    with memo_scope(_SHARED), memo_scope(_RELEASES), sharing_digests():
+    with memo_scope(_SHARED), memo_scope(_RELEASES), memo_scope(_PLACED), sharing_digests():
         yield
+
+
+def share_placed(files: Iterable[OutputFile]) -> None:
+    """Give this scope the output files of a side restored (see :data:`_PLACED`)."""
+    memo = _PLACED.get()
+    if memo is not None:
+        for file in files:
+            if file.document is not None:
+                memo.setdefault(file.path, file.document)
+
+
+def _placed(path: str, written: Document) -> Document:
+    """``written`` at ``path``: the document a restored side's file there has, when it is
+    the same in every field; else a copy of ``written`` for the path."""
+    found = (_PLACED.get() or {}).get(path)
+    if (
+        found is not None
+        and found.data is written.data
+        and found.text is written.text
+        and found.index == written.index
+        and found.start_line == written.start_line
+    ):
+        return found
+    return replace(written, path=path)
 
 
 def shared_release_renders(render_keys: Collection[str]) -> ReleaseRenders:
@@ -227,7 +258,7 @@ class Target:
 
     def output(self, path: str, content: bytes) -> OutputFile:
         written = self._written.get(content)
-        return OutputFile(path, content, replace(written, path=path) if written else None)
+        return OutputFile(path, content, _placed(path, written) if written else None)
 
     lists_secrets = True
 

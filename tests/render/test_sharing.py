@@ -125,3 +125,27 @@ def test_what_a_release_reads_of_the_others_is_part_of_its_inputs(
         shared = _render(stack_copy)
     assert shared == _render(stack_copy)  # as rendered anew, outside any sharing
     assert shared != before
+
+
+def test_an_output_file_of_a_restored_side_gives_its_very_document() -> None:
+    """A file rendered again of the very data and text a restored side's file at the same
+    path holds is given that file's document, not a copy made for the path; any
+    difference (text, first line, another path, no scope) makes a copy."""
+    from renderer.render.target import OutputFile, _placed, share_placed
+    from renderer.yamlio import Document
+
+    data, text = {"kind": "HelmRelease"}, "kind: HelmRelease\n"
+    written = Document(path="(template)", data=data, text=text, start_line=1)
+    path = "rendered/flux/s3-platform/valkey.yaml"
+    restored = Document(path=path, data=data, text=text, start_line=1)
+    outside = _placed(path, written)
+    assert outside == restored and outside is not restored  # no scope: a copy for the path
+    with sharing_renders():
+        share_placed([OutputFile(path, b"", restored), OutputFile("rendered/none.yaml", b"", None)])
+        assert _placed(path, written) is restored
+        other_text = _placed(path, Document(path="(template)", data=data, text=text + "# more\n", start_line=1))
+        other_line = _placed(path, Document(path="(template)", data=data, text=text, start_line=2))
+        elsewhere = _placed("rendered/flux/other.yaml", written)
+    assert other_text is not restored and other_text.text != text and other_text.path == path
+    assert other_line is not restored and other_line.start_line == 2
+    assert elsewhere.path == "rendered/flux/other.yaml" and elsewhere.data is data
