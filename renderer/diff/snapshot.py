@@ -126,6 +126,26 @@ _SKELETONS: ContextVar[dict[str, Skeleton | None] | None] = ContextVar("rail_ske
 _ROOTS: ContextVar[dict[str, Root] | None] = ContextVar("rail_roots", default=None)
 
 
+# What a restored side was made of, by the identity of what restoring made: each restored
+# secret file, Secret object and output file's document, with the stub it was made from (a
+# kept side's: no secret in it) and, for a file, the bytes it was given. The side kept after
+# (the index of a pre-commit hook, sharing nearly all of them) is cut from the same stubs:
+# no copy made, no text encoded again, and told against its root by identity.
+_STUBS: ContextVar[dict[int, tuple[Any, Any, bytes | None]] | None] = ContextVar("rail_stubs", default=None)
+
+
+def _made_from(made: Any, stub: Any, content: bytes | None = None) -> None:
+    stubs = _STUBS.get()
+    if stubs is not None:
+        stubs[id(made)] = (made, stub, content)
+
+
+def _stub_of(made: Any) -> Any:
+    """The stub ``made`` was restored from in this scope, or None."""
+    found = (_STUBS.get() or {}).get(id(made))
+    return found[1] if found is not None and found[0] is made else None
+
+
 def sharing_skeletons() -> AbstractContextManager[None]:
     """Inside, a secret file's skeleton is made once, or taken from the side it was
     restored with; and a side kept is told against the side kept whole restored first."""
@@ -134,7 +154,7 @@ def sharing_skeletons() -> AbstractContextManager[None]:
 
 @contextmanager
 def _sharing() -> Iterator[None]:
-    with memo_scope(_SKELETONS), memo_scope(_ROOTS):
+    with memo_scope(_SKELETONS), memo_scope(_ROOTS), memo_scope(_STUBS):
         yield
 
 
@@ -335,6 +355,16 @@ def _without_secrets(side: Side, resolved: Resolved) -> Kept:
             continue
         if file.document is not None:
             guard.check(file.document)
+            known = (_STUBS.get() or {}).get(id(file.document))
+            if (
+                known is not None
+                and known[0] is file.document
+                and file.content is known[2]
+                and known[1].path == file.path
+            ):
+                as_text.add(index)  # the very text and bytes a restored file had: its stub
+                files.append(known[1])
+                continue
             text = file.document.text
             if text is not None and file.content == text.encode("utf-8"):
                 as_text.add(index)  # kept once, as the text: most of a side's bytes
@@ -347,7 +377,7 @@ def _without_secrets(side: Side, resolved: Resolved) -> Kept:
         source = secret_data.get(id(obj.document.data)) if obj.document is not None else None
         if source is not None:
             objects[object_key] = source
-            kept_objects[object_key] = replace(obj, data={}, document=_where(obj.document))
+            kept_objects[object_key] = _stub_of(obj) or replace(obj, data={}, document=_where(obj.document))
             continue
         if obj.kind in _SECRET_KINDS:
             raise _NotKept  # a Secret that is no SOPS file of the stack
@@ -357,7 +387,7 @@ def _without_secrets(side: Side, resolved: Resolved) -> Kept:
             raise _NotKept
         kept_objects[object_key] = obj
     stubs = {
-        path: replace(secret, raw=b"", document=Document(path=path, data=None))
+        path: _stub_of(secret) or replace(secret, raw=b"", document=Document(path=path, data=None))
         for path, secret in loaded.secret_files.items()
     }
     kept_side = replace(
@@ -498,6 +528,7 @@ def _secret_files(kept: Kept, repository: Repository, side: str) -> dict[str, Se
         if known is not None:
             known.setdefault(digest, kept.skeletons.get(path))
         secrets[path] = replace(loaded.secret_files[path], raw=raw, document=document)
+        _made_from(secrets[path], loaded.secret_files[path])
     return secrets
 
 
@@ -558,6 +589,7 @@ def _with_secrets(kept: Kept, secrets: dict[str, SecretFile], label: str) -> Sid
         if stub.document is None or stub.document.text is None:
             return None
         files[index] = OutputFile(stub.path, stub.document.text.encode("utf-8"), stub.document)
+        _made_from(stub.document, stub, files[index].content)
     for index, path in kept.outputs.items():
         secret, stub = secrets[path], files[index]
         files[index] = OutputFile(stub.path, secret.raw, _at(secret.document, stub.document))
@@ -567,6 +599,7 @@ def _with_secrets(kept: Kept, secrets: dict[str, SecretFile], label: str) -> Sid
         document = _at(secrets[path].document, stub_object.document)
         data: Any = document.data if document is not None else {}
         objects[object_key] = replace(stub_object, data=data, document=document)
+        _made_from(objects[object_key], stub_object)
     return replace(
         side,
         label=label,

@@ -515,3 +515,35 @@ def test_the_next_index_renders_only_the_changed_release_of_the_kept_base(
     spelt.clear()  # rail render's own, above
     assert _check(stack) == plain
     assert spelt == [VALKEY]
+
+
+def test_the_next_index_is_cut_from_the_stubs_of_its_restored_base(
+    stack: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index kept after a one-release change is cut from its restored base's own stubs
+    (its secret files, its output files kept as their text): the very objects, so it is
+    told against the base at a glance; only the changed release's are made anew."""
+    plain, _ = _kept_clean_base(stack, monkeypatch)
+    told: list[tuple[Any, Any]] = []
+    real = snapshot.tell
+
+    def spied(kept: Any, root: Any) -> Any:
+        told.append((kept, root))
+        return real(kept, root)
+
+    monkeypatch.setattr(snapshot, "tell", spied)
+    _stage_a_change(stack)
+    assert _check(stack) == plain
+    ((kept, root),) = told
+    base_secrets = root.kept.side.loaded.secret_files
+    secrets = kept.side.loaded.secret_files
+    assert len(secrets) > 1 and {path for path, stub in secrets.items() if stub is not base_secrets[path]} == {
+        SOPS_FILE,  # the changed release's: read again
+        "secrets/s3/backup-destination.sops.yaml",  # a Backup's: backups are always read
+    }
+    assert all(stub.raw == b"" and stub.document.data is None for stub in secrets.values())
+    base_files = {file.path: file for file in root.kept.side.rendered.files}
+    as_text = [kept.side.rendered.files[index] for index in kept.as_text]
+    made_anew = [file.path for file in as_text if base_files.get(file.path) is not file]
+    assert len(as_text) > 10 and 0 < len(made_anew) <= 3, made_anew
+    assert all(file.content == b"" for file in as_text)
