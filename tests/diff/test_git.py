@@ -95,10 +95,7 @@ def test_staged_changes_are_what_the_index_changed_since_the_commit(stack: Path)
     assert changed == {"a.yaml", "b.yaml", "c.yaml", "e.yaml"}  # relative to the stack folder
 
 
-def test_an_object_id_is_asked_of_git_once_and_a_ref_every_time(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repository = Repository.of(stack)
-    first = repository.resolve("HEAD")
-    git_dir = Path(git(stack, "rev-parse", "--absolute-git-dir").strip())
+def _counting_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     asked: list[tuple[str, ...]] = []
     real = subprocess.run
 
@@ -107,6 +104,14 @@ def test_an_object_id_is_asked_of_git_once_and_a_ref_every_time(stack: Path, mon
         return real(args, *rest, **options)  # type: ignore[call-overload]
 
     monkeypatch.setattr(subprocess, "run", counted)
+    return asked
+
+
+def test_an_object_id_is_asked_of_git_once_and_a_ref_every_time(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repository = Repository.of(stack)
+    first = repository.resolve("HEAD")
+    git_dir = Path(git(stack, "rev-parse", "--absolute-git-dir").strip())
+    asked = _counting_runs(monkeypatch)
     assert repository.resolve(first) == repository.resolve(first) == first
     assert not [args for args in asked if first + "^{commit}" in args]  # HEAD's answer is a commit: its own
     other = git(stack, "rev-parse", "HEAD^{tree}").strip()
@@ -120,18 +125,6 @@ def test_an_object_id_is_asked_of_git_once_and_a_ref_every_time(stack: Path, mon
     assert not [args for args in asked if "--absolute-git-dir" in args]  # answered with the top folder, in one git
     assert repository.merge_base(first, first) == first  # a commit is its own merge base: no git asked
     assert not [args for args in asked if "merge-base" in args]
-
-
-def _counting_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
-    asked: list[tuple[str, ...]] = []
-    real = subprocess.run
-
-    def counted(args: list[str], *rest: object, **options: object) -> object:
-        asked.append(tuple(args))
-        return real(args, *rest, **options)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(subprocess, "run", counted)
-    return asked
 
 
 def test_an_answer_asked_ahead_is_the_answer_asked_now(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
