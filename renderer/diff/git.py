@@ -47,6 +47,11 @@ class Repository:
     # What git said once, by question (an object id's commit, the git folder): what cannot
     # change while rail runs. A hook run asks the same again and again, each a git process.
     _answers: dict[tuple[str, ...], Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    # Git commands started ahead (:meth:`ask_ahead`), by their arguments: each process and
+    # the unnamed files its output and errors go to, until :meth:`run` takes its answer.
+    _ahead: dict[tuple[str, ...], tuple[subprocess.Popen[bytes], IO[bytes], IO[bytes]]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, stack_root: Path) -> Repository:
@@ -157,8 +162,7 @@ class Repository:
         not a pipe, so a long answer never waits for its reader. One that cannot start is
         simply asked later. Those never asked for are ended by :meth:`drop_ahead`."""
         for args in commands:
-            key = ("ahead", *args)
-            if key in self._answers:
+            if args in self._ahead:
                 continue
             with ExitStack() as opened:
                 try:
@@ -168,11 +172,11 @@ class Repository:
                 except OSError:
                     continue
                 opened.pop_all()  # held until the answer is taken (run) or dropped (drop_ahead)
-                self._answers[key] = (process, out, err)
+                self._ahead[args] = (process, out, err)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
         """``git args`` in the working tree's top folder: its answer if it was asked ahead."""
-        started = self._answers.pop(("ahead", *args), None)
+        started = self._ahead.pop(args, None)
         if started is None:
             return subprocess.run(["git", *args], cwd=self.top, capture_output=True, check=False)
         process, out, err = started
@@ -184,8 +188,8 @@ class Repository:
 
     def drop_ahead(self) -> None:
         """End the commands asked ahead and never asked for (a run that took another way)."""
-        for key in [key for key in self._answers if key[0] == "ahead"]:
-            process, out, err = self._answers.pop(key)
+        while self._ahead:
+            _, (process, out, err) = self._ahead.popitem()
             with out, err:
                 process.kill()
                 process.wait()

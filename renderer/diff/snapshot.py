@@ -140,10 +140,16 @@ def _made_from(made: Any, stub: Any, content: bytes | None = None) -> None:
         stubs[id(made)] = (made, stub, content)
 
 
+def _restored_as(made: Any) -> tuple[Any, Any, bytes | None] | None:
+    """``made``, the stub it was restored from in this scope and its bytes; None if it was not."""
+    found = (_STUBS.get() or {}).get(id(made))
+    return found if found is not None and found[0] is made else None
+
+
 def _stub_of(made: Any) -> Any:
     """The stub ``made`` was restored from in this scope, or None."""
-    found = (_STUBS.get() or {}).get(id(made))
-    return found[1] if found is not None and found[0] is made else None
+    found = _restored_as(made)
+    return found[1] if found is not None else None
 
 
 def sharing_skeletons() -> AbstractContextManager[None]:
@@ -355,13 +361,8 @@ def _without_secrets(side: Side, resolved: Resolved) -> Kept:
             continue
         if file.document is not None:
             guard.check(file.document)
-            known = (_STUBS.get() or {}).get(id(file.document))
-            if (
-                known is not None
-                and known[0] is file.document
-                and file.content is known[2]
-                and known[1].path == file.path
-            ):
+            known = _restored_as(file.document)
+            if known is not None and file.content is known[2] and known[1].path == file.path:
                 as_text.add(index)  # the very text and bytes a restored file had: its stub
                 files.append(known[1])
                 continue

@@ -159,10 +159,10 @@ def test_a_failure_asked_ahead_says_what_git_said(stack: Path) -> None:
 def test_answers_never_asked_for_are_dropped(stack: Path) -> None:
     repository = Repository.of(stack)
     repository.ask_ahead(("cat-file", "--batch"))  # waits for its input: never ends by itself
-    started = [value for key, value in repository._answers.items() if key[0] == "ahead"]
+    started = list(repository._ahead.values())
     assert len(started) == 1
     process, out, err = started[0]
     repository.drop_ahead()
     assert process.returncode is not None  # ended and reaped, not left waiting
     assert out.closed and err.closed
-    assert not [key for key in repository._answers if key[0] == "ahead"]
+    assert not repository._ahead

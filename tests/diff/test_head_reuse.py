@@ -171,12 +171,12 @@ def test_the_index_is_asked_of_git_ahead_and_each_answer_taken(
         ask_ahead(self, *commands)
 
     def running(self: Repository, *args: str) -> Any:
-        if ("ahead", *args) in self._answers:
+        if args in self._ahead:
             taken_ahead.append(args)
         return run(self, *args)
 
     def dropping(self: Repository) -> None:
-        dropped.extend(key[1:] for key in self._answers if key[0] == "ahead")
+        dropped.extend(self._ahead)
         drop_ahead(self)
 
     monkeypatch.setattr(Repository, "ask_ahead", asking)
