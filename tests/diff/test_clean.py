@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -67,6 +69,30 @@ def test_a_clean_tree_is_the_index_tree(stack: Path, folder: Path) -> None:
 def test_what_is_not_clean(stack: Path, folder: Path, spoil: object) -> None:
     spoil(stack)  # type: ignore[operator]
     assert clean_tree(stack) is None
+
+
+def test_a_changed_ctime_alone_leaves_a_tree_clean(stack: Path, folder: Path) -> None:
+    """rail links every file to read it, which changes its ctime: git's stat data must still
+    vouch for the file (ctime untrusted), or each run would hash the whole tree. The file
+    below is rewritten in place at its old size with its old mtime put back (back in 2020,
+    so git's racy check does not compare its bytes): only its ctime tells, so it passes
+    for clean. Git trusting ctime would call it modified."""
+    path = stack / VALKEY
+    past = 1_600_000_000_123_456_789
+    os.utime(path, ns=(past, past))
+    git(stack, "add", VALKEY)  # the index records the 2020 mtime
+    assert clean_tree(stack) is not None
+    text = path.read_text()
+    changed = text.replace("size: 2Gi", "size: 4Gi")
+    assert len(changed) == len(text) and changed != text
+    inode = path.stat().st_ino
+    time.sleep(1.05)  # git may compare ctime to the second only
+    with path.open("r+") as rewritten:  # in place: the same inode
+        rewritten.write(changed)
+    os.utime(path, ns=(past, past))
+    assert path.stat().st_ino == inode
+    assert clean_tree(stack) is not None
+    assert git(stack, "-c", "core.trustctime=true", "status", "--porcelain", "--", VALKEY).strip()
 
 
 def test_a_staged_change_is_clean_as_the_index(stack: Path, folder: Path) -> None:
