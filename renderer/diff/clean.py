@@ -48,9 +48,9 @@ def _as_indexed(repository: Repository) -> bool:
     it (:func:`.sides.linked`) and unlinking it after. Trusted, ctime would make git read
     and hash every file below the stack folder on the next run (at 10,000 releases, 60,000
     files: ~2-4 s, against ~0.3 s of stat). What a changed file changes, git still sees:
-    its size, mtime, inode; and a file changed in the second the index
-    was written is compared by its bytes (git's "racy" check). Only a file rewritten in
-    place at its old size with its old mtime put back is called clean."""
+    its size, mtime and inode; and a file changed in the second the index was written is
+    compared by its bytes (git's "racy" check). Only a file rewritten in place at its old
+    size with its old mtime put back is called clean."""
     done = _git(
         repository,
         "-c",
