@@ -398,7 +398,8 @@ def _head_root(
     if side == WORKTREE:
         with naming_side(label):
             paths, escaped = repository.worktree_files()
-        with linked(paths, stack_root.resolve(), scratch=repository.git_dir()) as root:
+        git_dir = repository.git_dir()
+        with linked(paths, stack_root.resolve(), scratch=git_dir, keep_in=git_dir) as root:
             yield root, None, escaped
         return
     if side == INDEX and entries is not None:  # plain files only: linked where the working tree holds their bytes

@@ -31,6 +31,7 @@ from ..render import Rendered
 from ..render.docs import DOCS_FOLDER
 from ..render.moves import TOMBSTONE
 from ..yamlio import Document, load_document
+from .standing import WORKTREE_PREFIX, keep, take_over, tidy
 
 ObjectKey = tuple[str, str, str, str]  # group, kind, namespace, name
 
@@ -203,35 +204,71 @@ def materialized(files: dict[str, bytes], same_as: Path | None = None, scratch: 
 
 
 @contextmanager
-def linked(paths: list[str], source: Path, scratch: Path | None = None) -> Iterator[Path]:
+def linked(paths: list[str], source: Path, scratch: Path | None = None, keep_in: Path | None = None) -> Iterator[Path]:
     """Files of ``source`` (the working tree, as git lists it) in a private temporary
     folder: hard links where the file system allows, copies where not. Ignored files
-    stay out, as they would in a pull request."""
-    folder = private_folder(scratch)
+    stay out, as they would in a pull request. ``keep_in``: the git folder, where the
+    folder of links is kept for the next run with the cache on (:mod:`.standing`), which
+    then links only the files replaced since."""
+    top = os.fspath(source)
+    taken = take_over(keep_in, top, WORKTREE_PREFIX)
+    folder = taken or private_folder(scratch)
+    kept = False
     try:
-        root = Path(folder)
-        linking = True
-        for relative in paths:
-            if ".." in Path(relative).parts:
-                continue
-            target = root / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            origin = source / relative
-            if origin.is_symlink():  # listed because it stays inside: its target's bytes, as in a revision
-                origin = origin.resolve()
-            if linking:
-                try:
-                    os.link(origin, target)  # link(2) would link the symlink itself, not its target
-                    continue
-                except FileNotFoundError:
-                    continue  # deleted since git listed it: not in the working tree any more
-                except OSError:
-                    linking = False  # another file system, or links not allowed: copy the rest
-            with contextlib.suppress(FileNotFoundError):
-                shutil.copyfile(origin, target)
-        yield root
+        wanted = [relative for relative in paths if ".." not in relative.split("/")]
+        if taken is not None:
+            tidy(folder, set(wanted))
+        copied = _link_all(folder, top, wanted, taken is not None)
+        yield Path(folder)
+        # Kept with links only: a copy would leave a working tree's bytes at rest in git's folder.
+        kept = not copied and keep(folder, keep_in, top, WORKTREE_PREFIX)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not kept:
+            # Plain removal: tempfile's cleanup may chmod a file it cannot remove, and a
+            # linked file is the working tree's own.
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _link_all(folder: str, top: str, paths: list[str], reused: bool) -> bool:
+    """Link each of ``paths`` of ``top`` into ``folder`` (a copy once linking fails); True
+    if a file was copied. ``reused``: ``folder`` is a kept one, tidied: a link it holds is
+    kept if it names the file ``top`` holds now, else removed before anything is made
+    at its path. Plain strings, not paths: pathlib costs more than the links."""
+    linking, copied = True, False
+    folders: set[str] = set()
+    for relative in paths:
+        origin, target = f"{top}/{relative}", f"{folder}/{relative}"
+        try:
+            info = os.lstat(origin)
+            if stat.S_ISLNK(info.st_mode):  # listed because it stays inside: its target's bytes, as in a revision
+                origin = os.path.realpath(origin)  # link(2) would link the symlink itself, not its target
+                info = os.stat(origin)
+        except OSError:
+            info = None  # deleted since git listed it: not in the working tree any more
+        if reused:
+            with contextlib.suppress(FileNotFoundError):
+                held = os.lstat(target)
+                if info is not None and (held.st_dev, held.st_ino) == (info.st_dev, info.st_ino):
+                    continue
+                os.unlink(target)  # a regular file (tidied): another file, never written through
+        if info is None:
+            continue
+        parent = relative.rpartition("/")[0]
+        if parent and parent not in folders:
+            os.makedirs(f"{folder}/{parent}", exist_ok=True)
+            folders.add(parent)
+        if linking:
+            try:
+                os.link(origin, target)
+                continue
+            except FileNotFoundError:
+                continue
+            except OSError:
+                linking = False  # another file system, or links not allowed: copy the rest
+        with contextlib.suppress(FileNotFoundError):
+            shutil.copyfile(origin, target)
+            copied = True
+    return copied
 
 
 def private_folder(scratch: Path | None) -> str:

@@ -435,11 +435,25 @@ def test_a_revision_shares_unchanged_files_with_the_working_tree(tmp_path: Path)
     assert (worktree / "same.yaml").stat().st_mode & 0o777 == 0o640
 
 
-def test_a_diff_leaves_nothing_in_the_git_folder(stack: Path) -> None:
+def test_a_diff_leaves_nothing_in_the_git_folder_but_its_kept_links(stack: Path) -> None:
+    """With the cache on, the working tree's folder of links is kept (renderer.diff.standing):
+    links only, each to the very file the working tree holds. With the cache off, nothing."""
+    from renderer.diff.standing import WORKTREE_PREFIX
+
     before = sorted(p.name for p in (stack / ".git").iterdir())
     edit(stack, GITEA, "TYPE: redis", "TYPE: level")
     run = rail(stack, "diff", "--base", "HEAD")
     assert run.exit_code in (0, 1), run.stderr
+    assert "modified" in run.stdout
+    added = sorted(set(p.name for p in (stack / ".git").iterdir()) - set(before))
+    assert len(added) == 1 and added[0].startswith(WORKTREE_PREFIX)
+    kept = stack / ".git" / added[0]
+    files = [p for p in kept.rglob("*") if not p.is_dir()]
+    assert GITEA in {p.relative_to(kept).as_posix() for p in files}
+    for file in files:
+        assert file.stat().st_ino == (stack / file.relative_to(kept)).stat().st_ino
+    shutil.rmtree(kept)
+    run = rail(stack, "--no-cache", "diff", "--base", "HEAD")
     assert "modified" in run.stdout
     assert sorted(p.name for p in (stack / ".git").iterdir()) == before
 

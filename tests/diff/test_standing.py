@@ -1,10 +1,12 @@
-"""The index's linked folder kept between runs (renderer/diff/standing.py): the next run
-links only what changed, trusts nothing it finds, and never writes through a link."""
+"""The linked folders of the index and the working tree kept between runs
+(renderer/diff/standing.py): the next run links only what changed, trusts nothing it
+finds, and never writes through a link."""
 
 from __future__ import annotations
 
 import errno
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,87 @@ def test_a_file_read_from_git_replaces_a_kept_link_it_finds_rather_than_writing_
     files = _side(repo)
     assert files[STAGED] == files["releases/c.yaml"] == b"name: staged\n"
     assert (repo / STAGED).read_text() == (repo / "releases/c.yaml").read_text() == "name: unstaged work\n"
+
+
+# The working tree's folder of links (renderer.diff.sides.linked, kept_in the git folder) ---------
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    write(tmp_path / "work", "a.yaml", "a: 1\n")
+    write(tmp_path / "work", "sub/b.yaml", "b: 1\n")
+    (tmp_path / "git").mkdir()
+    return tmp_path / "work"
+
+
+def _worktree_side(work: Path, paths: tuple[str, ...] = ("a.yaml", "sub/b.yaml")) -> dict[str, bytes]:
+    from renderer.diff.sides import linked
+
+    with linked(list(paths), work, scratch=work.parent / "git", keep_in=work.parent / "git") as root:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _kept_worktree(work: Path) -> Path:
+    found = sorted((work.parent / "git").glob(f"{standing.WORKTREE_PREFIX}*"))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_the_working_tree_folder_is_kept_and_the_next_run_links_only_files_replaced(
+    work: Path, links: list[str]
+) -> None:
+    assert _worktree_side(work) == {"a.yaml": b"a: 1\n", "sub/b.yaml": b"b: 1\n"}
+    assert len(links) == 2 and _kept_worktree(work).stat().st_mode & 0o077 == 0
+    links.clear()
+    changed = (work / "a.yaml").stat().st_ctime_ns
+    time.sleep(0.05)  # past the clock's tick: a link made now would change the file's ctime
+    assert _worktree_side(work) == {"a.yaml": b"a: 1\n", "sub/b.yaml": b"b: 1\n"}
+    assert links == []
+    assert (work / "a.yaml").stat().st_ctime_ns == changed  # git status has nothing to hash again
+    write(work, "a.yaml", "a: 2\n")  # in place: the inode the kept link names
+    write(work, "sub/b.tmp", "b: 2\n")
+    os.replace(work / "sub/b.tmp", work / "sub/b.yaml")  # as editors save: a new file
+    assert _worktree_side(work) == {"a.yaml": b"a: 2\n", "sub/b.yaml": b"b: 2\n"}
+    assert [target.endswith("/sub/b.yaml") for target in links] == [True]
+
+
+def test_what_the_working_tree_no_longer_holds_is_removed_from_its_kept_folder(work: Path, tmp_path: Path) -> None:
+    _worktree_side(work)
+    kept = _kept_worktree(work)
+    outside = tmp_path / "outside"
+    write(outside, "x.yaml", "x: 1\n")
+    write(kept, "old.yaml", "old: 1\n")  # a file no longer listed
+    (kept / "extra").symlink_to(outside)  # a link to a folder: removed, never followed
+    (work / "a.yaml").unlink()  # listed by git, deleted since
+    assert _worktree_side(work) == {"sub/b.yaml": b"b: 1\n"}
+    assert sorted(p.relative_to(kept).as_posix() for p in kept.rglob("*")) == ["sub", "sub/b.yaml"]
+    assert (outside / "x.yaml").read_text() == "x: 1\n"
+
+
+def test_a_working_tree_folder_of_copies_is_not_kept(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where links cannot be made the files are copied, and copies would leave the working
+    tree's bytes at rest in the git folder: such a folder is removed, as without the cache."""
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EPERM, "links not allowed")
+
+    monkeypatch.setattr(os, "link", refused)
+    assert _worktree_side(work) == {"a.yaml": b"a: 1\n", "sub/b.yaml": b"b: 1\n"}
+    assert list((work.parent / "git").iterdir()) == []
+
+
+def test_with_the_cache_off_no_working_tree_folder_is_kept_nor_taken_over(work: Path, links: list[str]) -> None:
+    from renderer.cache import settings
+
+    _worktree_side(work)
+    links.clear()
+    settings.switch_off()
+    try:
+        _worktree_side(work)
+        assert len(links) == 2  # the kept one was not taken over
+        _kept_worktree(work)  # and is still there, as it was
+        os.rename(_kept_worktree(work), work.parent / "moved")
+        _worktree_side(work)
+    finally:
+        settings.switch_on()
+    assert list((work.parent / "git").iterdir()) == []
