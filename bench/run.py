@@ -343,14 +343,16 @@ def bench_size(
         space = prepare(size, args.seed, args.changed if wanted else None, args.rail, work)
         extra: dict[str, Any] = {}
         commands = size_commands(space, args.rail, args.crd, args.peers, floors) if issue6 else []
+        changed = [f"{space.changed} releases changed for the diff"] if wanted else []
         if args.scenario in ("issue16", "all"):
             print(f"N={size}: issue 16's clones (one release staged; {args.changed:g}% changed), seeding caches")
             more = incremental.prepare(space.stack, work, args.rail, args.seed, args.changed, args.precommit)
             commands += incremental.commands(space.stack, space.render, more, args.rail, args.precommit)
+            changed.append(f"{more.changed} changed for issue 16's diff")
         rendered = sorted(space.stack.glob("rendered/**/*.yaml"))
         print(
-            f"N={size}: ready in {time.perf_counter() - started:.1f} s ({len(rendered)} rendered files,"
-            f" {space.changed} releases changed for the diff)",
+            f"N={size}: ready in {time.perf_counter() - started:.1f} s"
+            f" ({', '.join([f'{len(rendered)} rendered files', *changed])})",
             flush=True,
         )
         logs = work / "logs"

@@ -131,6 +131,7 @@ def test_issue16_scenario_smoke_run(tmp_path: Path) -> None:
     facts = size["incremental"]
     assert facts["staged_change"].startswith("values/")
     assert facts["diff_changed_releases"] == 2  # 10% of 20
+    assert "2 changed for issue 16's diff" in done.stdout  # not the issue-6 clone's count (none made)
     assert set(facts["cache_bytes"]) == {"precommit", "precommit-rerun", "diff-seen-base", "diff-rerun", "check-warm"}
     by_id = {ratio["id"]: ratio for ratio in results["ratios"]}
     for ident, target in TARGETS.items():
