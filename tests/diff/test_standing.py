@@ -7,6 +7,8 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -129,25 +131,32 @@ def test_a_kept_folder_that_is_not_a_private_folder_is_not_taken_over(
     assert _standing(repo).stat().st_mode & 0o077 == 0
 
 
-def test_with_the_cache_off_nothing_is_kept_nor_taken_over(repo: Path, links: list[str]) -> None:
+@contextmanager
+def _cache_off() -> Iterator[None]:
     from renderer.cache import settings
 
+    settings.switch_off()
+    try:
+        yield
+    finally:
+        settings.switch_on()
+
+
+def _refused(*args: object, **kwargs: object) -> None:
+    raise PermissionError(errno.EPERM, "links not allowed")
+
+
+def test_with_the_cache_off_nothing_is_kept_nor_taken_over(repo: Path, links: list[str]) -> None:
     _side(repo)
     links.clear()
-    settings.switch_off()
-    try:
+    with _cache_off():
         _refreshed(repo)
         _side(repo)
-    finally:
-        settings.switch_on()
     assert len(links) == 4  # the kept one was not taken over
     _standing(repo)  # and is still there, as it was
-    settings.switch_off()
-    try:
+    with _cache_off():
         os.rename(_standing(repo), repo.parent / "moved")
         _side(repo)
-    finally:
-        settings.switch_on()
     assert list((repo / ".git").glob(f"{standing.PREFIX}*")) == []
 
 
@@ -172,10 +181,7 @@ def test_a_file_read_from_git_replaces_a_kept_link_it_finds_rather_than_writing_
     for path in (STAGED, "releases/c.yaml"):
         write(repo, path, "name: unstaged work\n")  # in place: the inodes the kept links name
 
-    def refused(*args: object, **kwargs: object) -> None:
-        raise PermissionError(errno.EPERM, "links not allowed")
-
-    monkeypatch.setattr(indexed.os, "link", refused)
+    monkeypatch.setattr(indexed.os, "link", _refused)
     files = _side(repo)
     assert files[STAGED] == files["releases/c.yaml"] == b"name: staged\n"
     assert (repo / STAGED).read_text() == (repo / "releases/c.yaml").read_text() == "name: unstaged work\n"
@@ -239,27 +245,18 @@ def test_what_the_working_tree_no_longer_holds_is_removed_from_its_kept_folder(w
 def test_a_working_tree_folder_of_copies_is_not_kept(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where links cannot be made the files are copied, and copies would leave the working
     tree's bytes at rest in the git folder: such a folder is removed, as without the cache."""
-
-    def refused(*args: object, **kwargs: object) -> None:
-        raise PermissionError(errno.EPERM, "links not allowed")
-
-    monkeypatch.setattr(os, "link", refused)
+    monkeypatch.setattr(os, "link", _refused)
     assert _worktree_side(work) == {"a.yaml": b"a: 1\n", "sub/b.yaml": b"b: 1\n"}
     assert list((work.parent / "git").iterdir()) == []
 
 
 def test_with_the_cache_off_no_working_tree_folder_is_kept_nor_taken_over(work: Path, links: list[str]) -> None:
-    from renderer.cache import settings
-
     _worktree_side(work)
     links.clear()
-    settings.switch_off()
-    try:
+    with _cache_off():
         _worktree_side(work)
         assert len(links) == 2  # the kept one was not taken over
         _kept_worktree(work)  # and is still there, as it was
         os.rename(_kept_worktree(work), work.parent / "moved")
         _worktree_side(work)
-    finally:
-        settings.switch_on()
     assert list((work.parent / "git").iterdir()) == []
