@@ -243,7 +243,7 @@ def _link_all(folder: str, top: str, paths: list[str], reused: bool) -> bool:
             if stat.S_ISLNK(info.st_mode):  # listed because it stays inside: its target's bytes, as in a revision
                 origin = os.path.realpath(origin)  # link(2) would link the symlink itself, not its target
                 info = os.stat(origin)
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
             info = None  # deleted since git listed it: not in the working tree any more
         if reused:
             with contextlib.suppress(FileNotFoundError):
