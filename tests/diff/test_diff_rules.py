@@ -359,3 +359,29 @@ def test_a_moved_release_keeps_its_old_lint_findings_as_unchanged(manifests: Pat
     assert "subchart-enabled" not in rules_of(report)
     assert "subchart-coupling" not in rules_of(report)
     assert report["summary"]["lint_unchanged"] >= 1
+
+
+def test_a_change_no_export_is_made_of_reads_no_interface_again(stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """export-changed compares the two sides' interface data first: the same data is the
+    same interface, so neither is built into the model again (most changes of a hook)."""
+    from renderer.diff.rules import export_changed
+
+    built: list[str] = []
+    real = export_changed.Interface.from_document
+
+    def counted(document: Any) -> Any:
+        built.append(document.path)
+        return real(document)
+
+    monkeypatch.setattr(export_changed.Interface, "from_document", staticmethod(counted))
+    edit(stack, PG, "replicaCount: 3", "replicaCount: 5")
+    render(stack)
+    _, report = diff_json(stack)
+    assert "export-changed" not in rules_of(report)
+    assert built == []
+    # An export that changes: both interfaces are read, and the change is listed.
+    edit(stack, PG, "    port: 5432", "    port: 5433")
+    render(stack)
+    _, report = diff_json(stack)
+    assert "export-changed" in rules_of(report)
+    assert len(built) == 2
