@@ -147,7 +147,10 @@ def _strays(root: Path, folders: list[str], output: str, checked: set[str]) -> I
                 if d not in _PRUNED and not d.startswith(".venv") and (current / d).resolve() != output_dir
             )
             shown = os.path.relpath(current_name, top).replace(os.sep, "/")
-            candidates.extend((f"{shown}/{name}", current / name) for name in sorted(files) if _sops_name(name))
+            for name in sorted(name for name in files if _sops_name(name)):
+                display = f"{shown}/{name}"
+                if display not in checked:  # a file a spec lists was checked already (nearly all): no path made
+                    candidates.append((display, current / name))
     for display, path in candidates:
         if display in checked:
             continue
