@@ -100,6 +100,16 @@ def _seed(rail: str, runs: list[tuple[str, ...]], clone: Path, seed: Path) -> No
     seed.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     for argv in [(rail, "check"), *runs] * 2:
         run_quiet(argv, clone, f"seeding {seed.name}", env=cache_env(seed), ok=(0, 1, 2))
+    written(seed)
+
+
+def written(folder: Path) -> None:
+    """Once no child of a rail run writes to the cache ``folder`` any more (rail finishes
+    its big writes behind the command: renderer.cache.later). Untimed: a seed is copied,
+    or a folder replaced, only whole."""
+    from renderer.cache.later import wait_for_writers
+
+    wait_for_writers(folder)
 
 
 def prepare(stack: Path, work: Path, rail: str, seed: int, changed_percent: float, precommit: str) -> Incremental:
@@ -139,6 +149,7 @@ def restore(seed: Path, folder: Path) -> Callable[[], None]:
     """Before a run: the command's cache folder becomes a copy of the seen state (untimed)."""
 
     def copy() -> None:
+        written(folder)  # the last run's child must not write into the copy
         shutil.rmtree(folder, ignore_errors=True)
         if seed.is_dir():
             shutil.copytree(seed, folder, symlinks=True)  # copy2 keeps the folder's 0700

@@ -137,6 +137,7 @@ def caching() -> AbstractContextManager[None]:
     from contextlib import ExitStack, contextmanager
 
     from . import cache
+    from .cache import later
     from .render.target import sharing_renders
     from .schemacheck import sharing_verdicts
     from .secrets import sharing_scans
@@ -145,14 +146,19 @@ def caching() -> AbstractContextManager[None]:
     @contextmanager
     def scope() -> Iterator[None]:
         cache.set_guard(holds_secret)
+        pending: list[later.Write] = []
         try:
             with ExitStack() as stack:
+                pending = stack.enter_context(later.collecting())
                 for memo in (sharing_parses(), sharing_renders(), sharing_verdicts(), sharing_scans()):
                     stack.enter_context(memo)
                 yield
         finally:
+            # The kept diff sides and the records last, behind the report when they can be
+            # (renderer.cache.later); the guard still judges what they store.
+            if later.finish(pending, cache.settings.current().folder, cache.flush):
+                cache.hand_over()
             cache.set_guard(None)
-            cache.flush()
 
     return scope()
 

@@ -58,10 +58,12 @@ def entry() -> None:
     import gc
     import os
 
+    from .cache.later import write_behind
     from .memo import hold_ended_memos
 
     gc.disable()
     hold_ended_memos()
+    write_behind()
     try:
         main()
         code: object = EXIT_OK
@@ -427,8 +429,10 @@ def cache_group() -> None:
     The folder is RAIL_CACHE_DIR, else $XDG_CACHE_HOME/rail, else ~/.cache/rail, and is
     used only while it is private (a directory of yours, mode 0700). Every entry is keyed
     by the digest of what it depends on, so it is never stale; no secret is ever stored.
-    Size cap: RAIL_CACHE_MAX_BYTES (default 512 MiB). Off: RAIL_NO_CACHE=1 or
-    `rail --no-cache COMMAND`. Deleting the folder is always safe.
+    Size cap: RAIL_CACHE_MAX_BYTES (default 2 GiB). Off: RAIL_NO_CACHE=1 or
+    `rail --no-cache COMMAND`. A kept diff side is written after the report, by a
+    child the command does not wait for (RAIL_CACHE_BACKGROUND=0: by the command
+    itself). Deleting the folder is always safe.
     """
 
 

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -72,9 +72,21 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
 def rail(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed ``rail`` in ``cwd``; ``env`` entries are added to the current environment."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
+    done = subprocess.run(
         [str(RAIL), *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120, check=False
     )
+    cache_written(full_env)
+    return done
+
+
+def cache_written(env: Mapping[str, str | None]) -> None:
+    """Return once the writes a ``rail`` process left to a child of its own are done
+    (``renderer.cache.later``): the test may look into the cache folder next, or remove it."""
+    from renderer.cache.later import wait_for_writers
+
+    folder = env.get("RAIL_CACHE_DIR")
+    if folder:
+        wait_for_writers(Path(folder))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -86,6 +98,14 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # RAIL_CACHE_DIR) is tested on its own, with CI set by that test.
     os.environ.pop("CI", None)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def cache_writes_done() -> Iterator[None]:
+    """After each test, no child of a ``rail`` process it ran still writes to the shared
+    cache folder: the next test starts from what the last one left."""
+    yield
+    cache_written(os.environ)
 
 
 @pytest.fixture

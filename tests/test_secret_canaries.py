@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GIT_ENV, RAIL, REPO_ROOT, copy_stack
+from conftest import GIT_ENV, RAIL, REPO_ROOT, cache_written, copy_stack
 
 # --------------------------------------------------------------------------- canary values
 
@@ -723,6 +723,7 @@ def run_rail(cwd: Path, reports: Path | None, formats: tuple[str, ...], *args: s
     done = subprocess.run(
         [str(RAIL), *command], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )
+    cache_written(env)  # the cache is searched for canaries next
     files = {}
     if reports is not None:
         files = {

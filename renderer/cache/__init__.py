@@ -46,6 +46,7 @@ __all__ = [
     "enabled",
     "get",
     "get_text",
+    "hand_over",
     "put",
     "put_text",
     "secret_free",
@@ -153,6 +154,12 @@ def flush() -> None:
         store.flush_bundles()  # before the sightings are written: a bundle is admitted as any entry
         store.flush()
         store.seen.flush()
+
+
+def hand_over() -> None:
+    """This process writes nothing more to the cache: a child finishes its writes and
+    records (:mod:`.later`). Its stores are dropped, so a later :func:`flush` is a no-op."""
+    _STORES.clear()
 
 
 def switch_off() -> None:

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from .. import __version__
 from . import bundle
+from .later import wait_for_writers
 from .seen import Seen, limit_for
 from .settings import TEMPLATES, private
 
@@ -133,6 +134,7 @@ class Store:
         self._prefix = f"{self.root}{os.sep}"  # a string path: pathlib costs more than the read
         self.seen = Seen(self.root, self.folder, limit_for(self.cap))
         self._tag = f"{os.getpid()}-{os.urandom(4).hex()}"
+        wait_for_writers(self.folder)  # an earlier command's child may still be writing here
 
     def path(self, kind: str, key: str) -> Path:
         return Path(self._entry(kind, key))

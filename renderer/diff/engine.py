@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
+from ..cache.later import write_later
 from ..catalog import stack_charts
 from ..errors import InputError, Problem
 from ..lint.engine import LintResult
@@ -285,20 +286,28 @@ def _read_and_lint(
             keys = None  # imported stacks are read from outside the tree: not keyed by it
         stored = cached.load(keys.lint if keys else None)
         resolved: Resolved | None = None
+        linted = stored is None
         if stored is None:
             with recording() as resolved:
                 result = _lint(view, options)
             escaped = tuple(symlink_escape.finding(problem) for problem in links)
             stored = replace(result, findings=tuple(sorted((*result.findings, *escaped), key=Finding.sort_key)))
-            cached.store(keys.lint if keys else None, stored)
         # The output folder's bytes let go first: the side is kept without them, and at
         # 10,000 releases they are held while it is pickled (the run's peak memory).
         view = _output_released(view)
-        snapshot.store(keys.snapshot if keys else None, view, resolved)
+        if keys is not None:  # the report needs neither: written when the command is done
+            write_later(partial(_keep, keys, view, stored if linted else None, resolved))
         return view, stored, []
     except InputError as error:
         prefix = f"{label}: "
         return None, None, [replace(p, message=p.message.removeprefix(prefix)) for p in error.problems]
+
+
+def _keep(keys: cached.SideKeys, view: Side, linted: LintResult | None, resolved: Resolved | None) -> None:
+    """Keep a side read now, and its lint result when worked out now (see :mod:`.cached`)."""
+    if linted is not None:
+        cached.store(keys.lint, linted)
+    snapshot.store(keys.snapshot, view, resolved)
 
 
 def _output_released(side: Side) -> Side:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GIT_ENV
+from conftest import GIT_ENV, cache_written
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RAIL = Path(sys.executable).parent / "rail"
@@ -193,12 +193,13 @@ def rail(repo: Path, *args: str) -> Run:
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
-def rail_process(repo: Path, *args: str) -> Run:
+def rail_process(repo: Path, *args: str, env_extra: Mapping[str, str] | None = None) -> Run:
     """The installed ``rail`` console script, run in ``repo`` as a user runs it."""
-    env = {**os.environ, **GIT_ENV, "NO_COLOR": "1"}
+    env = {**os.environ, **GIT_ENV, "NO_COLOR": "1", **(env_extra or {})}
     env.pop("GITHUB_ACTIONS", None)
     env.pop("GITEA_ACTIONS", None)
     done = subprocess.run([str(RAIL), *args], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    cache_written(env)
     return Run(done.returncode, done.stdout, done.stderr)
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from gitstack import build_stack, clone, edit, git, rail, rail_process, render, template
 
+from renderer.cache.later import LOCK_NAME
+
 PG = "releases/s3/postgresql-ha.yaml"
 
 
@@ -152,3 +154,31 @@ def test_the_layer_graph_is_drawn_only_for_the_comment(stack: Path, monkeypatch:
     assert run.exit_code == 0, run.output
     assert drawn == [1]  # drawn once, however often the comment asks
     assert "postgresql-ha" in run.stdout
+
+
+def test_behind_the_hook_a_child_keeps_what_the_hook_would_keep_itself(stack: Path, tmp_path: Path) -> None:
+    """rail's entry point leaves the kept sides and the run's records to a child
+    (renderer.cache.later): the same report, and the same entries, as a run that
+    writes them before it ends."""
+    edit(stack, PG, "size: 10Gi", "size: 20Gi")
+    render(stack)
+    git(stack, "add", "-A")
+    reports, entries = {}, {}
+    for behind in ("1", "0"):
+        # A clone each: nothing of the other run (its kept folder of links in .git) is taken over.
+        folder, repo = tmp_path / f"cache-{behind}", clone(stack, tmp_path / f"repo-{behind}")
+        run = rail_process(
+            repo, "check", "--staged", env_extra={"RAIL_CACHE_DIR": str(folder), "RAIL_CACHE_BACKGROUND": behind}
+        )  # waits for the child, as the next rail run does (gitstack.rail_process)
+        assert run.exit_code == 0, run.stderr
+        reports[behind] = run
+        entries[behind] = {
+            path.relative_to(folder).as_posix(): path.stat().st_size
+            for path in folder.rglob("*")
+            if path.is_file() and path.name != LOCK_NAME
+        }
+
+    assert reports["1"] == reports["0"]
+    assert entries["1"] == entries["0"]
+    assert any("/snapshot/" in name for name in entries["1"])  # the index's side, kept behind the hook
+    assert (tmp_path / "cache-1" / LOCK_NAME).exists() and not (tmp_path / "cache-0" / LOCK_NAME).exists()
