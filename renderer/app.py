@@ -156,11 +156,21 @@ def caching() -> AbstractContextManager[None]:
         finally:
             # The kept diff sides and the records last, behind the report when they can be
             # (renderer.cache.later); the guard still judges what they store.
-            if later.finish(pending, cache.settings.current().folder, cache.flush):
+            if later.finish(pending, cache.settings.current().folder, _records):
                 cache.hand_over()
             cache.set_guard(None)
 
     return scope()
+
+
+def _records() -> None:
+    """A command's last cache writes, after its kept sides: the dataclass code it
+    compiled, the bundles, the sightings and the size estimate."""
+    from . import cache
+    from .cache.classcode import keep_compiled
+
+    keep_compiled()
+    cache.flush()
 
 
 def holds_secret(data: object) -> bool:

@@ -157,9 +157,11 @@ def flush() -> None:
 
 
 def hand_over() -> None:
-    """This process writes nothing more to the cache: a child finishes its writes and
-    records (:mod:`.later`). Its stores are dropped, so a later :func:`flush` is a no-op."""
+    """This process is done with the cache: a child finishes its writes and records
+    (:mod:`.later`). From now on it reads and writes nothing there (no store: nothing to
+    flush, and no wait for that child)."""
     _STORES.clear()
+    _HANDED[:] = [True]
 
 
 def switch_off() -> None:
@@ -221,10 +223,13 @@ def secret_free_document(data: Any) -> bool:
 _STORES: dict[tuple[str, int], Any] = {}
 
 
+_HANDED: list[bool] = []  # [True] once hand_over was called
+
+
 def _store() -> Any:
-    """The store of this run's folder, or None when the cache is off."""
+    """The store of this run's folder, or None when the cache is off (or handed over)."""
     current = _current()
-    if current.folder is None:
+    if current.folder is None or _HANDED:
         return None
     key = (str(current.folder), current.cap)
     found = _STORES.get(key)

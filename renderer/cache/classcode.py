@@ -90,14 +90,31 @@ def kept_class_code() -> Iterator[None]:
         return
     snippets = _Snippets(_read(get(KIND, entry_key())))
     setattr(dataclasses, _HOOK, snippets.exec)
+    _RUNNING[:] = [snippets]
     try:
         yield
     finally:
         delattr(dataclasses, _HOOK)
-        if snippets.compiled and admit(KIND, entry_key()):
-            # Compressed: a pre-commit run's ~0.7 MB of texts and code is ~85 KB (measured),
-            # else the largest entry of a small stack's cache; a run unpacks it in ~3 ms.
-            put(KIND, entry_key(), zlib.compress(marshal.dumps(snippets.table()), 9))
+        keep_compiled()
+        _RUNNING.clear()
+
+
+# The snippets of the command running, while kept_class_code is entered.
+_RUNNING: list[_Snippets] = []
+
+
+def keep_compiled() -> None:
+    """Keep the code compiled so far (at most once a command): with the command's last
+    writes (renderer.cache.later), which may be a child's, else as the command ends."""
+    if not _RUNNING or not _RUNNING[0].compiled:
+        return
+    snippets = _RUNNING[0]
+    if admit(KIND, entry_key()):
+        # Compressed: a pre-commit run's ~0.7 MB of texts and code is ~85 KB (measured),
+        # else the largest entry of a small stack's cache; a run unpacks it in ~3 ms.
+        put(KIND, entry_key(), zlib.compress(marshal.dumps(snippets.table()), 9))
+    snippets.kept.update(snippets.compiled)  # kept (or remembered): not asked about again
+    snippets.compiled.clear()
 
 
 def _read(payload: bytes | None) -> dict[str, CodeType]:

@@ -139,3 +139,21 @@ def _locked(folder: Path) -> bool:
     finally:
         os.close(handle)
     return False
+
+
+def test_a_process_that_handed_over_reads_and_writes_nothing_more(
+    cache_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from renderer import cache
+
+    monkeypatch.setattr(cache, "_HANDED", [])  # this test's process only
+    key, other = "ab" * 32, "cd" * 32
+    cache.put("parse", key, b"payload")
+    assert cache.get("parse", key) == b"payload"
+
+    cache.hand_over()  # a child writes behind the command now
+
+    assert cache.get("parse", key) is None  # nor does it wait for that child to read
+    assert not cache.admit("parse", other)
+    cache.put("parse", other, b"late")
+    assert not list(cache_folder.rglob(other))
