@@ -158,19 +158,27 @@ def restore(seed: Path, folder: Path) -> Callable[[], None]:
 
 
 def commands(stack: Path, render: Path, space: Incremental, rail: str, precommit: str) -> list[Command]:
+    def settled() -> None:
+        """No run is timed while an earlier one's child still writes behind it (on the other
+        processor): every command's folder is waited for, not only its own."""
+        if space.caches.is_dir():
+            for folder in sorted(space.caches.iterdir()):
+                written(folder)
+
     def empty_output() -> None:
         shutil.rmtree(render / "rendered", ignore_errors=True)
 
     def seen(name: str, argv: tuple[str, ...], cwd: Path) -> Command:
         folder = space.caches / name
-        prepare = _then(restore(space.seeds / name, folder), committing(cwd, space.staged))
+        prepare = _then(settled, restore(space.seeds / name, folder), committing(cwd, space.staged))
         return Command(name, argv, cwd, VERDICT, prepare, cache_env(folder))
 
     def rerun(name: str, argv: tuple[str, ...], cwd: Path, expect: frozenset[int] = VERDICT) -> Command:
-        return Command(name, argv, cwd, expect, committing(cwd, space.staged), cache_env(space.caches / name))
+        prepare = _then(settled, committing(cwd, space.staged))
+        return Command(name, argv, cwd, expect, prepare, cache_env(space.caches / name))
 
     def off(name: str, argv: tuple[str, ...], cwd: Path, expect: frozenset[int] = VERDICT) -> Command:
-        return Command(name, argv, cwd, expect, committing(cwd, space.staged), CACHE_OFF)
+        return Command(name, argv, cwd, expect, _then(settled, committing(cwd, space.staged)), CACHE_OFF)
 
     hook = precommit_argv(rail, precommit)
     diff = (rail, "diff", "--base", "HEAD")
@@ -181,7 +189,7 @@ def commands(stack: Path, render: Path, space: Incremental, rail: str, precommit
         off("hook-render-check", (rail, "render", "--check"), space.staged),
         off("hook-lint", (rail, "lint"), space.staged),
         off("hook-diff-staged", (rail, "diff", "--staged"), space.staged),
-        Command("render-nocache", (rail, "render"), render, prepare=empty_output, env=CACHE_OFF),
+        Command("render-nocache", (rail, "render"), render, prepare=_then(settled, empty_output), env=CACHE_OFF),
         seen("diff-seen-base", diff, space.diff),
         rerun("diff-rerun", diff, space.diff),
         off("diff-nocache", diff, space.diff),
