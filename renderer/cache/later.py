@@ -23,8 +23,10 @@ a shared ``flock`` on the folder's :data:`LOCK_NAME`, taken before the fork, unt
 ends. The wait is bounded (:data:`WAIT_AT_MOST`): a stuck writer costs time, never a
 wrong answer, since an entry missing is worked out again.
 
-``RAIL_CACHE_BACKGROUND=0`` keeps the writes in the command's process; so does a process
-that cannot fork cleanly (no ``fork``, a thread running, ``fork`` failing).
+``RAIL_CACHE_BACKGROUND=0`` keeps the writes in the command's process; so does CI (``CI``
+set, unless ``RAIL_CACHE_BACKGROUND=1``), where the job may end, and a later step save
+the folder, as soon as the command does; and so does a process that cannot fork cleanly
+(no ``fork``, a thread running, ``fork`` failing).
 """
 
 from __future__ import annotations
@@ -110,7 +112,10 @@ def finish(pending: list[Write], folder: Path | None, end: Write) -> bool:
 
 
 def _may_fork() -> bool:
-    if not _BEHIND or os.environ.get(SWITCH, "") == "0" or not hasattr(os, "fork"):
+    switch = os.environ.get(SWITCH, "")
+    if not _BEHIND or switch == "0" or not hasattr(os, "fork"):
+        return False
+    if os.environ.get("CI") and switch != "1":
         return False
     threading = sys.modules.get("threading")
     return threading is None or threading.active_count() == 1

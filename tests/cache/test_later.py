@@ -67,10 +67,13 @@ _SCRIPT = textwrap.dedent(
 
 
 def _command(folder: Path, go: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The script as a process: this one's environment without ``RAIL_CACHE_BACKGROUND``
+    and ``CI``, then ``env``."""
+    base = {name: value for name, value in os.environ.items() if name not in (later.SWITCH, "CI")}
     return subprocess.run(
         [sys.executable, "-c", _SCRIPT, str(folder), str(go)],
         cwd=REPO_ROOT,
-        env={**os.environ, **env},
+        env={**base, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -106,6 +109,18 @@ def test_rail_cache_background_0_writes_in_the_command(tmp_path: Path) -> None:
     assert (folder / "entry").read_text() == "whole"
     assert (folder / "records").read_text() == "done"
     assert not (folder / later.LOCK_NAME).exists()  # no writer behind: no lock taken
+
+
+def test_in_ci_the_writes_stay_in_the_command_unless_asked(tmp_path: Path) -> None:
+    folder, go = tmp_path / "cache", tmp_path / "go"
+    folder.mkdir(mode=0o700)
+    go.touch()
+
+    in_ci = _command(folder, go, CI="true")
+    asked = _command(folder, go, CI="true", RAIL_CACHE_BACKGROUND="1")
+
+    assert in_ci.stdout == "from the write\nwritten here\n"  # the job may end with the command
+    assert asked.stdout == "handed\n"
 
 
 def test_no_lock_file_means_no_wait(tmp_path: Path) -> None:
