@@ -431,8 +431,8 @@ def cache_group() -> None:
     by the digest of what it depends on, so it is never stale; no secret is ever stored.
     Size cap: RAIL_CACHE_MAX_BYTES (default 2 GiB). Off: RAIL_NO_CACHE=1 or
     `rail --no-cache COMMAND`. A kept diff side is written after the report, by a
-    child the command does not wait for (RAIL_CACHE_BACKGROUND=0: by the command
-    itself). Deleting the folder is always safe.
+    child the command does not wait for (by the command itself in CI, or with
+    RAIL_CACHE_BACKGROUND=0). Deleting the folder is always safe.
     """
 
 
