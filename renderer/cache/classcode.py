@@ -113,7 +113,10 @@ def keep_compiled() -> None:
         # Compressed: a pre-commit run's ~0.7 MB of texts and code is ~85 KB (measured),
         # else the largest entry of a small stack's cache; a run unpacks it in ~3 ms.
         put(KIND, entry_key(), zlib.compress(marshal.dumps(snippets.table()), 9))
-    snippets.kept.update(snippets.compiled)  # kept (or remembered): not asked about again
+    # Kept (or remembered): not asked about again, and still this command's own should
+    # a later table be cut to AT_MOST (see _Snippets.table).
+    snippets.kept.update(snippets.compiled)
+    snippets.used.update(snippets.compiled)
     snippets.compiled.clear()
 
 
